@@ -1,0 +1,31 @@
+import type { RequestHandler } from 'express';
+import type { Role, TokenClaims } from '@ringside/shared';
+import type { AuthService } from './auth.service';
+import { hasRole } from './auth.service';
+import { forbidden, unauthorized } from '../errors';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    auth?: TokenClaims;
+  }
+}
+
+/** Requires `Authorization: Bearer <jwt>`; puts the claims on `req.auth`. */
+export function requireAuth(auth: AuthService): RequestHandler {
+  return (req, _res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) return next(unauthorized());
+    req.auth = auth.verify(match[1]);
+    next();
+  };
+}
+
+/** Allows the request when the user holds any of `roles` (admins always pass). */
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.auth) return next(unauthorized());
+    if (!hasRole(req.auth, 'admin', ...roles)) return next(forbidden(`requires role ${roles.join(' or ')}`));
+    next();
+  };
+}

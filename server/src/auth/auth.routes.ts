@@ -1,0 +1,39 @@
+import { Router } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { loginRequestSchema } from '@ringside/shared';
+import type { AuthService } from './auth.service';
+import { requireAuth } from './auth.middleware';
+import { AppError, parseOrThrow } from '../errors';
+import type { Models } from '../db/models';
+import { toPublicUser } from './auth.service';
+import { notFound } from '../errors';
+
+export function authRoutes(deps: { auth: AuthService; models: Models; loginRateLimit: number }): Router {
+  const router = Router();
+  // Per client address and account: guessing one account's password from many addresses,
+  // or many accounts from one address, both hit a limit.
+  const limiter = rateLimit({
+    windowMs: 15 * 60 * 1000,
+    limit: deps.loginRateLimit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    skipSuccessfulRequests: true,
+    keyGenerator: (req) => {
+      const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
+      return `${req.ip}|${email}`;
+    },
+    handler: (_req, _res, next) => next(new AppError('rate_limited', 'too many login attempts; try again in a few minutes')),
+  });
+
+  router.post('/login', limiter, async (req, res) => {
+    const body = parseOrThrow(loginRequestSchema, req.body, 'login');
+    res.json(await deps.auth.login(body.email, body.password));
+  });
+
+  router.get('/me', requireAuth(deps.auth), async (req, res) => {
+    const user = await deps.models.User.findById(req.auth?.sub).lean();
+    if (!user) throw notFound('user');
+    res.json({ user: toPublicUser(user) });
+  });
+  return router;
+}

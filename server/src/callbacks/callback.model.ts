@@ -1,0 +1,47 @@
+import { Schema, type Types } from 'mongoose';
+
+/** A promised call back to a customer: exactly once, at the right time, by the right agent. */
+export interface Callback {
+  _id: Types.ObjectId;
+  customerId: Types.ObjectId;
+  phone: string;
+  queue: string;
+  reason: string;
+  source: 'agent' | 'virtual_hold' | 'dunning';
+  /** customer + reason + time window: unique, so retries never create a second callback. */
+  naturalKey: string;
+  dueAt: Date;
+  windowEnd?: Date;
+  personal: boolean;
+  requestedBy?: Types.ObjectId;
+  assignedTo?: Types.ObjectId;
+  status: 'scheduled' | 'offered' | 'dialing' | 'completed' | 'failed' | 'cancelled';
+  attempts: Array<{ at: Date; outcome: string; agentId?: Types.ObjectId }>;
+  nextAttemptAt?: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const callbackSchema = new Schema<Callback>(
+  {
+    customerId: { type: Schema.Types.ObjectId, ref: 'Customer', required: true },
+    phone: { type: String, required: true },
+    queue: { type: String, required: true },
+    reason: { type: String, required: true, maxlength: 200 },
+    source: { type: String, enum: ['agent', 'virtual_hold', 'dunning'], required: true },
+    naturalKey: { type: String, required: true },
+    dueAt: { type: Date, required: true },
+    windowEnd: Date,
+    personal: { type: Boolean, default: false },
+    requestedBy: { type: Schema.Types.ObjectId, ref: 'User' },
+    assignedTo: { type: Schema.Types.ObjectId, ref: 'User' },
+    status: { type: String, enum: ['scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled'], default: 'scheduled' },
+    attempts: { type: [new Schema({ at: Date, outcome: String, agentId: Schema.Types.ObjectId }, { _id: false })], default: [] },
+    nextAttemptAt: Date,
+  },
+  { timestamps: true, collection: 'callbacks' },
+);
+callbackSchema.index({ naturalKey: 1 }, { unique: true });
+callbackSchema.index({ status: 1, dueAt: 1 });
+callbackSchema.index({ assignedTo: 1, status: 1, dueAt: 1 });
+callbackSchema.index({ customerId: 1, dueAt: -1 });

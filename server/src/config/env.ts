@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { isSupportedCountry } from 'libphonenumber-js';
+
+// Configuration is environment variables, parsed once at start. The defaults serve the
+// embedded demo; production mode insists on real secrets.
+
+const DEV_JWT_SECRET = 'ringside-development-only-secret-change-me';
+const DEV_TWILIO_SID = `AC${'0'.repeat(32)}`;
+const DEV_TWILIO_TOKEN = 'ringside-development-twilio-token';
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(0, { error: 'must be between 0 and 65535' })
+  .max(65535, { error: 'must be between 0 and 65535' });
+
+const optionalUrl = (protocols: RegExp) =>
+  z
+    .url({ protocol: protocols, error: `must be a URL (${protocols.source})` })
+    .optional();
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: port.default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    MONGODB_URI: optionalUrl(/^mongodb(\+srv)?$/),
+    DATA_DIR: z.string().min(1).default('.data'),
+    PUBLIC_URL: optionalUrl(/^https?$/),
+    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, { error: 'must look like AC followed by 32 hex digits' }).optional(),
+    TWILIO_AUTH_TOKEN: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
+    TWILIO_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.twilio.com'),
+    ARI_URL: optionalUrl(/^https?$/),
+    ARI_USERNAME: z.string().default('ringside'),
+    ARI_PASSWORD: z.string().default(''),
+    ARI_APP: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'must be a Stasis application name (letters, digits, _ . -)' }).default('ringside'),
+    REDIS_URL: optionalUrl(/^rediss?$/),
+    JWT_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+    JWT_TTL: z.string().regex(/^\d+[smhd]$/, { error: 'must be a duration such as 12h or 30m' }).default('12h'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DEFAULT_COUNTRY: z
+      .string()
+      .toUpperCase()
+      .refine((c) => isSupportedCountry(c), { error: 'must be an ISO 3166 country code such as PL' })
+      .default('PL'),
+    LOGIN_RATE_LIMIT: z.coerce.number({ error: 'must be a number' }).int().min(1, { error: 'must be at least 1' }).default(10),
+    SEED_DEMO: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+    DEMO_CUSTOMERS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(2000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    for (const key of ['JWT_SECRET', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'PUBLIC_URL', 'MONGODB_URI'] as const) {
+      if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required in production' });
+    }
+  });
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  mongodbUri: string | undefined;
+  dataDir: string;
+  publicUrl: string;
+  twilio: { accountSid: string; authToken: string; apiBase: string };
+  ari: { url: string | undefined; username: string; password: string; app: string };
+  redisUrl: string | undefined;
+  jwt: { secret: string; ttl: string };
+  logLevel: string;
+  defaultCountry: string;
+  loginRateLimit: number;
+  seedDemo: boolean;
+  demoCustomers: number;
+}
+
+/** Thrown with one line that names the variable and what is wrong with it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.') || 'environment';
+      const raw = typeof issue.path[0] === 'string' ? source[issue.path[0]] : undefined;
+      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(key.includes('SECRET') || key.includes('TOKEN') || key.includes('PASSWORD') ? '***' : raw)})`;
+      return `${key} ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    mongodbUri: e.MONGODB_URI,
+    dataDir: e.DATA_DIR,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    twilio: {
+      accountSid: e.TWILIO_ACCOUNT_SID ?? DEV_TWILIO_SID,
+      authToken: e.TWILIO_AUTH_TOKEN ?? DEV_TWILIO_TOKEN,
+      apiBase: e.TWILIO_API_BASE.replace(/\/$/, ''),
+    },
+    ari: { url: e.ARI_URL, username: e.ARI_USERNAME, password: e.ARI_PASSWORD, app: e.ARI_APP },
+    redisUrl: e.REDIS_URL,
+    jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, ttl: e.JWT_TTL },
+    logLevel: e.LOG_LEVEL,
+    defaultCountry: e.DEFAULT_COUNTRY,
+    loginRateLimit: e.LOGIN_RATE_LIMIT,
+    seedDemo: e.SEED_DEMO === 'true' && e.NODE_ENV !== 'production',
+    demoCustomers: e.DEMO_CUSTOMERS,
+  };
+}

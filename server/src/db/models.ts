@@ -1,0 +1,51 @@
+import type { Connection, Model } from 'mongoose';
+import { userSchema, type User } from '../auth/user.model';
+import { customerSchema, type Customer } from '../customers/customer.model';
+import { productSchema, type Product } from '../products/product.model';
+import { orderSchema, type Order } from '../orders/order.model';
+import { invoiceSchema, type Invoice } from '../billing/invoice.model';
+import { paymentSchema, type Payment } from '../billing/payment.model';
+import { interactionSchema, type Interaction } from '../interactions/interaction.model';
+import { caseSchema, type Case } from '../cases/case.model';
+import { callbackSchema, type Callback } from '../callbacks/callback.model';
+import { dunningCaseSchema, type DunningCase } from '../dunning/dunning-case.model';
+import { auditSchema, type AuditEntry } from '../audit/audit.model';
+import { settingsSchema, type Settings } from '../settings/settings.model';
+
+/** Every model, registered on one connection (so tests can run apps on separate databases). */
+export interface Models {
+  User: Model<User>;
+  Customer: Model<Customer>;
+  Product: Model<Product>;
+  Order: Model<Order>;
+  Invoice: Model<Invoice>;
+  Payment: Model<Payment>;
+  Interaction: Model<Interaction>;
+  Case: Model<Case>;
+  Callback: Model<Callback>;
+  DunningCase: Model<DunningCase>;
+  Audit: Model<AuditEntry>;
+  Settings: Model<Settings>;
+}
+
+export function registerModels(conn: Connection): Models {
+  return {
+    User: conn.model<User>('User', userSchema),
+    Customer: conn.model<Customer>('Customer', customerSchema),
+    Product: conn.model<Product>('Product', productSchema),
+    Order: conn.model<Order>('Order', orderSchema),
+    Invoice: conn.model<Invoice>('Invoice', invoiceSchema),
+    Payment: conn.model<Payment>('Payment', paymentSchema),
+    Interaction: conn.model<Interaction>('Interaction', interactionSchema),
+    Case: conn.model<Case>('Case', caseSchema),
+    Callback: conn.model<Callback>('Callback', callbackSchema),
+    DunningCase: conn.model<DunningCase>('DunningCase', dunningCaseSchema),
+    Audit: conn.model<AuditEntry>('Audit', auditSchema),
+    Settings: conn.model<Settings>('Settings', settingsSchema),
+  };
+}
+
+/** Create every index (before bulk loads: building over existing data is much slower). */
+export async function ensureIndexes(models: Models): Promise<void> {
+  await Promise.all(Object.values(models).map((m: Model<unknown>) => m.createIndexes()));
+}

@@ -1,0 +1,53 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type BroadcastOperator, type Socket } from 'socket.io';
+import type { ClientToServerEvents, Role, ServerToClientEvents, SocketData } from '@ringside/shared';
+import type { AuthService } from '../auth/auth.service';
+import type { Logger } from '../logger';
+
+export type RingsideServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type RingsideSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Sends typed events to one room. */
+export type Room = BroadcastOperator<ServerToClientEvents, SocketData>;
+
+export const userRoom = (userId: string) => `user:${userId}`;
+export const roleRoom = (role: Role) => `role:${role}`;
+
+/**
+ * Socket.IO on the HTTP server, authenticated with the same JWT as the API
+ * (`io(url, {auth: {token}})`). Each socket joins its user's room and its roles' rooms;
+ * everything is sent to rooms through `Realtime`, never to "everyone".
+ */
+export function createGateway(httpServer: HttpServer, deps: { auth: AuthService; logger: Logger }): RingsideServer {
+  const io: RingsideServer = new Server(httpServer, { serveClient: false, cors: { origin: false } });
+  io.use((socket, next) => {
+    const token: unknown = socket.handshake.auth?.token;
+    if (typeof token !== 'string' || !token) return next(new Error('unauthorized: missing token'));
+    try {
+      const claims = deps.auth.verify(token);
+      socket.data = { userId: claims.sub, roles: claims.roles, name: claims.name };
+      next();
+    } catch {
+      next(new Error('unauthorized: invalid or expired token'));
+    }
+  });
+  io.on('connection', (socket) => {
+    void socket.join([userRoom(socket.data.userId), ...socket.data.roles.map((r) => roleRoom(r as Role))]);
+    deps.logger.debug({ userId: socket.data.userId }, 'socket connected');
+  });
+  return io;
+}
+
+/** The one typed way to reach clients: a user's room or a role's room, never "everyone". */
+export class Realtime {
+  constructor(private readonly io: RingsideServer) {}
+
+  /** `realtime.toUser(id).emit('call:offered', offer)`: typed by the shared event map. */
+  toUser(userId: string): Room {
+    return this.io.to(userRoom(userId));
+  }
+
+  toRole(role: Role): Room {
+    return this.io.to(roleRoom(role));
+  }
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { roleSchema } from './roles';
+
+export const loginRequestSchema = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email({ error: 'email must be an email address' })),
+  password: z.string().min(1, { error: 'password is required' }).max(200),
+});
+export type LoginRequest = z.infer<typeof loginRequestSchema>;
+
+/** The user as the API shows it: never a password hash. */
+export const publicUserSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  roles: z.array(roleSchema),
+  skills: z.array(z.string()),
+});
+export type PublicUser = z.infer<typeof publicUserSchema>;
+
+export const loginResponseSchema = z.object({ token: z.string(), user: publicUserSchema });
+export type LoginResponse = z.infer<typeof loginResponseSchema>;
+
+/** Claims carried in the JWT that authenticates both HTTP and Socket.IO. */
+export const tokenClaimsSchema = z.object({
+  sub: z.string(),
+  roles: z.array(roleSchema).min(1),
+  name: z.string(),
+});
+export type TokenClaims = z.infer<typeof tokenClaimsSchema>;

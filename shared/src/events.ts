@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { agentStatusSchema, type AgentStatus } from './roles';
+import { dispositionSchema, type CallStatus } from './calls';
+import type { ScreenPop } from './screen-pop';
+import type { AckCallback } from './errors';
+
+// Client → server payloads are zod schemas (validated on arrival); server → client payloads
+// are plain types. One map, used by the server (`Server<ClientToServerEvents, ServerToClientEvents>`)
+// and the console (`Socket<ServerToClientEvents, ClientToServerEvents>`).
+
+export const agentStateSetSchema = z.object({
+  status: agentStatusSchema.extract(['available', 'away', 'wrap_up', 'offline']),
+  reason: z.string().trim().max(100).optional(),
+  /** Supervisors may set another agent's state. */
+  agentId: z.string().optional(),
+});
+export type AgentStateSet = z.infer<typeof agentStateSetSchema>;
+
+export const callAcceptSchema = z.object({ callId: z.string().min(1) });
+export type CallAccept = z.infer<typeof callAcceptSchema>;
+
+export const callWrapupSchema = z.object({
+  callId: z.string().min(1),
+  disposition: dispositionSchema,
+  note: z.string().trim().max(10_000).optional(),
+  customerId: z.string().optional(),
+});
+export type CallWrapup = z.infer<typeof callWrapupSchema>;
+
+export const callbackScheduleSchema = z.object({
+  customerId: z.string().min(1),
+  dueAt: z.iso.datetime({ offset: true }),
+  reason: z.string().trim().min(1).max(200),
+  phone: z.string().optional(),
+  personal: z.boolean().default(true),
+  queue: z.string().optional(),
+});
+export type CallbackSchedule = z.infer<typeof callbackScheduleSchema>;
+
+export interface CallOffered {
+  callId: string;
+  from: string;
+  to: string;
+  queue: string;
+  offeredAt: string;
+  expiresAt: string;
+  reason: string;
+}
+
+export interface CallUpdated {
+  callId: string;
+  status: CallStatus;
+  at: string;
+  agentId?: string;
+}
+
+export interface AgentStateEvent {
+  agentId: string;
+  status: AgentStatus;
+  reason?: string;
+  since: string;
+}
+
+export interface QueueStats {
+  at: string;
+  queues: Array<{
+    name: string;
+    waiting: number;
+    longestWaitSec: number;
+    serviceLevel: number;
+    abandonRate: number;
+    averageHandleSec: number;
+  }>;
+  agents: Array<{ agentId: string; name: string; status: AgentStatus; sinceSec: number }>;
+  callbacks: { due: number; overdue: number };
+  popLatencyP95Ms: number | null;
+}
+
+export interface CallbackAssigned {
+  callbackId: string;
+  customerId: string;
+  dueAt: string;
+  reason: string;
+}
+
+export interface ServerToClientEvents {
+  'call:offered': (offer: CallOffered) => void;
+  screenpop: (pop: ScreenPop, ack: (received: boolean) => void) => void;
+  'call:updated': (update: CallUpdated) => void;
+  'call:ended': (ended: { callId: string; at: string; reason: string }) => void;
+  'agent:state': (state: AgentStateEvent) => void;
+  'queue:stats': (stats: QueueStats) => void;
+  'callback:assigned': (callback: CallbackAssigned) => void;
+}
+
+export interface ClientToServerEvents {
+  'agent:state:set': (payload: AgentStateSet, ack: AckCallback<AgentStateEvent>) => void;
+  'call:accept': (payload: CallAccept, ack: AckCallback) => void;
+  'call:wrapup': (payload: CallWrapup, ack: AckCallback) => void;
+  'callback:schedule': (payload: CallbackSchedule, ack: AckCallback<{ callbackId: string }>) => void;
+}
+
+/** What the server keeps on each authenticated socket. */
+export interface SocketData {
+  userId: string;
+  roles: string[];
+  name: string;
+}
