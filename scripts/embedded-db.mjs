@@ -111,18 +111,19 @@ function alive(pid) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A server left running by a launcher that died holds the data directory's lock; stop it.
+ * A server another process already runs on this data directory (`npm start` while
+ * `npm run seed` runs, say): its port, or undefined. A dead one's files are cleaned up.
  * @param {string} pidFile
+ * @returns {Promise<number | undefined>}
  */
-async function stopStale(pidFile) {
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 150 && alive(pid); i++) await sleep(100);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  }
+async function runningServer(pidFile) {
+  if (!existsSync(pidFile)) return undefined;
+  const [pidText, portText] = readFileSync(pidFile, 'utf8').trim().split(/\s+/);
+  const pid = Number(pidText);
+  const port = Number(portText);
+  if (Number.isInteger(pid) && pid > 0 && alive(pid) && Number.isInteger(port) && (await canConnect(port))) return port;
   rmSync(pidFile, { force: true });
+  return undefined;
 }
 
 /**
@@ -140,7 +141,16 @@ export async function startDatabase(options) {
 
   mkdirSync(options.dataDir, { recursive: true });
   const pidFile = join(options.dataDir, 'server.pid');
-  await stopStale(pidFile);
+  const sharedPort = await runningServer(pidFile);
+  if (sharedPort !== undefined) {
+    options.log?.(`database: reusing the ${resolved.kind} already running on 127.0.0.1:${sharedPort} for ${options.dataDir}`);
+    return {
+      uri: `mongodb://127.0.0.1:${sharedPort}/${dbName}?directConnection=true`,
+      kind: resolved.kind,
+      port: sharedPort,
+      stop: async () => {},
+    };
+  }
 
   const port = options.port ?? (await freePort());
   const args =
@@ -170,7 +180,7 @@ export async function startDatabase(options) {
       resolve(undefined);
     });
   });
-  if (child.pid) writeFileSync(pidFile, String(child.pid));
+  if (child.pid) writeFileSync(pidFile, `${child.pid} ${port}`);
 
   const deadline = Date.now() + 60_000;
   while (!(await canConnect(port))) {

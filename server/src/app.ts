@@ -10,6 +10,7 @@ import { createAuthService, type AuthService } from './auth/auth.service';
 import { authRoutes } from './auth/auth.routes';
 import { healthRoutes } from './health/health.routes';
 import { errorHandler, notFoundHandler } from './http/error-handler';
+import { userRoutes } from './users/users.routes';
 
 export interface AppDeps {
   config: Config;
@@ -44,6 +45,8 @@ export function createApp(deps: AppDeps): App {
 
   app.use(healthRoutes({ db }));
   app.use('/api/auth', authRoutes({ auth, models: db.models, loginRateLimit: config.loginRateLimit }));
+
+  app.use('/api', userRoutes({ models: db.models, auth }));
 
   app.use(['/api', '/telephony'], notFoundHandler);
   app.use(errorHandler);

@@ -24,10 +24,25 @@ export function foldText(input: string): string {
     .trim();
 }
 
+/** Greek digraphs that ELOT 743 writes as one Latin pair (checked before single letters). */
+const GREEK_PAIRS: Record<string, string> = {
+  ου: 'ou', αυ: 'av', ευ: 'ev', ηυ: 'iv', γγ: 'ng', γκ: 'gk', γξ: 'nx', γχ: 'nch', μπ: 'mp', ντ: 'nt',
+};
+
 /** foldText, with Greek letters transliterated to Latin as well. */
 export function foldLatin(input: string): string {
+  const folded = foldText(input);
   let out = '';
-  for (const ch of foldText(input)) out += GREEK[ch] ?? ch;
+  for (let i = 0; i < folded.length; i++) {
+    const pair = GREEK_PAIRS[folded.slice(i, i + 2)];
+    if (pair) {
+      out += pair;
+      i++;
+      continue;
+    }
+    const ch = folded[i] ?? '';
+    out += GREEK[ch] ?? ch;
+  }
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { loginRequestSchema } from '@ringside/shared';
 import type { AuthService } from './auth.service';
 import { requireAuth } from './auth.middleware';
@@ -20,7 +20,7 @@ export function authRoutes(deps: { auth: AuthService; models: Models; loginRateL
     skipSuccessfulRequests: true,
     keyGenerator: (req) => {
       const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
-      return `${req.ip}|${email}`;
+      return `${ipKeyGenerator(req.ip ?? '')}|${email}`;
     },
     handler: (_req, _res, next) => next(new AppError('rate_limited', 'too many login attempts; try again in a few minutes')),
   });

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './env';
+
+describe('loadConfig', () => {
+  it('serves the embedded demo with defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ env: 'development', port: 3000, mongodbUri: undefined, publicUrl: 'http://localhost:3000', seedDemo: true });
+    expect(config.ari.app).toBe('ringside');
+    expect(config.twilio.apiBase).toBe('https://api.twilio.com');
+  });
+
+  it('reads every documented variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      MONGODB_URI: 'mongodb://db:27017/ringside?replicaSet=rs0',
+      PUBLIC_URL: 'https://cc.example.com/',
+      TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'token-123456',
+      TWILIO_API_BASE: 'http://127.0.0.1:9999',
+      ARI_URL: 'http://pbx:8088',
+      ARI_USERNAME: 'u',
+      ARI_PASSWORD: 'p',
+      ARI_APP: 'cc',
+      REDIS_URL: 'redis://redis:6379',
+      JWT_SECRET: 'x'.repeat(40),
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      mongodbUri: 'mongodb://db:27017/ringside?replicaSet=rs0',
+      publicUrl: 'https://cc.example.com',
+      twilio: { accountSid: `AC${'a'.repeat(32)}`, authToken: 'token-123456', apiBase: 'http://127.0.0.1:9999' },
+      ari: { url: 'http://pbx:8088', username: 'u', password: 'p', app: 'cc' },
+      redisUrl: 'redis://redis:6379',
+      jwt: { secret: 'x'.repeat(40) },
+    });
+  });
+
+  it('names the variable and never echoes a secret', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(ConfigError);
+    expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(/^Invalid environment: JWT_SECRET must be at least 32 characters \(got "\*\*\*"\)$/);
+    expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
+  });
+
+  it('requires real secrets in production and never seeds demo data there', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is required in production.*TWILIO_ACCOUNT_SID.*TWILIO_AUTH_TOKEN.*PUBLIC_URL.*MONGODB_URI/);
+    const prod = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'y'.repeat(40),
+      TWILIO_ACCOUNT_SID: `AC${'b'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'real-token-xyz',
+      PUBLIC_URL: 'https://cc.example.com',
+      MONGODB_URI: 'mongodb://db/ringside',
+    });
+    expect(prod.seedDemo).toBe(false);
+  });
+});

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../config/env';
+import { connectDatabase, type Database } from '../db/connection';
+import { ensureIndexes } from '../db/models';
+import { createLogger } from '../logger';
+import { startServer, type RunningServer } from '../server';
+import { systemClock, type Clock } from '../clock';
+
+/** The URI of a database nobody else uses, on the test run's server. */
+export function freshDatabaseUri(): string {
+  const name = `ringside_t_${randomBytes(6).toString('hex')}`;
+  const url = new URL(inject('mongoUri'));
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A fresh database with every index, dropped by `drop()`. */
+export async function freshDatabase(): Promise<Database & { drop(): Promise<void> }> {
+  const db = await connectDatabase(freshDatabaseUri());
+  await ensureIndexes(db.models);
+  return Object.assign(db, {
+    async drop() {
+      await db.conn.dropDatabase();
+      await db.close();
+    },
+  });
+}
+
+export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...overrides });
+}
+
+export interface TestServer extends RunningServer {
+  db: Database;
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/** The real app on port 0 against `db` (a fresh database when omitted). */
+export async function startTestServer(
+  opts: { db?: Database; env?: NodeJS.ProcessEnv; clock?: Clock } = {},
+): Promise<TestServer> {
+  const config = testConfig(opts.env);
+  const db = opts.db ?? (await freshDatabase());
+  const logger = createLogger(config.logLevel);
+  const server = await startServer({ config, db, logger, clock: opts.clock ?? systemClock }, { port: 0, host: '127.0.0.1' });
+  return Object.assign(server, {
+    db,
+    config,
+    async stop() {
+      await server.close();
+    },
+  });
+}
