@@ -5,7 +5,9 @@
 // or when SecantusDB's server of the pinned version is already in the cache directory.
 // Otherwise builds it once with cargo (about 9 minutes on 2 cores) and prints progress.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import {
   SECANTUS_BINARY,
   SECANTUS_CRATE,
@@ -31,7 +33,10 @@ if (found.kind !== 'missing') {
   process.exit(0);
 }
 
-const cargo = spawnSync('cargo', ['--version'], { encoding: 'utf8' });
+// rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
+const rustupCargo = join(process.env.CARGO_HOME || join(homedir(), '.cargo'), 'bin', 'cargo');
+const cargoBin = spawnSync('cargo', ['--version']).status === 0 ? 'cargo' : existsSync(rustupCargo) ? rustupCargo : 'cargo';
+const cargo = spawnSync(cargoBin, ['--version'], { encoding: 'utf8' });
 if (cargo.error || cargo.status !== 0) {
   say(
     `cannot build the embedded database: 'cargo' (Rust) is not installed. ` +
@@ -50,7 +55,7 @@ say(
 
 const started = Date.now();
 const child = spawn(
-  'cargo',
+  cargoBin,
   ['install', SECANTUS_CRATE, '--version', SECANTUS_VERSION, '--ignore-rust-version', '--locked', '--root', root],
   { stdio: ['ignore', 'pipe', 'pipe'] },
 );

@@ -11,6 +11,7 @@ import { authRoutes } from './auth/auth.routes';
 import { healthRoutes } from './health/health.routes';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { userRoutes } from './users/users.routes';
+import { consoleRoutes } from './http/console';
 
 export interface AppDeps {
   config: Config;
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): App {
   app.use('/api', userRoutes({ models: db.models, auth }));
 
   app.use(['/api', '/telephony'], notFoundHandler);
+  app.use(consoleRoutes());
   app.use(errorHandler);
   return { express: app, auth };
 }
