@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import type { Ack } from '@ringside/shared';
+import { toAppError, fromZod } from '../errors';
+import type { Logger } from '../logger';
+
+/**
+ * Wraps a client→server socket handler: validates the payload with zod, runs `fn`, and answers
+ * the ack with `{ok: true, data}` or `{ok: false, error, code}`. A client that sent no ack
+ * callback, or a payload that fails validation, never crashes the server.
+ */
+export function socketHandler<S extends z.ZodType, T>(
+  schema: S,
+  fn: (payload: z.output<S>) => Promise<T> | T,
+  logger?: Logger,
+): (payload: unknown, ack?: unknown) => Promise<void> {
+  return async (payload, ack) => {
+    const reply = (response: Ack<T>) => {
+      if (typeof ack === 'function') (ack as (r: Ack<T>) => void)(response);
+    };
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      const err = fromZod(parsed.error, 'event payload');
+      return reply({ ok: false, error: err.message, code: err.code });
+    }
+    try {
+      const data = await fn(parsed.data);
+      reply(data === undefined ? { ok: true } : { ok: true, data });
+    } catch (err) {
+      const appError = toAppError(err);
+      if (appError.code === 'internal') logger?.error({ err }, 'socket handler failed');
+      reply({ ok: false, error: appError.message, code: appError.code });
+    }
+  };
+}
