@@ -1,0 +1,2 @@
+// Provider-boundary stand-ins for tests, the call simulator and benchmarks.
+export * from './twilio/testing/twilio-rest-server';

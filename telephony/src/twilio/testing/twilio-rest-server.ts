@@ -1,0 +1,113 @@
+// A local stand-in for Twilio's REST API (the provider boundary), for tests and the call
+// simulator: it answers the Calls and Messages resources the way api.twilio.com does and
+// records every request, so tests can check what Ringside asked Twilio to do.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import twilio from 'twilio';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  params: Record<string, string | string[]>;
+  at: Date;
+}
+
+export interface TwilioRestServer {
+  url: string;
+  requests: RecordedRequest[];
+  events: EventEmitter<{ request: [RecordedRequest] }>;
+  /** Resolves with the first (past or future) request that matches. */
+  waitFor(match: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
+  close(): Promise<void>;
+}
+
+const sid = (prefix: string) => prefix + randomBytes(16).toString('hex');
+
+function readForm(req: IncomingMessage): Promise<Record<string, string | string[]>> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const out: Record<string, string | string[]> = {};
+      for (const [k, v] of new URLSearchParams(body)) {
+        const prev = out[k];
+        out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      resolve(out);
+    });
+    req.on('error', reject);
+  });
+}
+
+export async function startTwilioRestServer(opts: { accountSid: string; authToken: string }): Promise<TwilioRestServer> {
+  const requests: RecordedRequest[] = [];
+  const events = new EventEmitter<{ request: [RecordedRequest] }>();
+  const expectedAuth = `Basic ${Buffer.from(`${opts.accountSid}:${opts.authToken}`).toString('base64')}`;
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (req.headers.authorization !== expectedAuth) return reply(401, { code: 20003, message: 'Authenticate', status: 401 });
+      const params = req.method === 'POST' ? await readForm(req) : Object.fromEntries(url.searchParams);
+      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, params, at: new Date() };
+      requests.push(recorded);
+      events.emit('request', recorded);
+
+      const base = `/2010-04-01/Accounts/${opts.accountSid}`;
+      const callMatch = new RegExp(`^${base}/Calls/(CA[0-9a-f]{32})\\.json$`).exec(url.pathname);
+      const now = new Date().toUTCString();
+      if (callMatch && req.method === 'POST') {
+        return reply(200, { sid: callMatch[1], account_sid: opts.accountSid, status: params.Status ?? 'in-progress', date_updated: now });
+      }
+      if (url.pathname === `${base}/Calls.json` && req.method === 'POST') {
+        if (!params.To || !params.From) return reply(400, { code: 21201, message: "Missing required parameter 'To' or 'From'", status: 400 });
+        return reply(201, { sid: sid('CA'), account_sid: opts.accountSid, to: params.To, from: params.From, status: 'queued', date_created: now });
+      }
+      if (url.pathname === `${base}/Messages.json` && req.method === 'POST') {
+        if (!params.To || !params.Body) return reply(400, { code: 21604, message: "A 'To' phone number and a 'Body' are required.", status: 400 });
+        return reply(201, { sid: sid('SM'), account_sid: opts.accountSid, to: params.To, from: params.From, body: params.Body, status: 'queued', date_created: now });
+      }
+      reply(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    events,
+    waitFor(match, timeoutMs = 5000) {
+      const found = requests.find(match);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          events.off('request', listener);
+          reject(new Error('no matching Twilio REST request'));
+        }, timeoutMs);
+        const listener = (r: RecordedRequest) => {
+          if (!match(r)) return;
+          clearTimeout(timer);
+          events.off('request', listener);
+          resolve(r);
+        };
+        events.on('request', listener);
+      });
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Signs webhook parameters the way Twilio does (`X-Twilio-Signature`). */
+export function signTwilioRequest(authToken: string, url: string, params: Record<string, string>): string {
+  return twilio.getExpectedTwilioSignature(authToken, url, params);
+}
+
+/** A random Twilio-shaped call SID. */
+export const newCallSid = () => sid('CA');

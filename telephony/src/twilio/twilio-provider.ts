@@ -1,0 +1,166 @@
+import twilio from 'twilio';
+import type RequestClient from 'twilio/lib/base/RequestClient';
+import { z } from 'zod';
+import type { CallEvent } from '@ringside/shared';
+import type { AgentEndpoint, CallEventHandler, CallInstruction, OriginateRequest, TelephonyProvider } from '../provider';
+import { twiml } from './twiml';
+
+const { validateRequest } = twilio;
+type RequestOptions<T> = RequestClient.RequestOptions<T>;
+
+export interface TwilioOptions {
+  accountSid: string;
+  authToken: string;
+  /** REST base URL (`https://api.twilio.com`, or a local endpoint in tests). */
+  apiBase: string;
+  /** The external base URL Twilio signs webhooks against and calls back. */
+  publicUrl: string;
+  /** Music while the caller waits. */
+  holdMusicUrl?: string;
+}
+
+/** An HTTP request as the web framework received it: the adapter needs no framework. */
+export interface WebhookRequest {
+  /** Path and query as received, e.g. `/telephony/twilio/voice`. */
+  path: string;
+  signature: string | undefined;
+  params: Record<string, unknown>;
+}
+
+export interface WebhookResponse {
+  status: number;
+  contentType: 'text/xml' | 'application/json';
+  body: string;
+}
+
+// Twilio posts these fields form-encoded; only what we use is required.
+const voiceSchema = z.object({
+  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
+  From: z.string().default(''),
+  To: z.string().default(''),
+  CallStatus: z.string(),
+  CallerName: z.string().optional(),
+});
+const statusSchema = z.object({
+  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
+  CallStatus: z.enum(['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled']),
+  Timestamp: z.string().optional(),
+  CallDuration: z.string().optional(),
+});
+
+const DEFAULT_HOLD_MUSIC = 'https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3';
+
+/** The twilio library's HTTP client, pointed at `apiBase` instead of api.twilio.com. */
+class BaseUrlRequestClient extends twilio.RequestClient {
+  constructor(private readonly apiBase: string) {
+    super();
+  }
+  override request<T>(opts: RequestOptions<T>) {
+    const uri = opts.uri.replace(/^https:\/\/[^/]+\.twilio\.com/, this.apiBase);
+    return super.request<T>({ ...opts, uri });
+  }
+}
+
+export class TwilioProvider implements TelephonyProvider {
+  readonly name = 'twilio' as const;
+  private handler: CallEventHandler | undefined;
+  private readonly client: twilio.Twilio;
+
+  constructor(private readonly options: TwilioOptions) {
+    this.client = twilio(options.accountSid, options.authToken, {
+      httpClient: new BaseUrlRequestClient(options.apiBase.replace(/\/$/, '')),
+    });
+  }
+
+  onEvent(handler: CallEventHandler): void {
+    this.handler = handler;
+  }
+
+  /** True when `X-Twilio-Signature` signs exactly this URL and these parameters. */
+  verify(req: WebhookRequest): boolean {
+    if (!req.signature) return false;
+    return validateRequest(this.options.authToken, req.signature, this.options.publicUrl + req.path, req.params);
+  }
+
+  /** The voice webhook (a call arrives) and the status callback, signed by Twilio. */
+  async handleWebhook(kind: 'voice' | 'status', req: WebhookRequest, receivedAt: Date): Promise<WebhookResponse> {
+    if (!this.verify(req)) return json(403, { error: { code: 'forbidden', message: 'invalid Twilio signature' } });
+    if (kind === 'voice') {
+      const parsed = voiceSchema.safeParse(req.params);
+      if (!parsed.success) return json(400, { error: { code: 'bad_request', message: 'not a Twilio voice webhook' } });
+      const p = parsed.data;
+      const instruction = await this.emit({
+        type: 'call.incoming',
+        provider: 'twilio',
+        callId: p.CallSid,
+        from: p.From,
+        to: p.To,
+        at: receivedAt,
+        ...(p.CallerName ? { callerName: p.CallerName } : {}),
+      });
+      return { status: 200, contentType: 'text/xml', body: this.render(instruction ?? { kind: 'hold' }) };
+    }
+    const parsed = statusSchema.safeParse(req.params);
+    if (!parsed.success) return json(400, { error: { code: 'bad_request', message: 'not a Twilio status callback' } });
+    const event = statusEvent(parsed.data, receivedAt);
+    if (event) await this.emit(event);
+    return { status: 204, contentType: 'text/xml', body: '' };
+  }
+
+  private async emit(event: CallEvent): Promise<CallInstruction | void> {
+    if (!this.handler) throw new Error('TwilioProvider: no event handler registered');
+    return this.handler(event);
+  }
+
+  private render(instruction: CallInstruction): string {
+    if (instruction.kind === 'reject') return twiml.reject(instruction.reason);
+    return twiml.hold(this.options.holdMusicUrl ?? DEFAULT_HOLD_MUSIC, instruction.announce);
+  }
+
+  async hold(callId: string): Promise<void> {
+    await this.client.calls(callId).update({ twiml: twiml.hold(this.options.holdMusicUrl ?? DEFAULT_HOLD_MUSIC) });
+  }
+
+  async connect(callId: string, agent: AgentEndpoint): Promise<void> {
+    await this.client.calls(callId).update({ twiml: twiml.dial(agent.address) });
+  }
+
+  async hangup(callId: string): Promise<void> {
+    await this.client.calls(callId).update({ status: 'completed' });
+  }
+
+  async originate(request: OriginateRequest): Promise<{ callId: string }> {
+    const call = await this.client.calls.create({
+      to: request.to,
+      from: request.from,
+      url: `${this.options.publicUrl}/telephony/twilio/voice`,
+      statusCallback: `${this.options.publicUrl}/telephony/twilio/status`,
+      statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+    });
+    return { callId: call.sid };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function json(status: number, body: unknown): WebhookResponse {
+  return { status, contentType: 'application/json', body: JSON.stringify(body) };
+}
+
+function statusEvent(p: z.infer<typeof statusSchema>, at: Date): CallEvent | undefined {
+  const base = { provider: 'twilio' as const, callId: p.CallSid, at };
+  switch (p.CallStatus) {
+    case 'ringing':
+      return { type: 'call.ringing', ...base };
+    case 'in-progress':
+      return { type: 'call.answered', ...base };
+    case 'completed':
+    case 'busy':
+    case 'failed':
+    case 'no-answer':
+    case 'canceled':
+      return { type: 'call.ended', ...base, reason: p.CallStatus };
+    default:
+      return undefined;
+  }
+}
