@@ -2,6 +2,8 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import { TwilioProvider, type TelephonyProvider } from '@ringside/telephony';
 import type { Config } from './config/env';
 import type { Database } from './db/connection';
 import type { Logger } from './logger';
@@ -12,23 +14,72 @@ import { healthRoutes } from './health/health.routes';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { userRoutes } from './users/users.routes';
 import { consoleRoutes } from './http/console';
+import { createGateway, Realtime, type RingsideServer } from './realtime/gateway';
+import { CallService } from './calls/call.service';
+import { registerCallHandlers } from './calls/calls.handlers';
+import { twilioRoutes } from './telephony/twilio.routes';
+import { createMetrics, type Metrics } from './metrics/metrics';
+import { metricsRoutes } from './metrics/metrics.routes';
+import { customerRoutes } from './customers/customers.routes';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
   clock: Clock;
+  /** Telephony providers; by default Twilio from the configuration (and Asterisk when ARI_URL is set, wired in main). */
+  providers?: { twilio?: TwilioProvider; asterisk?: TelephonyProvider };
 }
 
 export interface App {
   express: Express;
+  io: RingsideServer;
+  realtime: Realtime;
   auth: AuthService;
+  calls: CallService;
+  metrics: Metrics;
+  twilio: TwilioProvider;
 }
 
-/** Builds the HTTP application from its dependencies; main.ts wires real ones, tests their own. */
-export function createApp(deps: AppDeps): App {
-  const { config, db, logger } = deps;
+/**
+ * Builds the application on an HTTP server from its dependencies: HTTP routes, Socket.IO,
+ * the call path. main.ts wires real parts; tests wire theirs.
+ */
+export function createApp(deps: AppDeps, httpServer: HttpServer): App {
+  const { config, db, logger, clock } = deps;
   const auth = createAuthService({ users: db.models.User, secret: config.jwt.secret, ttl: config.jwt.ttl });
+  const metrics = createMetrics();
+  const io = createGateway(httpServer, { auth, logger });
+  const realtime = new Realtime(io);
+  const twilio =
+    deps.providers?.twilio ??
+    new TwilioProvider({
+      accountSid: config.twilio.accountSid,
+      authToken: config.twilio.authToken,
+      apiBase: config.twilio.apiBase,
+      publicUrl: config.publicUrl,
+      ...(config.holdMusicUrl ? { holdMusicUrl: config.holdMusicUrl } : {}),
+    });
+  const providers = { twilio, ...(deps.providers?.asterisk ? { asterisk: deps.providers.asterisk } : {}) };
+  const calls = new CallService({
+    models: db.models,
+    clock,
+    logger,
+    realtime,
+    providers,
+    metrics,
+    options: {
+      defaultCountry: config.defaultCountry,
+      offerAckTimeoutMs: config.offers.ackTimeoutMs,
+      offerAcceptTimeoutMs: config.offers.acceptTimeoutMs,
+    },
+  });
+  for (const provider of Object.values(providers)) provider.onEvent((event) => calls.handleEvent(event));
+
+  io.on('connection', (socket) => {
+    registerCallHandlers(socket, calls, logger);
+    void calls.replayOffers(socket).catch((err: unknown) => logger.error({ err }, 'replaying offers failed'));
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -38,19 +89,21 @@ export function createApp(deps: AppDeps): App {
     pinoHttp({
       logger,
       genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID()),
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
   app.use(express.json({ limit: '256kb' }));
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));
 
   app.use(healthRoutes({ db }));
+  app.use(metricsRoutes(metrics));
+  app.use('/telephony/twilio', twilioRoutes(twilio));
   app.use('/api/auth', authRoutes({ auth, models: db.models, loginRateLimit: config.loginRateLimit }));
-
   app.use('/api', userRoutes({ models: db.models, auth }));
+  app.use('/api/customers', customerRoutes({ models: db.models, auth, clock }));
 
   app.use(['/api', '/telephony'], notFoundHandler);
   app.use(consoleRoutes());
   app.use(errorHandler);
-  return { express: app, auth };
+  return { express: app, io, realtime, auth, calls, metrics, twilio };
 }

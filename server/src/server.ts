@@ -1,12 +1,10 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, type AppDeps } from './app';
-import { createGateway, Realtime, type RingsideServer } from './realtime/gateway';
+import { createApp, type App, type AppDeps } from './app';
 
 export interface RunningServer {
   http: HttpServer;
-  io: RingsideServer;
-  realtime: Realtime;
+  app: App;
   port: number;
   url: string;
   /** Stop accepting, let requests in flight finish, close sockets. The database is the caller's. */
@@ -15,9 +13,9 @@ export interface RunningServer {
 
 /** HTTP + Socket.IO on one port (0 = any free port). */
 export async function startServer(deps: AppDeps, listen: { port: number; host?: string }): Promise<RunningServer> {
-  const app = createApp(deps);
-  const http = createServer(app.express);
-  const io = createGateway(http, { auth: app.auth, logger: deps.logger });
+  const http = createServer();
+  const app = createApp(deps, http);
+  http.on('request', app.express);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(listen.port, listen.host ?? '0.0.0.0', () => resolve());
@@ -26,14 +24,14 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
   let closing: Promise<void> | undefined;
   return {
     http,
-    io,
-    realtime: new Realtime(io),
+    app,
     port,
     url: `http://127.0.0.1:${port}`,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        // io.close() also closes the HTTP server; keep-alive connections idle out.
-        void io.close(() => resolve());
+        app.calls.close();
+        // io.close() also closes the HTTP server; idle keep-alive connections are dropped.
+        void app.io.close(() => resolve());
         http.closeIdleConnections();
       });
       return closing;

@@ -45,6 +45,9 @@ const envSchema = z
       .default('PL'),
     LOGIN_RATE_LIMIT: z.coerce.number({ error: 'must be a number' }).int().min(1, { error: 'must be at least 1' }).default(10),
     SEED_DEMO: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
+    OFFER_ACK_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(100, { error: 'must be at least 100' }).default(5000),
+    OFFER_ACCEPT_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, { error: 'must be at least 1000' }).default(20000),
+    HOLD_MUSIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     DEMO_CUSTOMERS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(2000),
   })
   .superRefine((env, ctx) => {
@@ -70,6 +73,8 @@ export interface Config {
   loginRateLimit: number;
   seedDemo: boolean;
   demoCustomers: number;
+  offers: { ackTimeoutMs: number; acceptTimeoutMs: number };
+  holdMusicUrl: string | undefined;
 }
 
 /** Thrown with one line that names the variable and what is wrong with it. */
@@ -111,5 +116,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     loginRateLimit: e.LOGIN_RATE_LIMIT,
     seedDemo: e.SEED_DEMO === 'true' && e.NODE_ENV !== 'production',
     demoCustomers: e.DEMO_CUSTOMERS,
+    offers: { ackTimeoutMs: e.OFFER_ACK_TIMEOUT_MS, acceptTimeoutMs: e.OFFER_ACCEPT_TIMEOUT_MS },
+    holdMusicUrl: e.HOLD_MUSIC_URL,
   };
 }

@@ -11,6 +11,8 @@ import { callbackSchema, type Callback } from '../callbacks/callback.model';
 import { dunningCaseSchema, type DunningCase } from '../dunning/dunning-case.model';
 import { auditSchema, type AuditEntry } from '../audit/audit.model';
 import { settingsSchema, type Settings } from '../settings/settings.model';
+import { customerSuggestionsSchema, type CustomerSuggestions } from '../suggestions/suggestion.model';
+import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from '../calls/call.model';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
 export interface Models {
@@ -26,6 +28,9 @@ export interface Models {
   DunningCase: Model<DunningCase>;
   Audit: Model<AuditEntry>;
   Settings: Model<Settings>;
+  Call: Model<Call>;
+  CallerChoice: Model<CallerChoice>;
+  CustomerSuggestions: Model<CustomerSuggestions>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -42,6 +47,9 @@ export function registerModels(conn: Connection): Models {
     DunningCase: conn.model<DunningCase>('DunningCase', dunningCaseSchema),
     Audit: conn.model<AuditEntry>('Audit', auditSchema),
     Settings: conn.model<Settings>('Settings', settingsSchema),
+    Call: conn.model<Call>('Call', callSchema),
+    CallerChoice: conn.model<CallerChoice>('CallerChoice', callerChoiceSchema),
+    CustomerSuggestions: conn.model<CustomerSuggestions>('CustomerSuggestions', customerSuggestionsSchema),
   };
 }
 

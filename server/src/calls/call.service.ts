@@ -1,0 +1,487 @@
+import { Types, type QueryFilter } from 'mongoose';
+import type { AgentStatus, CallEvent, CallOffered, CallWrapup, Provider, ScreenPop } from '@ringside/shared';
+import type { CallInstruction, TelephonyProvider } from '@ringside/telephony';
+import type { Models } from '../db/models';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { Realtime, RingsideSocket } from '../realtime/gateway';
+import type { Metrics } from '../metrics/metrics';
+import type { Call } from './call.model';
+import { resolveCaller, rememberChoice } from './caller-resolution';
+import { buildScreenPop } from '../screen-pop/screen-pop.service';
+import { Routing, type Reservation } from '../routing/routing.service';
+import { DEFAULT_QUEUES, queueForCall } from '../routing/queues';
+import { AppError, conflict, isDuplicateKey, notFound } from '../errors';
+
+export interface CallServiceOptions {
+  defaultCountry: string;
+  /** How long the agent's console has to acknowledge a pop before the call moves on. */
+  offerAckTimeoutMs: number;
+  /** How long an agent has to accept an offered call before it moves on. */
+  offerAcceptTimeoutMs: number;
+}
+
+export interface CallServiceDeps {
+  models: Models;
+  clock: Clock;
+  logger: Logger;
+  realtime: Realtime;
+  providers: Partial<Record<Provider, TelephonyProvider>>;
+  metrics: Metrics;
+  options: CallServiceOptions;
+}
+
+// Provider statuses only move forward: a late "ringing" never undoes "completed".
+const RANK = { 'call.ringing': 1, 'call.answered': 2, 'call.ended': 3 } as const;
+const TERMINAL: Call['state'][] = ['ended', 'abandoned', 'wrap_up'];
+
+/**
+ * The inbound call path: provider event → caller resolution → pop → atomic reservation →
+ * pop on the agent's screen (acknowledged) → the provider connects the caller on accept.
+ */
+export class CallService {
+  private readonly routing: Routing;
+  private readonly dispatching = new Map<string, Promise<void>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private seq = 0;
+
+  constructor(private readonly deps: CallServiceDeps) {
+    this.routing = new Routing(deps.models, deps.clock);
+  }
+
+  /** Every provider's events arrive here. */
+  async handleEvent(event: CallEvent): Promise<CallInstruction | void> {
+    switch (event.type) {
+      case 'call.incoming':
+        return this.incoming(event);
+      case 'call.ringing':
+      case 'call.answered':
+        await this.advanceProviderStatus(event.callId, RANK[event.type], event.type);
+        return;
+      case 'call.ended':
+        return this.ended(event.callId, event.reason, event.at);
+      case 'call.dtmf':
+        return;
+    }
+  }
+
+  private async incoming(event: Extract<CallEvent, { type: 'call.incoming' }>): Promise<CallInstruction> {
+    const log = this.deps.logger.child({ callId: event.callId, provider: event.provider });
+    const { models } = this.deps;
+    const started = performance.now();
+    const existing = await models.Call.findById(event.callId, { state: 1 }).lean();
+    if (existing) {
+      log.info('duplicate incoming event; call already known');
+      return { kind: 'hold' };
+    }
+    const resolution = await resolveCaller(models, event.from, this.deps.options.defaultCountry);
+    const pop = await buildScreenPop(models, {
+      callId: event.callId,
+      receivedAt: event.at,
+      caller: { raw: event.from, e164: resolution.e164 },
+      resolution,
+      now: this.deps.clock.now(),
+    });
+    const queue = queueForCall(pop.dunning !== undefined);
+    const customer = resolution.customer;
+    const interactionId = new Types.ObjectId();
+    const call: Call = {
+      _id: event.callId,
+      provider: event.provider,
+      direction: 'inbound',
+      from: event.from,
+      fromE164: resolution.e164,
+      to: event.to,
+      receivedAt: event.at,
+      seq: ++this.seq,
+      state: 'queued',
+      queue: queue.name,
+      skill: queue.skill,
+      ...(customer ? { customerId: customer._id } : {}),
+      ...(customer?.ownerId ? { ownerId: customer.ownerId } : {}),
+      match: resolution.match,
+      pop,
+      popBuiltMs: Math.round((performance.now() - started) * 100) / 100,
+      passedBy: [],
+      offers: [],
+      providerStatus: 'ringing',
+      providerRank: 0,
+      interactionId,
+    };
+    try {
+      await models.Call.create(call);
+    } catch (err) {
+      if (isDuplicateKey(err)) return { kind: 'hold' }; // the same webhook delivered twice at once
+      throw err;
+    }
+    await models.Interaction.create({
+      _id: interactionId,
+      ...(customer ? { customerId: customer._id } : {}),
+      type: 'call',
+      direction: 'inbound',
+      at: event.at,
+      callId: event.callId,
+      summary: `Inbound call from ${event.from || 'an unknown number'}`,
+    });
+    this.deps.metrics.calls.inc({ provider: event.provider });
+    log.info({ match: resolution.match, queue: queue.name, popMs: call.popBuiltMs }, 'incoming call');
+    // The pop is on the agent's screen before the provider is told anything.
+    await this.dispatch(queue.name);
+    return { kind: 'hold' };
+  }
+
+  /**
+   * Offers waiting calls of a queue to free agents, oldest first. Serialized per queue in this
+   * process; across processes every claim is an atomic update, so nothing is double-booked.
+   */
+  dispatch(queue: string): Promise<void> {
+    const previous = this.dispatching.get(queue) ?? Promise.resolve();
+    const next = previous.then(() => this.dispatchOnce(queue)).catch((err: unknown) => {
+      this.deps.logger.error({ err, queue }, 'dispatch failed');
+    });
+    this.dispatching.set(queue, next);
+    void next.finally(() => {
+      if (this.dispatching.get(queue) === next) this.dispatching.delete(queue);
+    });
+    return next;
+  }
+
+  private async dispatchOnce(queue: string): Promise<void> {
+    const { models } = this.deps;
+    for (;;) {
+      const call = await models.Call.findOneAndUpdate(
+        { state: 'queued', queue },
+        { $set: { state: 'routing' } },
+        { sort: { receivedAt: 1, seq: 1 }, new: true },
+      ).lean();
+      if (!call) return;
+      const reservation = await this.routing.reserve(call);
+      if (!reservation) {
+        await models.Call.updateOne({ _id: call._id, state: 'routing' }, { $set: { state: 'queued' } });
+        this.deps.metrics.setWaiting(queue, await this.waitingCount(queue));
+        return;
+      }
+      await this.offer(call, reservation);
+    }
+  }
+
+  private async waitingCount(queue: string): Promise<number> {
+    // Bounded: a queue is short, and this is only for the gauge.
+    return this.deps.models.Call.countDocuments({ state: 'queued', queue }, { limit: 10_000 });
+  }
+
+  private async offer(call: Call, reservation: Reservation): Promise<void> {
+    const { models, clock } = this.deps;
+    const agentId = reservation.agent._id;
+    const now = clock.now();
+    const updated = await models.Call.findOneAndUpdate(
+      { _id: call._id, state: 'routing' },
+      {
+        $set: { state: 'offered', agentId, offeredAt: now, routingReason: reservation.reason },
+        $unset: { offerAckedAt: 1 },
+        $push: { offers: { agentId, at: now, reason: reservation.reason } },
+      },
+      { new: true },
+    ).lean();
+    if (!updated) {
+      // The caller hung up while we were routing.
+      await this.routing.release(agentId, call._id);
+      return;
+    }
+    this.deps.logger.info({ callId: call._id, agentId: agentId.toString(), reason: reservation.reason }, 'call offered');
+    this.publishAgentState(agentId.toString(), 'reserved', now);
+    this.sendOffer(updated, (event, ...args) => this.deps.realtime.toUser(agentId.toString()).timeout(this.deps.options.offerAckTimeoutMs).emit(event, ...args));
+    this.arm(`ack:${call._id}`, this.deps.options.offerAckTimeoutMs, async () => void (await this.offerTimedOut(call._id, agentId, 'not acknowledged')));
+    this.arm(`accept:${call._id}`, this.deps.options.offerAcceptTimeoutMs, async () => void (await this.offerTimedOut(call._id, agentId, 'not accepted')));
+  }
+
+  /** `call:offered`, then the pop with an acknowledgement, to one room or one socket. */
+  private sendOffer(
+    call: Call,
+    send: (
+      event: 'screenpop',
+      pop: ScreenPop,
+      ack: (err: Error | null, responses: boolean[] | boolean) => void,
+    ) => void,
+    target?: RingsideSocket,
+  ): void {
+    const agentId = call.agentId?.toString();
+    if (!agentId || !call.offeredAt) return;
+    const offer: CallOffered = {
+      callId: call._id,
+      from: call.from,
+      to: call.to,
+      queue: call.queue,
+      offeredAt: call.offeredAt.toISOString(),
+      expiresAt: new Date(call.offeredAt.getTime() + this.deps.options.offerAcceptTimeoutMs).toISOString(),
+      reason: call.routingReason ?? '',
+    };
+    if (target) target.emit('call:offered', offer);
+    else this.deps.realtime.toUser(agentId).emit('call:offered', offer);
+    send('screenpop', call.pop, (err, responses) => {
+      const acked = Array.isArray(responses) ? responses.some(Boolean) : responses === true;
+      if (acked) void this.acknowledged(call, agentId);
+      else if (err) this.deps.logger.debug({ callId: call._id }, 'pop not acknowledged by every socket in time');
+    });
+  }
+
+  private async acknowledged(call: Call, agentId: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const res = await this.deps.models.Call.updateOne(
+      { _id: call._id, agentId: new Types.ObjectId(agentId), state: 'offered', offerAckedAt: { $exists: false } },
+      { $set: { offerAckedAt: now } },
+    );
+    if (res.modifiedCount === 1) {
+      this.disarm(`ack:${call._id}`);
+      this.deps.metrics.popLatency.observe({ provider: call.provider }, (Date.now() - call.receivedAt.getTime()) / 1000);
+    }
+  }
+
+  /** An offer the agent did not acknowledge or accept in time goes to the next agent. */
+  private offerTimedOut(callId: string, agentId: Types.ObjectId, why: 'not acknowledged' | 'not accepted'): Promise<boolean> {
+    // An agent who does not answer is set away so that the next call does not wait on it too.
+    return this.passOn(callId, agentId, why, { status: 'away', reason: `missed call (${why})` });
+  }
+
+  /** Takes an offer back from an agent and gives the call to the next one, keeping its place in line. */
+  private async passOn(
+    callId: string,
+    agentId: Types.ObjectId,
+    why: string,
+    agentNext: { status: AgentStatus; reason?: string },
+  ): Promise<boolean> {
+    const { models, clock } = this.deps;
+    const filter: QueryFilter<Call> = { _id: callId, agentId, state: 'offered' };
+    if (why === 'not acknowledged') filter.offerAckedAt = { $exists: false };
+    const call = await models.Call.findOneAndUpdate(
+      filter,
+      { $set: { state: 'queued', 'offers.$[last].outcome': why }, $unset: { agentId: 1, offeredAt: 1 }, $addToSet: { passedBy: agentId } },
+      { new: true, arrayFilters: [{ 'last.agentId': agentId, 'last.outcome': { $exists: false } }] },
+    ).lean();
+    if (!call) return false;
+    this.disarm(`ack:${callId}`);
+    this.disarm(`accept:${callId}`);
+    this.deps.logger.warn({ callId, agentId: agentId.toString(), why }, 'offer moved on');
+    const now = clock.now();
+    const res = await models.User.updateOne(
+      { _id: agentId, 'state.status': 'reserved', 'state.callId': callId },
+      {
+        $set: { 'state.status': agentNext.status, 'state.since': now, ...(agentNext.reason ? { 'state.reason': agentNext.reason } : {}) },
+        $unset: { 'state.callId': 1, ...(agentNext.reason ? {} : { 'state.reason': 1 }) },
+      },
+    );
+    if (res.modifiedCount) this.publishAgentState(agentId.toString(), agentNext.status, now, agentNext.reason);
+    this.deps.realtime.toUser(agentId.toString()).emit('call:ended', { callId, at: now.toISOString(), reason: `offer withdrawn: ${why}` });
+    await this.dispatch(call.queue);
+    return true;
+  }
+
+  /** The agent takes the call: the provider connects the caller to the agent's endpoint. */
+  async accept(agentId: string, callId: string): Promise<void> {
+    const { models, clock } = this.deps;
+    const agentOid = new Types.ObjectId(agentId);
+    const now = clock.now();
+    const call = await models.Call.findOneAndUpdate(
+      { _id: callId, agentId: agentOid, state: 'offered' },
+      { $set: { state: 'connecting', acceptedAt: now, offerAckedAt: now, 'offers.$[last].outcome': 'accepted' } },
+      { new: true, arrayFilters: [{ 'last.agentId': agentOid, 'last.outcome': { $exists: false } }] },
+    ).lean();
+    if (!call) {
+      const exists = await models.Call.exists({ _id: callId });
+      throw exists ? conflict('this call is no longer offered to you') : notFound('call');
+    }
+    this.disarm(`ack:${callId}`);
+    this.disarm(`accept:${callId}`);
+    const agent = await models.User.findById(agentOid, { endpoints: 1 }).lean();
+    const provider = this.deps.providers[call.provider];
+    const address = agent?.endpoints?.[call.provider];
+    if (!provider || !address) {
+      await models.Call.updateOne({ _id: callId, state: 'connecting' }, { $set: { state: 'offered' } });
+      throw new AppError('unavailable', `no ${call.provider} endpoint to ring for this agent`);
+    }
+    try {
+      await provider.connect(callId, { agentId, address });
+    } catch (err) {
+      this.deps.logger.error({ err, callId }, 'provider could not connect the call');
+      await models.Call.updateOne({ _id: callId, state: 'connecting' }, { $set: { state: 'offered' } });
+      throw new AppError('unavailable', 'the telephony provider could not connect the call; try again');
+    }
+    const connected = await models.Call.findOneAndUpdate(
+      { _id: callId, state: 'connecting' },
+      { $set: { state: 'connected', connectedAt: clock.now() } },
+    ).lean();
+    if (!connected) return; // hung up meanwhile: `ended` has dealt with it
+    await models.User.updateOne(
+      { _id: agentOid },
+      { $set: { 'state.status': 'on_call', 'state.since': clock.now(), 'state.callId': callId } },
+    );
+    this.publishAgentState(agentId, 'on_call', clock.now());
+    this.deps.realtime.toUser(agentId).emit('call:updated', { callId, status: 'connected', at: clock.now().toISOString(), agentId });
+  }
+
+  private async advanceProviderStatus(callId: string, rank: number, type: string): Promise<boolean> {
+    const res = await this.deps.models.Call.updateOne(
+      { _id: callId, providerRank: { $lt: rank } },
+      { $set: { providerRank: rank, providerStatus: type } },
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /** The caller hung up (or the provider ended the call): once, whatever the order of events. */
+  private async ended(callId: string, reason: string, at: Date): Promise<void> {
+    if (!(await this.advanceProviderStatus(callId, RANK['call.ended'], 'call.ended'))) return;
+    const { models, clock } = this.deps;
+    this.disarm(`ack:${callId}`);
+    this.disarm(`accept:${callId}`);
+    const call = await models.Call.findById(callId).lean();
+    if (!call || TERMINAL.includes(call.state)) return;
+    const now = clock.now();
+    const talked = call.state === 'connected' || call.state === 'connecting';
+    const next: Call['state'] = talked ? 'wrap_up' : 'abandoned';
+    const updated = await models.Call.findOneAndUpdate(
+      { _id: callId, state: call.state },
+      { $set: { state: next, endedAt: at, endReason: reason } },
+    ).lean();
+    if (!updated) return this.ended(callId, reason, at); // state moved meanwhile: read again
+    const seconds = Math.max(0, Math.round((at.getTime() - (call.connectedAt ?? call.receivedAt).getTime()) / 1000));
+    if (call.interactionId) {
+      await models.Interaction.updateOne(
+        { _id: call.interactionId },
+        {
+          $set: {
+            durationSec: seconds,
+            summary: talked ? `Inbound call, ${seconds}s` : `Missed inbound call (${reason}) after ${seconds}s waiting`,
+            ...(call.agentId ? { agentId: call.agentId } : {}),
+          },
+        },
+      );
+    }
+    if (call.agentId) {
+      const agentId = call.agentId.toString();
+      if (talked) {
+        await models.User.updateOne(
+          { _id: call.agentId, 'state.callId': callId },
+          { $set: { 'state.status': 'wrap_up', 'state.since': now } },
+        );
+        this.publishAgentState(agentId, 'wrap_up', now);
+      } else if (await this.routing.release(call.agentId, callId)) {
+        this.publishAgentState(agentId, 'available', now);
+      }
+      this.deps.realtime.toUser(agentId).emit('call:ended', { callId, at: at.toISOString(), reason });
+    }
+    this.deps.logger.info({ callId, reason, state: next }, 'call ended');
+    if (!talked) await this.dispatch(call.queue);
+  }
+
+  /** Disposition and note; the agent is free again. */
+  async wrapUp(agentId: string, input: CallWrapup): Promise<void> {
+    const { models, clock } = this.deps;
+    const agentOid = new Types.ObjectId(agentId);
+    const call = await models.Call.findOneAndUpdate(
+      { _id: input.callId, agentId: agentOid, state: { $in: ['wrap_up', 'connected'] } },
+      { $set: { state: 'ended', disposition: input.disposition } },
+      { new: true },
+    ).lean();
+    if (!call) throw conflict('no call of yours to wrap up with this id');
+    let customerId = call.customerId;
+    if (input.customerId) {
+      if (!Types.ObjectId.isValid(input.customerId)) throw conflict('customerId is not a valid id');
+      const chosen = new Types.ObjectId(input.customerId);
+      if (call.match === 'multiple' && call.fromE164 && call.pop.candidates?.some((c) => c.id === input.customerId)) {
+        await rememberChoice(models, call.fromE164, chosen, agentOid, clock.now());
+      }
+      customerId = chosen;
+    }
+    const agent = await models.User.findById(agentOid, { name: 1 }).lean();
+    if (call.interactionId) {
+      const summary = input.note ? `Inbound call: ${input.note}` : `Inbound call (${input.disposition.replace(/_/g, ' ')})`;
+      await models.Interaction.updateOne(
+        { _id: call.interactionId },
+        {
+          $set: {
+            disposition: input.disposition,
+            summary,
+            agentId: agentOid,
+            ...(agent ? { agentName: agent.name } : {}),
+            ...(customerId ? { customerId } : {}),
+          },
+        },
+      );
+    }
+    if (call.state === 'connected') {
+      // Wrapped up before the provider reported the end: hang up so the line is free.
+      await this.deps.providers[call.provider]?.hangup(call._id).catch(() => undefined);
+    }
+    await this.setAgentStatus(agentId, 'available');
+  }
+
+  /**
+   * The agent's own state change (or a supervisor's for an agent). An agent holding an offer
+   * who changes state declines it: the call goes to the next agent.
+   */
+  async setAgentStatus(agentId: string, status: AgentStatus, reason?: string): Promise<{ status: AgentStatus; since: Date }> {
+    const { models, clock } = this.deps;
+    const agentOid = new Types.ObjectId(agentId);
+    const current = await models.User.findById(agentOid, { state: 1 }).lean();
+    if (!current) throw notFound('agent');
+    if (current.state.status === 'reserved' && current.state.callId) {
+      await this.passOn(current.state.callId, agentOid, 'declined', { status, ...(reason ? { reason } : {}) });
+    }
+    const now = clock.now();
+    const set: Record<string, unknown> = { 'state.status': status, 'state.since': now };
+    if (reason) set['state.reason'] = reason;
+    if (status === 'available') set.idleSince = now;
+    const updated = await models.User.findOneAndUpdate(
+      { _id: agentOid, 'state.status': { $nin: ['reserved', 'on_call'] } },
+      { $set: set, $unset: { 'state.callId': 1, ...(reason ? {} : { 'state.reason': 1 }) } },
+      { new: true },
+    ).lean();
+    if (!updated) throw conflict('the agent is busy with a call; finish it first');
+    this.publishAgentState(agentId, status, now, reason);
+    if (status === 'available') {
+      const queues = new Set(DEFAULT_QUEUES.filter((q) => updated.skills.includes(q.skill)).map((q) => q.name));
+      const owned: string[] = await models.Call.distinct('queue', { state: 'queued', ownerId: agentOid });
+      for (const q of owned) queues.add(q);
+      for (const q of queues) await this.dispatch(q);
+    }
+    return { status, since: now };
+  }
+
+  private publishAgentState(agentId: string, status: AgentStatus, since: Date, reason?: string): void {
+    const event = { agentId, status, since: since.toISOString(), ...(reason ? { reason } : {}) };
+    this.deps.realtime.toUser(agentId).emit('agent:state', event);
+    this.deps.realtime.toRole('supervisor').emit('agent:state', event);
+  }
+
+  /** A socket that (re)connects gets the pops of calls still offered to its agent. */
+  async replayOffers(socket: RingsideSocket): Promise<void> {
+    const calls = await this.deps.models.Call.find({ agentId: new Types.ObjectId(socket.data.userId), state: 'offered' }).lean();
+    for (const call of calls) {
+      this.sendOffer(call, (event, pop, ack) =>
+        socket.timeout(this.deps.options.offerAckTimeoutMs).emit(event, pop, (err, received) => ack(err, received)),
+      socket);
+    }
+  }
+
+  private arm(key: string, ms: number, fn: () => Promise<void>): void {
+    this.disarm(key);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      fn().catch((err: unknown) => this.deps.logger.error({ err, key }, 'offer timer failed'));
+    }, ms);
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  private disarm(key: string): void {
+    const timer = this.timers.get(key);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(key);
+  }
+
+  /** Stops timers (shutdown). Offers still pending are replayed or moved on by the next process. */
+  close(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+}

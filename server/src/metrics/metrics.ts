@@ -1,0 +1,25 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one app instance, served at `GET /metrics`. */
+export interface Metrics {
+  registry: Registry;
+  popLatency: Histogram<'provider'>;
+  calls: Counter<'provider'>;
+  queueWaiting: Gauge<'queue'>;
+  setWaiting(queue: string, n: number): void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const popLatency = new Histogram({
+    name: 'ringside_pop_latency_seconds',
+    help: 'Provider event received → screen pop acknowledged by the agent console',
+    labelNames: ['provider'],
+    buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  const calls = new Counter({ name: 'ringside_calls_total', help: 'Inbound calls received', labelNames: ['provider'], registers: [registry] });
+  const queueWaiting = new Gauge({ name: 'ringside_queue_waiting', help: 'Calls waiting per queue', labelNames: ['queue'], registers: [registry] });
+  return { registry, popLatency, calls, queueWaiting, setWaiting: (queue, n) => queueWaiting.set({ queue }, n) };
+}
