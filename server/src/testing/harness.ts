@@ -32,7 +32,7 @@ export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
 }
 
 export interface TestServer extends RunningServer {
-  db: Database;
+  db: Database & { drop?(): Promise<void> };
   config: Config;
   stop(): Promise<void>;
 }
