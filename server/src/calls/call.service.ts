@@ -152,7 +152,7 @@ export class CallService {
       const call = await models.Call.findOneAndUpdate(
         { state: 'queued', queue },
         { $set: { state: 'routing' } },
-        { sort: { receivedAt: 1, seq: 1 }, new: true },
+        { sort: { receivedAt: 1, seq: 1 }, returnDocument: 'after' },
       ).lean();
       if (!call) return;
       const reservation = await this.routing.reserve(call);
@@ -181,7 +181,7 @@ export class CallService {
         $unset: { offerAckedAt: 1 },
         $push: { offers: { agentId, at: now, reason: reservation.reason } },
       },
-      { new: true },
+      { returnDocument: 'after' },
     ).lean();
     if (!updated) {
       // The caller hung up while we were routing.
@@ -256,7 +256,7 @@ export class CallService {
     const call = await models.Call.findOneAndUpdate(
       filter,
       { $set: { state: 'queued', 'offers.$[last].outcome': why }, $unset: { agentId: 1, offeredAt: 1 }, $addToSet: { passedBy: agentId } },
-      { new: true, arrayFilters: [{ 'last.agentId': agentId, 'last.outcome': { $exists: false } }] },
+      { returnDocument: 'after', arrayFilters: [{ 'last.agentId': agentId, 'last.outcome': { $exists: false } }] },
     ).lean();
     if (!call) return false;
     this.disarm(`ack:${callId}`);
@@ -284,7 +284,7 @@ export class CallService {
     const call = await models.Call.findOneAndUpdate(
       { _id: callId, agentId: agentOid, state: 'offered' },
       { $set: { state: 'connecting', acceptedAt: now, offerAckedAt: now, 'offers.$[last].outcome': 'accepted' } },
-      { new: true, arrayFilters: [{ 'last.agentId': agentOid, 'last.outcome': { $exists: false } }] },
+      { returnDocument: 'after', arrayFilters: [{ 'last.agentId': agentOid, 'last.outcome': { $exists: false } }] },
     ).lean();
     if (!call) {
       const exists = await models.Call.exists({ _id: callId });
@@ -380,7 +380,7 @@ export class CallService {
     const call = await models.Call.findOneAndUpdate(
       { _id: input.callId, agentId: agentOid, state: { $in: ['wrap_up', 'connected'] } },
       { $set: { state: 'ended', disposition: input.disposition } },
-      { new: true },
+      { returnDocument: 'after' },
     ).lean();
     if (!call) throw conflict('no call of yours to wrap up with this id');
     let customerId = call.customerId;
@@ -434,7 +434,7 @@ export class CallService {
     const updated = await models.User.findOneAndUpdate(
       { _id: agentOid, 'state.status': { $nin: ['reserved', 'on_call'] } },
       { $set: set, $unset: { 'state.callId': 1, ...(reason ? {} : { 'state.reason': 1 }) } },
-      { new: true },
+      { returnDocument: 'after' },
     ).lean();
     if (!updated) throw conflict('the agent is busy with a call; finish it first');
     this.publishAgentState(agentId, status, now, reason);

@@ -35,14 +35,14 @@ export class Routing {
       const owner = await this.models.User.findOneAndUpdate(
         { _id: call.ownerId, roles: 'agent', active: true, 'state.status': 'available' },
         update,
-        { projection, new: true },
+        { projection, returnDocument: 'after' },
       ).lean();
       if (owner) return { agent: owner, reason: 'account owner' };
     }
     const agent = await this.models.User.findOneAndUpdate(
       { 'state.status': 'available', skills: call.skill, roles: 'agent', active: true, _id: { $nin: call.passedBy } },
       update,
-      { projection, new: true, sort: { idleSince: 1, _id: 1 } },
+      { projection, returnDocument: 'after', sort: { idleSince: 1, _id: 1 } },
     ).lean();
     return agent ? { agent, reason: `longest idle with skill ${call.skill}` } : null;
   }
