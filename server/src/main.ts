@@ -9,6 +9,8 @@ import { systemClock } from './clock';
 import { startServer } from './server';
 import { seedDemoIfEmpty } from './seed/demo';
 import { startDatabase } from '../../scripts/embedded-db.mjs';
+import { TwilioProvider } from '@ringside/telephony';
+import { startTwilioRestServer } from '@ringside/telephony/testing';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -31,7 +33,25 @@ async function main(): Promise<void> {
   await ensureIndexes(db.models);
   if (config.seedDemo) await seedDemoIfEmpty(db.models, { customers: config.demoCustomers, logger });
 
-  const server = await startServer({ config, db, logger, clock: systemClock }, { port: config.port, host: config.host });
+  // Without Twilio credentials (the demo), Twilio's REST API is a local stand-in so that
+  // accepting a simulated call (`npm run call`) works end to end.
+  let twilioSandbox: { url: string; close(): Promise<void> } | undefined;
+  if (config.env !== 'production' && !process.env.TWILIO_ACCOUNT_SID) {
+    twilioSandbox = await startTwilioRestServer({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken });
+    logger.warn({ twilioApiBase: twilioSandbox.url }, 'no TWILIO_ACCOUNT_SID: Twilio REST calls go to a local stand-in (demo mode)');
+  }
+  const twilio = new TwilioProvider({
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+    apiBase: twilioSandbox?.url ?? config.twilio.apiBase,
+    publicUrl: config.publicUrl,
+    ...(config.holdMusicUrl ? { holdMusicUrl: config.holdMusicUrl } : {}),
+  });
+
+  const server = await startServer(
+    { config, db, logger, clock: systemClock, providers: { twilio } },
+    { port: config.port, host: config.host },
+  );
   logger.info({ url: `http://localhost:${server.port}`, db: database.kind }, 'Ringside is up');
 
   let stopping = false;
@@ -45,6 +65,7 @@ async function main(): Promise<void> {
     }, 25_000);
     force.unref();
     await server.close();
+    await twilioSandbox?.close();
     await db.close();
     await database.stop();
     logger.info('stopped');
