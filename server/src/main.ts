@@ -9,7 +9,7 @@ import { systemClock } from './clock';
 import { startServer } from './server';
 import { seedDemoIfEmpty } from './seed/demo';
 import { startDatabase } from '../../scripts/embedded-db.mjs';
-import { TwilioProvider } from '@ringside/telephony';
+import { AsteriskProvider, TwilioProvider } from '@ringside/telephony';
 import { startTwilioRestServer } from '@ringside/telephony/testing';
 
 async function main(): Promise<void> {
@@ -48,10 +48,21 @@ async function main(): Promise<void> {
     ...(config.holdMusicUrl ? { holdMusicUrl: config.holdMusicUrl } : {}),
   });
 
+  const asterisk = config.ari.url
+    ? new AsteriskProvider({
+        url: config.ari.url,
+        username: config.ari.username,
+        password: config.ari.password,
+        app: config.ari.app,
+        log: (level, msg, data) => logger[level]({ ...data, provider: 'asterisk' }, msg),
+      })
+    : undefined;
+
   const server = await startServer(
-    { config, db, logger, clock: systemClock, providers: { twilio } },
+    { config, db, logger, clock: systemClock, providers: { twilio, ...(asterisk ? { asterisk } : {}) } },
     { port: config.port, host: config.host },
   );
+  if (asterisk) void startWithRetry(() => asterisk.start(), (err, inMs) => logger.error({ err, retryInMs: inMs }, 'ARI connection failed'));
   logger.info({ url: `http://localhost:${server.port}`, db: database.kind }, 'Ringside is up');
 
   let stopping = false;
@@ -65,6 +76,7 @@ async function main(): Promise<void> {
     }, 25_000);
     force.unref();
     await server.close();
+    await asterisk?.close();
     await twilioSandbox?.close();
     await db.close();
     await database.stop();
@@ -73,6 +85,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Keeps trying to connect a provider that is down at start (1 s, doubling up to 30 s). */
+async function startWithRetry(start: () => Promise<void>, onError: (err: unknown, retryInMs: number) => void): Promise<void> {
+  for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+    try {
+      return await start();
+    } catch (err) {
+      onError(err, delay);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 main().catch((err: unknown) => {

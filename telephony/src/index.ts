@@ -1,2 +1,3 @@
 export * from './provider';
 export * from './twilio/twilio-provider';
+export * from './asterisk/asterisk-provider';

@@ -1,0 +1,246 @@
+import ari, { type Channel, type Client } from 'ari-client';
+import type { CallEvent } from '@ringside/shared';
+import type { AgentEndpoint, CallEventHandler, CallInstruction, OriginateRequest, TelephonyProvider } from '../provider';
+
+export interface AsteriskOptions {
+  /** ARI base URL, e.g. `http://pbx:8088`. */
+  url: string;
+  username: string;
+  password: string;
+  /** Stasis application name (dialplan: `Stasis(ringside)`). */
+  app: string;
+  /** Dial string for outbound calls; `{number}` is replaced by the E.164 number. */
+  outboundEndpoint?: string;
+  /** Seconds to ring an agent before giving up. */
+  agentRingTimeout?: number;
+  log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+}
+
+/** Agent legs carry `agent,<callId>` as Stasis arguments, so they are never taken for callers. */
+const AGENT_ARG = 'agent';
+
+interface ActiveCall {
+  callId: string;
+  holdingBridgeId?: string;
+  mixingBridgeId?: string;
+  agentChannelId?: string;
+  ended: boolean;
+}
+
+interface PendingAgentLeg {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Asterisk through ARI (`ari-client`): `StasisStart` → incoming call; the caller is answered and
+ * held in a holding bridge with music on hold; on accept the agent's endpoint is originated into
+ * the app and both channels are put in a mixing bridge. The ARI WebSocket reconnects by itself;
+ * calls in progress are kept, and calls that ended while it was away are reported ended.
+ */
+export class AsteriskProvider implements TelephonyProvider {
+  readonly name = 'asterisk' as const;
+  private client: Client | undefined;
+  private handler: CallEventHandler | undefined;
+  private readonly calls = new Map<string, ActiveCall>();
+  private readonly agentLegs = new Map<string, PendingAgentLeg>();
+  private connects = 0;
+
+  constructor(private readonly options: AsteriskOptions) {}
+
+  onEvent(handler: CallEventHandler): void {
+    this.handler = handler;
+  }
+
+  /** Connects to ARI and starts the Stasis application. */
+  async start(): Promise<void> {
+    const client = await ari.connect(this.options.url, this.options.username, this.options.password);
+    this.client = client;
+    client.on('StasisStart', (event, channel) => {
+      const args = event.args ?? [];
+      void this.onStasisStart(Array.isArray(args) ? args : [args], channel);
+    });
+    client.on('StasisEnd', (_event, channel) => void this.onChannelGone(channel.id, 'hangup'));
+    client.on('ChannelDestroyed', (event, channel) => void this.onChannelGone(channel.id, event.cause_txt || 'hangup'));
+    client.on('ChannelDtmfReceived', (event, channel) => {
+      if (this.calls.has(channel.id)) void this.emit({ type: 'call.dtmf', provider: 'asterisk', callId: channel.id, at: new Date(), digit: event.digit });
+    });
+    client.on('WebSocketConnected', () => {
+      this.connects += 1;
+      if (this.connects > 1) void this.reconcile();
+    });
+    client.on('WebSocketReconnecting', () => this.log('warn', 'ARI WebSocket lost; reconnecting'));
+    client.on('WebSocketMaxRetries', () => this.log('error', 'ARI WebSocket could not reconnect'));
+    await client.start(this.options.app);
+    this.connects = Math.max(this.connects, 1);
+    this.log('info', 'connected to ARI', { url: this.options.url, app: this.options.app });
+  }
+
+  private ari(): Client {
+    if (!this.client) throw new Error('AsteriskProvider: not started');
+    return this.client;
+  }
+
+  private log(level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void {
+    this.options.log?.(level, msg, data);
+  }
+
+  private async emit(event: CallEvent): Promise<CallInstruction | void> {
+    if (!this.handler) throw new Error('AsteriskProvider: no event handler registered');
+    return this.handler(event);
+  }
+
+  private async onStasisStart(args: string[], channel: Channel): Promise<void> {
+    if (args[0] === AGENT_ARG && args[1]) return this.onAgentAnswered(args[1], channel);
+    if (this.calls.has(channel.id)) return; // the same channel again after a reconnect
+    if (args[0] === 'outbound') {
+      // A call we placed was answered by the customer.
+      this.calls.set(channel.id, { callId: channel.id, ended: false });
+      await this.emit({ type: 'call.answered', provider: 'asterisk', callId: channel.id, at: new Date() });
+      return;
+    }
+    const call: ActiveCall = { callId: channel.id, ended: false };
+    this.calls.set(channel.id, call);
+    try {
+      const instruction = await this.emit({
+        type: 'call.incoming',
+        provider: 'asterisk',
+        callId: channel.id,
+        from: channel.caller?.number ?? '',
+        to: channel.dialplan?.exten ?? '',
+        at: new Date(),
+        ...(channel.caller?.name ? { callerName: channel.caller.name } : {}),
+      });
+      if (instruction?.kind === 'reject') {
+        await this.ari().channels.hangup({ channelId: channel.id, reason: instruction.reason === 'busy' ? 'busy' : 'congestion' });
+        return;
+      }
+      await this.holdInBridge(call);
+    } catch (err) {
+      this.log('error', 'could not take the incoming call', { callId: channel.id, err: String(err) });
+    }
+  }
+
+  /** Answer, then a holding bridge of its own with music on hold. */
+  private async holdInBridge(call: ActiveCall): Promise<void> {
+    const client = this.ari();
+    await client.channels.answer({ channelId: call.callId });
+    const bridge = await client.bridges.create({ type: 'holding', name: `hold-${call.callId}` });
+    call.holdingBridgeId = bridge.id;
+    await client.bridges.addChannel({ bridgeId: bridge.id, channel: call.callId });
+    await client.bridges.startMoh({ bridgeId: bridge.id, mohClass: 'default' });
+  }
+
+  async hold(callId: string): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`unknown call ${callId}`);
+    if (!call.holdingBridgeId) await this.holdInBridge(call);
+  }
+
+  /** Rings the agent's endpoint into the app; when it answers, caller and agent share a mixing bridge. */
+  async connect(callId: string, agent: AgentEndpoint): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call || call.ended) throw new Error(`call ${callId} is not active`);
+    const agentChannelId = `agent-${callId}`;
+    call.agentChannelId = agentChannelId;
+    const answered = new Promise<void>((resolve, reject) => this.agentLegs.set(agentChannelId, { resolve, reject }));
+    await this.ari().channels.originate({
+      endpoint: agent.address,
+      app: this.options.app,
+      appArgs: `${AGENT_ARG},${callId}`,
+      channelId: agentChannelId,
+      timeout: this.options.agentRingTimeout ?? 30,
+      callerId: callId,
+    });
+    await answered;
+  }
+
+  private async onAgentAnswered(callId: string, agentChannel: Channel): Promise<void> {
+    const pending = this.agentLegs.get(agentChannel.id);
+    const call = this.calls.get(callId);
+    try {
+      if (!call || call.ended) {
+        await this.ari().channels.hangup({ channelId: agentChannel.id });
+        throw new Error(`caller of ${callId} is gone`);
+      }
+      const client = this.ari();
+      if (call.holdingBridgeId) {
+        await client.bridges.removeChannel({ bridgeId: call.holdingBridgeId, channel: callId });
+        await client.bridges.destroy({ bridgeId: call.holdingBridgeId });
+        delete call.holdingBridgeId;
+      }
+      const mixing = await client.bridges.create({ type: 'mixing', name: `call-${callId}` });
+      call.mixingBridgeId = mixing.id;
+      await client.bridges.addChannel({ bridgeId: mixing.id, channel: `${callId},${agentChannel.id}` });
+      this.agentLegs.delete(agentChannel.id);
+      pending?.resolve();
+      await this.emit({ type: 'call.answered', provider: 'asterisk', callId, at: new Date() });
+    } catch (err) {
+      this.agentLegs.delete(agentChannel.id);
+      pending?.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private async onChannelGone(channelId: string, reason: string): Promise<void> {
+    const leg = this.agentLegs.get(channelId);
+    if (leg) {
+      // The agent's phone never answered (busy, no answer, unreachable).
+      this.agentLegs.delete(channelId);
+      leg.reject(new Error(`agent endpoint did not answer: ${reason}`));
+      return;
+    }
+    const agentOf = [...this.calls.values()].find((c) => c.agentChannelId === channelId);
+    if (agentOf && !agentOf.ended) {
+      // The agent hung up: the caller's call is over too.
+      await this.hangup(agentOf.callId).catch(() => undefined);
+      return;
+    }
+    const call = this.calls.get(channelId);
+    if (!call || call.ended) return;
+    call.ended = true;
+    this.calls.delete(channelId);
+    await this.cleanup(call);
+    await this.emit({ type: 'call.ended', provider: 'asterisk', callId: channelId, at: new Date(), reason });
+  }
+
+  private async cleanup(call: ActiveCall): Promise<void> {
+    const client = this.ari();
+    if (call.agentChannelId) await client.channels.hangup({ channelId: call.agentChannelId }).catch(() => undefined);
+    for (const bridgeId of [call.holdingBridgeId, call.mixingBridgeId]) {
+      if (bridgeId) await client.bridges.destroy({ bridgeId }).catch(() => undefined);
+    }
+  }
+
+  /** After a reconnect: calls whose channels vanished meanwhile are reported ended. */
+  private async reconcile(): Promise<void> {
+    try {
+      const live = new Set((await this.ari().channels.list()).map((c) => c.id));
+      for (const call of [...this.calls.values()]) {
+        if (!live.has(call.callId)) await this.onChannelGone(call.callId, 'ended while ARI was disconnected');
+      }
+      this.log('info', 'ARI WebSocket reconnected', { activeCalls: this.calls.size });
+    } catch (err) {
+      this.log('error', 'reconciling calls after reconnect failed', { err: String(err) });
+    }
+  }
+
+  async hangup(callId: string, reason = 'normal'): Promise<void> {
+    await this.ari().channels.hangup({ channelId: callId, reason });
+  }
+
+  async originate(request: OriginateRequest): Promise<{ callId: string }> {
+    const template = this.options.outboundEndpoint ?? 'PJSIP/{number}@trunk';
+    const channel = await this.ari().channels.originate({
+      endpoint: template.replace('{number}', request.to),
+      app: this.options.app,
+      appArgs: `outbound,${request.reference ?? ''}`,
+      callerId: request.from,
+    });
+    return { callId: channel.id };
+  }
+
+  async close(): Promise<void> {
+    this.client?.stop();
+    this.client = undefined;
+  }
+}
