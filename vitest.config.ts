@@ -7,6 +7,7 @@ const exclude = ['**/node_modules/**', '**/dist/**'];
 export default defineConfig({
   test: {
     projects: [
+      'agent-ui/vitest.config.ts',
       {
         test: {
           name: 'unit',

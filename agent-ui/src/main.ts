@@ -1,1 +1,10 @@
-export {};
+import { createApp } from 'vue';
+import { createPinia } from 'pinia';
+import App from './App.vue';
+import { createAppRouter } from './router';
+import './styles/base.css';
+
+const app = createApp(App);
+app.use(createPinia());
+app.use(createAppRouter());
+app.mount('#app');

@@ -13,9 +13,11 @@ export interface RunningServer {
 
 /** HTTP + Socket.IO on one port (0 = any free port). */
 export async function startServer(deps: AppDeps, listen: { port: number; host?: string }): Promise<RunningServer> {
+  // Socket.IO wraps the request listeners present when it attaches so that its own paths never
+  // reach them: the HTTP app's listener must be there first.
   const http = createServer();
+  http.on('request', (req, res) => app.express(req, res));
   const app = createApp(deps, http);
-  http.on('request', app.express);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(listen.port, listen.host ?? '0.0.0.0', () => resolve());

@@ -132,6 +132,25 @@ describe('Socket.IO authentication', () => {
     socket.close();
   });
 
+  it('works over HTTP long-polling, the first transport of browsers', async () => {
+    const token = await login('agent5@ringside.test');
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = connectSocket(server.url, {
+      auth: { token },
+      transports: ['polling'],
+      reconnection: false,
+      forceNew: true,
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    expect(socket.io.engine.transport.name).toBe('polling');
+    const ack = await new Promise((resolve) => socket.emit('call:accept', { callId: '' }, resolve));
+    expect(ack).toMatchObject({ ok: false, code: 'bad_request' });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    socket.close();
+  });
+
   it('refuses a missing or invalid token', async () => {
     for (const auth of [{}, { token: 'not-a-jwt' }]) {
       const socket = open(auth);
