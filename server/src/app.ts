@@ -21,6 +21,12 @@ import { twilioRoutes } from './telephony/twilio.routes';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { metricsRoutes } from './metrics/metrics.routes';
 import { customerRoutes } from './customers/customers.routes';
+import { CustomerService } from './customers/customers.service';
+import { AuditService } from './audit/audit.service';
+import { auditRoutes } from './audit/audit.routes';
+import { caseRoutes } from './cases/cases.routes';
+import { taskRoutes } from './tasks/tasks.routes';
+import { settingsRoutes } from './settings/settings.routes';
 
 export interface AppDeps {
   config: Config;
@@ -61,7 +67,10 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
       ...(config.holdMusicUrl ? { holdMusicUrl: config.holdMusicUrl } : {}),
     });
   const providers = { twilio, ...(deps.providers?.asterisk ? { asterisk: deps.providers.asterisk } : {}) };
+  const customers = new CustomerService(db.models, config.defaultCountry);
+  const audit = new AuditService(db.models, clock);
   const calls = new CallService({
+    customers,
     models: db.models,
     clock,
     logger,
@@ -100,7 +109,12 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use('/telephony/twilio', twilioRoutes(twilio));
   app.use('/api/auth', authRoutes({ auth, models: db.models, loginRateLimit: config.loginRateLimit }));
   app.use('/api', userRoutes({ models: db.models, auth }));
-  app.use('/api/customers', customerRoutes({ models: db.models, auth, clock }));
+  const crm = { models: db.models, auth, clock, customers, audit };
+  app.use('/api/customers', customerRoutes(crm));
+  app.use('/api/cases', caseRoutes(crm));
+  app.use('/api/tasks', taskRoutes(crm));
+  app.use('/api/audit', auditRoutes(crm));
+  app.use('/api/settings', settingsRoutes(crm));
 
   app.use(['/api', '/telephony'], notFoundHandler);
   app.use(consoleRoutes());

@@ -8,10 +8,11 @@ import type { Realtime, RingsideSocket } from '../realtime/gateway';
 import type { Metrics } from '../metrics/metrics';
 import type { Call } from './call.model';
 import { resolveCaller, rememberChoice } from './caller-resolution';
-import { buildScreenPop } from '../screen-pop/screen-pop.service';
+import { buildScreenPop, identityOnly } from '../screen-pop/screen-pop.service';
 import { Routing, type Reservation } from '../routing/routing.service';
 import { DEFAULT_QUEUES, queueForCall } from '../routing/queues';
-import { AppError, conflict, isDuplicateKey, notFound } from '../errors';
+import { AppError, conflict, forbidden, isDuplicateKey, notFound } from '../errors';
+import type { CustomerService } from '../customers/customers.service';
 
 export interface CallServiceOptions {
   defaultCountry: string;
@@ -29,6 +30,8 @@ export interface CallServiceDeps {
   providers: Partial<Record<Provider, TelephonyProvider>>;
   metrics: Metrics;
   options: CallServiceOptions;
+  /** Portfolio rules: may this agent see this customer? */
+  customers: Pick<CustomerService, 'canSee'>;
 }
 
 // Provider statuses only move forward: a late "ringing" never undoes "completed".
@@ -190,13 +193,13 @@ export class CallService {
     }
     this.deps.logger.info({ callId: call._id, agentId: agentId.toString(), reason: reservation.reason }, 'call offered');
     this.publishAgentState(agentId.toString(), 'reserved', now);
-    this.sendOffer(updated, (event, ...args) => this.deps.realtime.toUser(agentId.toString()).timeout(this.deps.options.offerAckTimeoutMs).emit(event, ...args));
+    await this.sendOffer(updated, (event, ...args) => this.deps.realtime.toUser(agentId.toString()).timeout(this.deps.options.offerAckTimeoutMs).emit(event, ...args));
     this.arm(`ack:${call._id}`, this.deps.options.offerAckTimeoutMs, async () => void (await this.offerTimedOut(call._id, agentId, 'not acknowledged')));
     this.arm(`accept:${call._id}`, this.deps.options.offerAcceptTimeoutMs, async () => void (await this.offerTimedOut(call._id, agentId, 'not accepted')));
   }
 
   /** `call:offered`, then the pop with an acknowledgement, to one room or one socket. */
-  private sendOffer(
+  private async sendOffer(
     call: Call,
     send: (
       event: 'screenpop',
@@ -204,9 +207,10 @@ export class CallService {
       ack: (err: Error | null, responses: boolean[] | boolean) => void,
     ) => void,
     target?: RingsideSocket,
-  ): void {
+  ): Promise<void> {
     const agentId = call.agentId?.toString();
     if (!agentId || !call.offeredAt) return;
+    const pop = (await this.maySeeDetails(call, agentId)) ? call.pop : identityOnly(call.pop);
     const offer: CallOffered = {
       callId: call._id,
       from: call.from,
@@ -218,11 +222,22 @@ export class CallService {
     };
     if (target) target.emit('call:offered', offer);
     else this.deps.realtime.toUser(agentId).emit('call:offered', offer);
-    send('screenpop', call.pop, (err, responses) => {
+    send('screenpop', pop, (err, responses) => {
       const acked = Array.isArray(responses) ? responses.some(Boolean) : responses === true;
       if (acked) void this.acknowledged(call, agentId);
       else if (err) this.deps.logger.debug({ callId: call._id }, 'pop not acknowledged by every socket in time');
     });
+  }
+
+  /** With portfolios on, an agent offered another owner's customer sees who is calling, nothing more. */
+  private async maySeeDetails(call: Call, agentId: string): Promise<boolean> {
+    if (!call.ownerId || call.ownerId.equals(agentId)) return true;
+    const [settings, agent] = await Promise.all([
+      this.deps.models.Settings.findById('company', { restrictToPortfolio: 1 }).lean(),
+      this.deps.models.User.findById(agentId, { roles: 1 }).lean(),
+    ]);
+    if (!settings?.restrictToPortfolio) return true;
+    return Boolean(agent?.roles.some((r) => r !== 'agent'));
   }
 
   private async acknowledged(call: Call, agentId: string): Promise<void> {
@@ -373,44 +388,43 @@ export class CallService {
     if (!talked) await this.dispatch(call.queue);
   }
 
-  /** Disposition and note; the agent is free again. */
+  /** Disposition and note (and, for a shared number, which customer it was); the agent is free again. */
   async wrapUp(agentId: string, input: CallWrapup): Promise<void> {
     const { models, clock } = this.deps;
     const agentOid = new Types.ObjectId(agentId);
-    const call = await models.Call.findOneAndUpdate(
-      { _id: input.callId, agentId: agentOid, state: { $in: ['wrap_up', 'connected'] } },
-      { $set: { state: 'ended', disposition: input.disposition } },
-      { returnDocument: 'after' },
-    ).lean();
-    if (!call) throw conflict('no call of yours to wrap up with this id');
-    let customerId = call.customerId;
+    const current = await models.Call.findOne({ _id: input.callId, agentId: agentOid, state: { $in: ['wrap_up', 'connected'] } }).lean();
+    if (!current) throw conflict('no call of yours to wrap up with this id');
+    const agent = await models.User.findById(agentOid, { roles: 1, name: 1 }).lean();
+    let customerId = current.customerId;
     if (input.customerId) {
-      if (!Types.ObjectId.isValid(input.customerId)) throw conflict('customerId is not a valid id');
+      if (!/^[0-9a-f]{24}$/i.test(input.customerId)) throw new AppError('bad_request', 'customerId is not a valid id');
       const chosen = new Types.ObjectId(input.customerId);
-      if (call.match === 'multiple' && call.fromE164 && call.pop.candidates?.some((c) => c.id === input.customerId)) {
-        await rememberChoice(models, call.fromE164, chosen, agentOid, clock.now());
-      }
+      const customer = await models.Customer.findById(chosen, { ownerId: 1 }).lean();
+      if (!customer) throw notFound('customer');
+      const viewer = { userId: agentId, roles: agent?.roles ?? ['agent' as const], name: agent?.name ?? '' };
+      if (!(await this.deps.customers.canSee(viewer, customer))) throw forbidden("this customer belongs to another agent's portfolio");
       customerId = chosen;
     }
-    const agent = await models.User.findById(agentOid, { name: 1 }).lean();
+    const call = await models.Call.findOneAndUpdate(
+      { _id: current._id, agentId: agentOid, state: current.state },
+      { $set: { state: 'ended', disposition: input.disposition, ...(customerId ? { customerId } : {}) } },
+      { returnDocument: 'after' },
+    ).lean();
+    if (!call) throw conflict('the call changed meanwhile; try again');
+    if (customerId && input.customerId && call.match === 'multiple' && call.fromE164 && call.pop.candidates?.some((c) => c.id === input.customerId)) {
+      await rememberChoice(models, call.fromE164, customerId, agentOid, clock.now());
+    }
     if (call.interactionId) {
       const summary = input.note ? `Inbound call: ${input.note}` : `Inbound call (${input.disposition.replace(/_/g, ' ')})`;
       await models.Interaction.updateOne(
         { _id: call.interactionId },
-        {
-          $set: {
-            disposition: input.disposition,
-            summary,
-            agentId: agentOid,
-            ...(agent ? { agentName: agent.name } : {}),
-            ...(customerId ? { customerId } : {}),
-          },
-        },
+        { $set: { disposition: input.disposition, summary, agentId: agentOid, ...(agent ? { agentName: agent.name } : {}), ...(customerId ? { customerId } : {}) } },
       );
     }
-    if (call.state === 'connected') {
+    if (current.state === 'connected') {
       // Wrapped up before the provider reported the end: hang up so the line is free.
       await this.deps.providers[call.provider]?.hangup(call._id).catch(() => undefined);
+      await models.User.updateOne({ _id: agentOid, 'state.callId': call._id }, { $set: { 'state.status': 'wrap_up', 'state.since': clock.now() } });
     }
     await this.setAgentStatus(agentId, 'available');
   }
@@ -457,7 +471,7 @@ export class CallService {
   async replayOffers(socket: RingsideSocket): Promise<void> {
     const calls = await this.deps.models.Call.find({ agentId: new Types.ObjectId(socket.data.userId), state: 'offered' }).lean();
     for (const call of calls) {
-      this.sendOffer(call, (event, pop, ack) =>
+      await this.sendOffer(call, (event, pop, ack) =>
         socket.timeout(this.deps.options.offerAckTimeoutMs).emit(event, pop, (err, received) => ack(err, received)),
       socket);
     }

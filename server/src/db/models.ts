@@ -12,6 +12,7 @@ import { dunningCaseSchema, type DunningCase } from '../dunning/dunning-case.mod
 import { auditSchema, type AuditEntry } from '../audit/audit.model';
 import { settingsSchema, type Settings } from '../settings/settings.model';
 import { customerSuggestionsSchema, type CustomerSuggestions } from '../suggestions/suggestion.model';
+import { taskSchema, type Task } from '../tasks/task.model';
 import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from '../calls/call.model';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
@@ -31,6 +32,7 @@ export interface Models {
   Call: Model<Call>;
   CallerChoice: Model<CallerChoice>;
   CustomerSuggestions: Model<CustomerSuggestions>;
+  Task: Model<Task>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -50,6 +52,7 @@ export function registerModels(conn: Connection): Models {
     Call: conn.model<Call>('Call', callSchema),
     CallerChoice: conn.model<CallerChoice>('CallerChoice', callerChoiceSchema),
     CustomerSuggestions: conn.model<CustomerSuggestions>('CustomerSuggestions', customerSuggestionsSchema),
+    Task: conn.model<Task>('Task', taskSchema),
   };
 }
 

@@ -164,3 +164,25 @@ export function toPopCustomer(c: CustomerDoc, owner?: { id: string; name: string
     timeZone: c.timeZone,
   };
 }
+
+/**
+ * The pop an agent may see of a customer outside its portfolio: who is calling, nothing more
+ * (no balance, purchases, cases, history or dunning).
+ */
+export function identityOnly(pop: ScreenPop): ScreenPop {
+  const c = pop.customer;
+  return {
+    callId: pop.callId,
+    receivedAt: pop.receivedAt,
+    caller: pop.caller,
+    match: pop.match,
+    ...(c ? { customer: { id: c.id, kind: c.kind, name: c.name, phones: c.phones, contacts: [], labels: [], timeZone: c.timeZone, ...(c.owner ? { owner: c.owner } : {}), restricted: true } } : {}),
+    ...(pop.candidates ? { candidates: pop.candidates } : {}),
+    balance: { currency: pop.balance.currency, outstanding: 0, overdue: 0, oldestOverdueDays: 0 },
+    creditTerms: { limit: 0, paymentTermsDays: 0, available: 0 },
+    recentPurchases: [],
+    suggestions: [],
+    openCases: [],
+    lastInteractions: [],
+  };
+}

@@ -1,0 +1,50 @@
+// The benchmarks' database: kept in the cache directory and reused across runs, seeded once
+// (deterministically, seed 1) with as many customers as the largest run asked for.
+import { join } from 'node:path';
+import { cacheDir, startDatabase } from './embedded-db.mjs';
+import { connectDatabase, type Database } from '../server/src/db/connection';
+import { ensureIndexes } from '../server/src/db/models';
+import { seedDatabase } from '../server/src/seed/seed';
+
+export interface BenchDatabase {
+  db: Database;
+  uri: string;
+  stop(): Promise<void>;
+}
+
+export async function openBenchDatabase(opts: { customers: number; dataDir?: string }): Promise<BenchDatabase> {
+  const dataDir = opts.dataDir ?? join(cacheDir(), 'bench-db');
+  const database = await startDatabase({
+    dataDir,
+    dbName: 'ringside_bench',
+    env: { ...process.env, MONGODB_URI: process.env.MONGODB_URI ?? '' },
+  });
+  const db = await connectDatabase(database.uri);
+  await ensureIndexes(db.models);
+  const have = await db.models.Customer.estimatedDocumentCount();
+  if (have >= opts.customers) {
+    console.log(`bench database: reusing ${have.toLocaleString()} customers in ${dataDir}`);
+  } else {
+    console.log(`bench database: seeding ${opts.customers.toLocaleString()} customers into ${dataDir} (once; later runs reuse it)…`);
+    const started = Date.now();
+    let last = 0;
+    await seedDatabase(db.models, {
+      customers: opts.customers,
+      seed: 1,
+      onProgress: (done, total) => {
+        if (Date.now() - last < 10_000) return;
+        last = Date.now();
+        console.log(`  ${done.toLocaleString()} / ${total.toLocaleString()} customers`);
+      },
+    });
+    console.log(`bench database: seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+  return {
+    db,
+    uri: database.uri,
+    async stop() {
+      await db.close();
+      await database.stop();
+    },
+  };
+}

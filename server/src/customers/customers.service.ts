@@ -1,0 +1,246 @@
+import { Types, type QueryFilter } from 'mongoose';
+import { z } from 'zod';
+import { foldLatin, foldText, nameKeys, normalizePhone, prefixRange, type CountryCode, type Role } from '@ringside/shared';
+import type { Models } from '../db/models';
+import type { Customer, Phone } from './customer.model';
+import { badRequest, conflict, forbidden, notFound, parseOrThrow } from '../errors';
+
+/** Who is asking: access to customers depends on roles and the company's portfolio setting. */
+export interface Viewer {
+  userId: string;
+  roles: Role[];
+  name: string;
+}
+
+const phoneInput = z.object({
+  raw: z.string().trim().min(3, { error: 'phone is too short' }).max(40),
+  type: z.enum(['mobile', 'landline', 'work', 'switchboard', 'other']).default('mobile'),
+});
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, { error: 'must be an IANA time zone such as Europe/Warsaw' });
+const label = z.string().trim().toLowerCase().min(1).max(40).regex(/^[\p{L}\p{N} _-]+$/u, { error: 'labels are words, digits, spaces, - and _' });
+
+export const customerCreateSchema = z.object({
+  kind: z.enum(['person', 'company', 'lead']).default('person'),
+  name: z.string().trim().min(1, { error: 'is required' }).max(200),
+  email: z.email({ error: 'must be an email address' }).optional(),
+  phones: z.array(phoneInput).max(10).default([]),
+  contacts: z
+    .array(z.object({ name: z.string().trim().min(1).max(200), role: z.string().max(100).optional(), email: z.email().optional(), phones: z.array(phoneInput).max(10).default([]) }))
+    .max(50)
+    .default([]),
+  labels: z.array(label).max(30).default([]),
+  ownerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a user id' }).optional(),
+  country: z.string().length(2).toUpperCase().optional(),
+  timeZone: timeZone.optional(),
+  creditTerms: z
+    .object({ limit: z.number().min(0).max(1e9), paymentTermsDays: z.number().int().min(0).max(365), currency: z.string().length(3).toUpperCase() })
+    .partial()
+    .optional(),
+  flags: z.object({ doNotCall: z.boolean(), smsConsent: z.boolean(), doNotSms: z.boolean() }).partial().optional(),
+  /** Create even when the phone or email belongs to another customer. */
+  force: z.boolean().default(false),
+});
+export type CustomerCreate = z.infer<typeof customerCreateSchema>;
+
+export const customerPatchSchema = customerCreateSchema
+  .omit({ force: true, kind: true })
+  .extend({ kind: z.enum(['person', 'company', 'lead']) })
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, { error: 'nothing to change' });
+
+export const customerSearchSchema = z.object({
+  q: z.string().trim().max(100).optional(),
+  phone: z.string().trim().max(40).optional(),
+  label: label.optional(),
+  page: z.coerce.number().int().min(1).max(1000).default(1),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+const COUNTRY_ZONES: Record<string, string> = { PL: 'Europe/Warsaw', HR: 'Europe/Zagreb', HU: 'Europe/Budapest', GR: 'Europe/Athens' };
+const COUNTRY_CURRENCY: Record<string, string> = { PL: 'PLN', HR: 'EUR', HU: 'HUF', GR: 'EUR' };
+
+export interface CustomerSummary {
+  id: string;
+  kind: Customer['kind'];
+  name: string;
+  email?: string;
+  phones: Array<{ raw: string; e164: string }>;
+  labels: string[];
+  ownerId?: string;
+}
+
+export const toSummary = (c: Pick<Customer, '_id' | 'kind' | 'name' | 'email' | 'phones' | 'labels' | 'ownerId'>): CustomerSummary => ({
+  id: c._id.toString(),
+  kind: c.kind,
+  name: c.name,
+  ...(c.email ? { email: c.email } : {}),
+  phones: c.phones.map((p) => ({ raw: p.raw, e164: p.e164 })),
+  labels: c.labels,
+  ...(c.ownerId ? { ownerId: c.ownerId.toString() } : {}),
+});
+
+/** Customers: search on indexed, normalized keys (never regex), access by portfolio, validation. */
+export class CustomerService {
+  constructor(
+    private readonly models: Models,
+    private readonly defaultCountry: string,
+  ) {}
+
+  async restrictedToPortfolio(): Promise<boolean> {
+    const settings = await this.models.Settings.findById('company', { restrictToPortfolio: 1 }).lean();
+    return settings?.restrictToPortfolio ?? false;
+  }
+
+  /** Supervisors, admins and legal see everyone; agents only their own when the company says so. */
+  async portfolioFilter(viewer: Viewer): Promise<{ ownerId?: Types.ObjectId }> {
+    if (viewer.roles.some((r) => r !== 'agent')) return {};
+    return (await this.restrictedToPortfolio()) ? { ownerId: new Types.ObjectId(viewer.userId) } : {};
+  }
+
+  async canSee(viewer: Viewer, customer: Pick<Customer, 'ownerId'>): Promise<boolean> {
+    const filter = await this.portfolioFilter(viewer);
+    return !filter.ownerId || Boolean(customer.ownerId?.equals(filter.ownerId));
+  }
+
+  async assertCanSee(viewer: Viewer, customer: Pick<Customer, 'ownerId'>): Promise<void> {
+    if (!(await this.canSee(viewer, customer))) throw forbidden('this customer belongs to another agent\'s portfolio');
+  }
+
+  normalizePhones(phones: Array<{ raw: string; type: Phone['type'] }>, country: string): Phone[] {
+    return phones.map((p, i) => {
+      const n = normalizePhone(p.raw, country as CountryCode);
+      if (!n) throw badRequest(`phones.${i}: "${p.raw}" is not a phone number`);
+      return { raw: p.raw, e164: n.e164, type: p.type };
+    });
+  }
+
+  /**
+   * One query on one index: a phone (any written form) on `phoneKeys`, an email on `emailKey`,
+   * a name prefix as a range on `nameKeys` (folded: "lodz" finds "Łódź"), a label on `labels`.
+   * Pages with `limit + 1`: no exact totals on a hot path.
+   */
+  async search(input: unknown, viewer: Viewer): Promise<{ customers: CustomerSummary[]; page: number; hasMore: boolean }> {
+    const p = parseOrThrow(customerSearchSchema, input, 'search');
+    const filter: QueryFilter<Customer> = { ...(await this.portfolioFilter(viewer)) };
+    let hint: Record<string, 1> | undefined;
+    const phone = p.phone ?? (p.q && /^[+(]?[\d\s().-]{6,}$/.test(p.q) ? p.q : undefined);
+    if (phone) {
+      const n = normalizePhone(phone, this.defaultCountry as CountryCode);
+      if (!n) throw badRequest(`"${phone}" is not a phone number`);
+      filter.phoneKeys = n.e164;
+      hint = { phoneKeys: 1 };
+    } else if (p.q && p.q.includes('@')) {
+      filter.emailKey = p.q.toLowerCase();
+      hint = { emailKey: 1 };
+    } else if (p.q) {
+      const latin = foldLatin(p.q);
+      const written = foldText(p.q);
+      if (!latin) throw badRequest('q must contain letters or digits');
+      const ranges = [...new Set([latin, written])].filter(Boolean).map(prefixRange);
+      if (ranges.length === 1) filter.nameKeys = ranges[0];
+      else filter.$or = ranges.map((r) => ({ nameKeys: r }));
+      hint = filter.ownerId ? { ownerId: 1, nameKeys: 1 } : p.label ? { labels: 1, nameKeys: 1 } : { nameKeys: 1 };
+    }
+    if (p.label) {
+      filter.labels = p.label;
+      hint ??= { labels: 1, nameKeys: 1 };
+    }
+    if (!phone && !p.q && !p.label) throw badRequest('give q (name, email or phone), phone or label');
+    let query = this.models.Customer.find(filter, { kind: 1, name: 1, email: 1, phones: 1, labels: 1, ownerId: 1 })
+      .skip((p.page - 1) * p.limit)
+      .limit(p.limit + 1);
+    if (hint && !filter.$or) query = query.hint(hint);
+    const docs = await query.lean();
+    return { customers: docs.slice(0, p.limit).map(toSummary), page: p.page, hasMore: docs.length > p.limit };
+  }
+
+  async get(id: string, viewer: Viewer) {
+    const customer = await this.models.Customer.findById(toObjectId(id), { nameKeys: 0 }).lean();
+    if (!customer) throw notFound('customer');
+    await this.assertCanSee(viewer, customer);
+    return customer;
+  }
+
+  /** Existing customers that already have one of these numbers or this email. */
+  async duplicates(phoneKeys: string[], emailKey: string | undefined, except?: Types.ObjectId): Promise<CustomerSummary[]> {
+    const or: QueryFilter<Customer>[] = [];
+    if (phoneKeys.length) or.push({ phoneKeys: { $in: phoneKeys } });
+    if (emailKey) or.push({ emailKey });
+    if (!or.length) return [];
+    const found = await this.models.Customer.find({ $or: or, ...(except ? { _id: { $ne: except } } : {}) }, { kind: 1, name: 1, email: 1, phones: 1, labels: 1, ownerId: 1 })
+      .limit(10)
+      .lean();
+    return found.map(toSummary);
+  }
+
+  async create(input: unknown, viewer: Viewer): Promise<{ customer: CustomerSummary; duplicates: CustomerSummary[] }> {
+    const body = parseOrThrow(customerCreateSchema, input, 'customer');
+    const country = body.country ?? this.defaultCountry;
+    const phones = this.normalizePhones(body.phones, country);
+    const contacts = body.contacts.map((c) => ({ ...c, phones: this.normalizePhones(c.phones, country) }));
+    const phoneKeys = [...new Set([...phones, ...contacts.flatMap((c) => c.phones)].map((p) => p.e164))];
+    const emailKey = body.email?.toLowerCase();
+    const duplicates = await this.duplicates(phoneKeys, emailKey);
+    if (duplicates.length && !body.force) {
+      throw conflict(`a customer with this ${duplicates.some((d) => d.email?.toLowerCase() === emailKey) ? 'email' : 'phone'} already exists: ${duplicates[0]?.name}; send force: true to create anyway`, { duplicates });
+    }
+    // Agents restricted to their portfolio own what they create.
+    const ownerId = body.ownerId ?? ((await this.portfolioFilter(viewer)).ownerId ? viewer.userId : undefined);
+    const created = await this.models.Customer.create({
+      kind: body.kind,
+      name: body.name,
+      nameKeys: nameKeys(body.name),
+      ...(body.email ? { email: body.email, emailKey } : {}),
+      phones,
+      contacts,
+      phoneKeys,
+      labels: [...new Set(body.labels)],
+      ...(ownerId ? { ownerId: new Types.ObjectId(ownerId) } : {}),
+      country,
+      timeZone: body.timeZone ?? COUNTRY_ZONES[country] ?? 'UTC',
+      creditTerms: { limit: 0, paymentTermsDays: 14, currency: COUNTRY_CURRENCY[country] ?? 'EUR', ...body.creditTerms },
+      flags: { doNotCall: false, smsConsent: true, doNotSms: false, ...body.flags },
+    });
+    return { customer: toSummary(created), duplicates };
+  }
+
+  async update(id: string, input: unknown, viewer: Viewer): Promise<{ customer: CustomerSummary; changed: string[]; duplicates: CustomerSummary[] }> {
+    const body = parseOrThrow(customerPatchSchema, input, 'customer change');
+    const existing = await this.get(id, viewer);
+    const country = body.country ?? existing.country;
+    const set: Record<string, unknown> = {};
+    if (body.kind) set.kind = body.kind;
+    if (body.name) Object.assign(set, { name: body.name, nameKeys: nameKeys(body.name) });
+    if (body.email) Object.assign(set, { email: body.email, emailKey: body.email.toLowerCase() });
+    const phones = body.phones ? this.normalizePhones(body.phones, country) : existing.phones;
+    const contacts = body.contacts ? body.contacts.map((c) => ({ ...c, phones: this.normalizePhones(c.phones, country) })) : existing.contacts;
+    if (body.phones) set.phones = phones;
+    if (body.contacts) set.contacts = contacts;
+    if (body.phones || body.contacts) set.phoneKeys = [...new Set([...phones, ...contacts.flatMap((c) => c.phones)].map((p) => p.e164))];
+    if (body.labels) set.labels = [...new Set(body.labels)];
+    if (body.ownerId) {
+      if (!viewer.roles.some((r) => r === 'supervisor' || r === 'admin')) throw forbidden('only supervisors reassign customers');
+      set.ownerId = new Types.ObjectId(body.ownerId);
+    }
+    if (body.country) set.country = body.country;
+    if (body.timeZone) set.timeZone = body.timeZone;
+    if (body.creditTerms) for (const [k, v] of Object.entries(body.creditTerms)) set[`creditTerms.${k}`] = v;
+    if (body.flags) for (const [k, v] of Object.entries(body.flags)) set[`flags.${k}`] = v;
+    const duplicates = await this.duplicates((set.phoneKeys as string[] | undefined) ?? [], body.email?.toLowerCase(), existing._id);
+    const updated = await this.models.Customer.findByIdAndUpdate(existing._id, { $set: set }, { returnDocument: 'after', runValidators: true }).lean();
+    if (!updated) throw notFound('customer');
+    return { customer: toSummary(updated), changed: Object.keys(body), duplicates };
+  }
+}
+
+export function toObjectId(raw: string, what = 'id'): Types.ObjectId {
+  if (!/^[0-9a-f]{24}$/i.test(raw)) throw badRequest(`${what} is not a valid id`);
+  return new Types.ObjectId(raw);
+}

@@ -1,0 +1,37 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { isSupportedCountry } from 'libphonenumber-js';
+import type { Models } from '../db/models';
+import type { AuthService } from '../auth/auth.service';
+import { requireAuth, requireRole } from '../auth/auth.middleware';
+import { parseOrThrow } from '../errors';
+import type { AuditService } from '../audit/audit.service';
+import { viewerOf } from '../http/viewer';
+
+const patchSchema = z
+  .object({
+    restrictToPortfolio: z.boolean(),
+    defaultCountry: z.string().toUpperCase().refine((c) => isSupportedCountry(c), { error: 'must be an ISO country code' }),
+  })
+  .partial();
+
+/** Company settings: read by anyone signed in, changed by admins (audited). */
+export function settingsRoutes(deps: { models: Models; auth: AuthService; audit: AuditService }): Router {
+  const router = Router();
+  router.use(requireAuth(deps.auth));
+  const read = async () => {
+    const s = await deps.models.Settings.findById('company').lean();
+    return { restrictToPortfolio: s?.restrictToPortfolio ?? false, defaultCountry: s?.defaultCountry ?? 'PL' };
+  };
+  router.get('/', async (_req, res) => {
+    res.json({ settings: await read() });
+  });
+  router.patch('/', requireRole('admin'), async (req, res) => {
+    const body = parseOrThrow(patchSchema, req.body, 'settings');
+    await deps.models.Settings.updateOne({ _id: 'company' }, { $set: body }, { upsert: true });
+    const viewer = viewerOf(req);
+    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'update', entity: 'settings', entityId: 'company', details: body });
+    res.json({ settings: await read() });
+  });
+  return router;
+}
