@@ -61,7 +61,8 @@ export function nameKeys(name: string): string[] {
 
 /**
  * The half-open range [gte, lt) of keys that start with `prefix`: an indexed range scan,
- * never a regex (see DESIGN.md's measured database facts).
+ * never a regex (see DESIGN.md's measured database facts). On an array field such as
+ * `nameKeys`, wrap it in `$elemMatch` so that both bounds hold for the same key.
  */
 export function prefixRange(prefix: string): { $gte: string; $lt: string } {
   const last = prefix.codePointAt(prefix.length - 1) ?? 0;

@@ -26,32 +26,49 @@ const timeZone = z.string().refine((tz) => {
 }, { error: 'must be an IANA time zone such as Europe/Warsaw' });
 const label = z.string().trim().toLowerCase().min(1).max(40).regex(/^[\p{L}\p{N} _-]+$/u, { error: 'labels are words, digits, spaces, - and _' });
 
-export const customerCreateSchema = z.object({
-  kind: z.enum(['person', 'company', 'lead']).default('person'),
-  name: z.string().trim().min(1, { error: 'is required' }).max(200),
-  email: z.email({ error: 'must be an email address' }).optional(),
+const contactInput = z.object({
+  name: z.string().trim().min(1).max(200),
+  role: z.string().max(100).optional(),
+  email: z.email().optional(),
   phones: z.array(phoneInput).max(10).default([]),
-  contacts: z
-    .array(z.object({ name: z.string().trim().min(1).max(200), role: z.string().max(100).optional(), email: z.email().optional(), phones: z.array(phoneInput).max(10).default([]) }))
-    .max(50)
-    .default([]),
-  labels: z.array(label).max(30).default([]),
-  ownerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a user id' }).optional(),
-  country: z.string().length(2).toUpperCase().optional(),
-  timeZone: timeZone.optional(),
+});
+
+/** Every field a customer has, none required and none defaulted: the shape of a change. */
+const customerFields = {
+  kind: z.enum(['person', 'company', 'lead']),
+  name: z.string().trim().min(1, { error: 'is required' }).max(200),
+  email: z.email({ error: 'must be an email address' }),
+  phones: z.array(phoneInput).max(10),
+  contacts: z.array(contactInput).max(50),
+  labels: z.array(label).max(30),
+  ownerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a user id' }),
+  country: z.string().length(2).toUpperCase(),
+  timeZone,
   creditTerms: z
     .object({ limit: z.number().min(0).max(1e9), paymentTermsDays: z.number().int().min(0).max(365), currency: z.string().length(3).toUpperCase() })
-    .partial()
-    .optional(),
-  flags: z.object({ doNotCall: z.boolean(), smsConsent: z.boolean(), doNotSms: z.boolean() }).partial().optional(),
+    .partial(),
+  flags: z.object({ doNotCall: z.boolean(), smsConsent: z.boolean(), doNotSms: z.boolean() }).partial(),
+};
+
+export const customerCreateSchema = z.object({
+  ...customerFields,
+  kind: customerFields.kind.default('person'),
+  email: customerFields.email.optional(),
+  phones: customerFields.phones.default([]),
+  contacts: customerFields.contacts.default([]),
+  labels: customerFields.labels.default([]),
+  ownerId: customerFields.ownerId.optional(),
+  country: customerFields.country.optional(),
+  timeZone: timeZone.optional(),
+  creditTerms: customerFields.creditTerms.optional(),
+  flags: customerFields.flags.optional(),
   /** Create even when the phone or email belongs to another customer. */
   force: z.boolean().default(false),
 });
 export type CustomerCreate = z.infer<typeof customerCreateSchema>;
 
-export const customerPatchSchema = customerCreateSchema
-  .omit({ force: true, kind: true })
-  .extend({ kind: z.enum(['person', 'company', 'lead']) })
+export const customerPatchSchema = z
+  .object(customerFields)
   .partial()
   .refine((v) => Object.keys(v).length > 0, { error: 'nothing to change' });
 
@@ -143,7 +160,8 @@ export class CustomerService {
       const latin = foldLatin(p.q);
       const written = foldText(p.q);
       if (!latin) throw badRequest('q must contain letters or digits');
-      const ranges = [...new Set([latin, written])].filter(Boolean).map(prefixRange);
+      // $elemMatch: on an array both bounds must hold for the same key, not for any two keys.
+      const ranges = [...new Set([latin, written])].filter(Boolean).map((k) => ({ $elemMatch: prefixRange(k) }));
       if (ranges.length === 1) filter.nameKeys = ranges[0];
       else filter.$or = ranges.map((r) => ({ nameKeys: r }));
       hint = filter.ownerId ? { ownerId: 1, nameKeys: 1 } : p.label ? { labels: 1, nameKeys: 1 } : { nameKeys: 1 };
