@@ -6,6 +6,7 @@ import { newCallSid, signTwilioRequest, startTwilioRestServer, type TwilioRestSe
 import { startTestServer, type TestServer } from './harness';
 import { DEMO_PASSWORD, seedDemoUsers } from '../seed/seed';
 import type { Models } from '../db/models';
+import type { AppDeps } from '../app';
 
 export const TWILIO = { sid: `AC${'a'.repeat(32)}`, token: 'test-auth-token-1234', publicUrl: 'https://ringside.example.com' };
 
@@ -39,7 +40,7 @@ export interface CallsHarness {
   stop(): Promise<void>;
 }
 
-export async function startCallsHarness(env: NodeJS.ProcessEnv = {}): Promise<CallsHarness> {
+export async function startCallsHarness(env: NodeJS.ProcessEnv = {}, providers?: AppDeps['providers']): Promise<CallsHarness> {
   const twilio = await startTwilioRestServer({ accountSid: TWILIO.sid, authToken: TWILIO.token });
   const server = await startTestServer({
     env: {
@@ -51,6 +52,7 @@ export async function startCallsHarness(env: NodeJS.ProcessEnv = {}): Promise<Ca
       OFFER_ACCEPT_TIMEOUT_MS: '4000',
       ...env,
     },
+    ...(providers ? { providers } : {}),
   });
   await seedDemoUsers(server.db.models);
   const sockets: AgentSocket[] = [];

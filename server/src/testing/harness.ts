@@ -6,6 +6,7 @@ import { ensureIndexes } from '../db/models';
 import { createLogger } from '../logger';
 import { startServer, type RunningServer } from '../server';
 import { systemClock, type Clock } from '../clock';
+import type { AppDeps } from '../app';
 
 /** The URI of a database nobody else uses, on the test run's server. */
 export function freshDatabaseUri(): string {
@@ -39,12 +40,15 @@ export interface TestServer extends RunningServer {
 
 /** The real app on port 0 against `db` (a fresh database when omitted). */
 export async function startTestServer(
-  opts: { db?: Database; env?: NodeJS.ProcessEnv; clock?: Clock } = {},
+  opts: { db?: Database; env?: NodeJS.ProcessEnv; clock?: Clock; providers?: AppDeps['providers'] } = {},
 ): Promise<TestServer> {
   const config = testConfig(opts.env);
   const db = opts.db ?? (await freshDatabase());
   const logger = createLogger(config.logLevel);
-  const server = await startServer({ config, db, logger, clock: opts.clock ?? systemClock }, { port: 0, host: '127.0.0.1' });
+  const server = await startServer(
+    { config, db, logger, clock: opts.clock ?? systemClock, ...(opts.providers ? { providers: opts.providers } : {}) },
+    { port: 0, host: '127.0.0.1' },
+  );
   return Object.assign(server, {
     db,
     config,

@@ -54,20 +54,26 @@ export class AsteriskProvider implements TelephonyProvider {
 
   /** Connects to ARI and starts the Stasis application. */
   async start(): Promise<void> {
+    // ari-client turns rejected credentials into an uncaught exception as well as a rejection:
+    // ask once with a plain request so that a wrong password is a clear error, not a crash.
+    const auth = Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64');
+    const probe = await fetch(`${this.options.url.replace(/\/$/, '')}/ari/asterisk/info`, { headers: { authorization: `Basic ${auth}` } });
+    if (probe.status === 401) throw new Error('ARI refused the username or password (ARI_USERNAME / ARI_PASSWORD)');
+    if (!probe.ok) throw new Error(`ARI answered ${probe.status} at ${this.options.url}`);
     const client = await ari.connect(this.options.url, this.options.username, this.options.password);
     this.client = client;
     client.on('StasisStart', (event, channel) => {
       const args = event.args ?? [];
-      void this.onStasisStart(Array.isArray(args) ? args : [args], channel);
+      this.guard(this.onStasisStart(Array.isArray(args) ? args : [args], channel));
     });
-    client.on('StasisEnd', (_event, channel) => void this.onChannelGone(channel.id, 'hangup'));
-    client.on('ChannelDestroyed', (event, channel) => void this.onChannelGone(channel.id, event.cause_txt || 'hangup'));
+    client.on('StasisEnd', (_event, channel) => this.guard(this.onChannelGone(channel.id, 'hangup')));
+    client.on('ChannelDestroyed', (event, channel) => this.guard(this.onChannelGone(channel.id, event.cause_txt || 'hangup')));
     client.on('ChannelDtmfReceived', (event, channel) => {
-      if (this.calls.has(channel.id)) void this.emit({ type: 'call.dtmf', provider: 'asterisk', callId: channel.id, at: new Date(), digit: event.digit });
+      if (this.calls.has(channel.id)) this.guard(this.emit({ type: 'call.dtmf', provider: 'asterisk', callId: channel.id, at: new Date(), digit: event.digit }));
     });
     client.on('WebSocketConnected', () => {
       this.connects += 1;
-      if (this.connects > 1) void this.reconcile();
+      if (this.connects > 1) this.guard(this.reconcile());
     });
     client.on('WebSocketReconnecting', () => this.log('warn', 'ARI WebSocket lost; reconnecting'));
     client.on('WebSocketMaxRetries', () => this.log('error', 'ARI WebSocket could not reconnect'));
@@ -79,6 +85,11 @@ export class AsteriskProvider implements TelephonyProvider {
   private ari(): Client {
     if (!this.client) throw new Error('AsteriskProvider: not started');
     return this.client;
+  }
+
+  /** Event handlers run detached from ari-client: their failures are logged, never thrown. */
+  private guard(work: Promise<unknown>): void {
+    work.catch((err: unknown) => this.log('error', 'handling an ARI event failed', { err: String(err) }));
   }
 
   private log(level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void {

@@ -1,0 +1,284 @@
+// Screen-pop benchmark: webhook (or ARI StasisStart) sent → screen pop received by the agent's
+// socket, at a steady call rate against a running server with a large customer base.
+//   npm run bench:pop -- [--customers 1000000] [--rate 50] [--seconds 60] [--agents 500]
+//                        [--provider twilio|asterisk|both] [--data-dir DIR]
+// The database is kept in the cache directory and reused: the first run seeds it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { Server as IoServer } from 'socket.io';
+import { io as connectSocket, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '@ringside/shared';
+import { newCallSid, signTwilioRequest, startTwilioRestServer, startAriServer, type AriServer } from '@ringside/telephony/testing';
+import { freePort } from './embedded-db.mjs';
+import { openBenchDatabase } from './bench-db';
+import type { Database } from '../server/src/db/connection';
+import { hashPassword } from '../server/src/auth/auth.service';
+
+const argsSchema = z.object({
+  customers: z.coerce.number().int().min(1000).default(1_000_000),
+  rate: z.coerce.number().positive().max(1000).default(50),
+  seconds: z.coerce.number().positive().max(3600).default(60),
+  agents: z.coerce.number().int().min(1).max(5000).default(500),
+  provider: z.enum(['twilio', 'asterisk', 'both']).default('both'),
+  'data-dir': z.string().optional(),
+});
+
+const TWILIO = { sid: `AC${'b'.repeat(32)}`, token: 'bench-auth-token-1234', publicUrl: 'https://bench.ringside.test' };
+const ARI = { username: 'ringside', password: 'bench-ari-password', app: 'ringside' };
+const JWT_SECRET = 'bench-jwt-secret-bench-jwt-secret-0123456789';
+
+type AgentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
+}
+
+async function ensureAgents(db: Database, n: number): Promise<Array<{ id: string; name: string }>> {
+  const passwordHash = await hashPassword('ringside');
+  const ops = Array.from({ length: n }, (_, i) => ({
+    updateOne: {
+      filter: { email: `bench-agent-${i + 1}@ringside.test` },
+      update: {
+        $set: {
+          name: `Bench Agent ${i + 1}`,
+          roles: ['agent'],
+          skills: ['support', 'collections', 'sales'],
+          endpoints: { twilio: `client:bench${i + 1}`, asterisk: `Local/${2000 + i}@agents` },
+          state: { status: 'offline', since: new Date() },
+          active: true,
+        },
+        $setOnInsert: { passwordHash },
+      },
+      upsert: true,
+    },
+  }));
+  await db.models.User.bulkWrite(ops);
+  // Only bench agents take calls during the run.
+  await db.models.User.updateMany({ email: { $not: /^bench-agent-/ } }, { $set: { 'state.status': 'offline' } });
+  const users = await db.models.User.find({ email: /^bench-agent-/ }, { name: 1 }).lean();
+  return users.map((u) => ({ id: u._id.toString(), name: u.name }));
+}
+
+/** Raw phone numbers as callers present them: 90 % known customers, 10 % unknown. */
+async function callerNumbers(db: Database): Promise<string[]> {
+  const docs = await db.models.Customer.find({}, { phones: 1 }).limit(20_000).lean();
+  const known = docs.flatMap((d) => d.phones.map((p) => p.e164));
+  const unknown = Array.from({ length: Math.ceil(known.length / 9) }, (_, i) => `+48500${String(900000 + i).padStart(6, '0')}`);
+  return [...known, ...unknown];
+}
+
+async function floor(db: Database, numbers: string[]): Promise<{ db: ReturnType<typeof summary>; emit: ReturnType<typeof summary> }> {
+  const dbSamples: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const t = performance.now();
+    await db.models.Customer.findOne({ phoneKeys: numbers[(i * 37) % numbers.length] }).lean();
+    dbSamples.push(performance.now() - t);
+  }
+  const http = createServer();
+  const io = new IoServer(http);
+  io.on('connection', (s) => s.on('ping-floor', (ack: () => void) => ack()));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const client = connectSocket(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'] });
+  await new Promise<void>((r) => client.once('connect', () => r()));
+  const emitSamples: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const t = performance.now();
+    await new Promise<void>((r) => client.emit('ping-floor', () => r()));
+    emitSamples.push(performance.now() - t);
+  }
+  client.close();
+  await new Promise<void>((r) => io.close(() => r()));
+  return { db: summary(dbSamples), emit: summary(emitSamples) };
+}
+
+async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    cwd: resolve(import.meta.dirname, '..'),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolveUp, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('Ringside is up')) resolveUp();
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out.slice(-2000)}`)));
+  });
+  child.stdout?.resume();
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+async function run(
+  provider: 'twilio' | 'asterisk',
+  ctx: { url: string; agents: Array<{ id: string; name: string }>; numbers: string[]; rate: number; seconds: number; ari: AriServer },
+) {
+  const sent = new Map<string, number>();
+  const latencies: number[] = [];
+  const webhookMs: number[] = [];
+  let errors = 0;
+  const sockets: AgentSocket[] = [];
+
+  const cancel = async (callId: string) => {
+    if (provider === 'asterisk') return ctx.ari.hangup(callId);
+    const params = { CallSid: callId, AccountSid: TWILIO.sid, CallStatus: 'canceled' };
+    const path = '/telephony/twilio/status';
+    await fetch(ctx.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(TWILIO.token, TWILIO.publicUrl + path, params) },
+      body: new URLSearchParams(params).toString(),
+    }).catch(() => (errors += 1));
+  };
+
+  // The agents' consoles: acknowledge each pop; the caller then hangs up, freeing the agent.
+  for (const agent of ctx.agents) {
+    const token = jwt.sign({ sub: agent.id, roles: ['agent'], name: agent.name }, JWT_SECRET, { expiresIn: '2h' });
+    const socket: AgentSocket = connectSocket(ctx.url, { auth: { token }, transports: ['websocket'], forceNew: true });
+    socket.on('screenpop', (pop, ack) => {
+      ack(true);
+      const t0 = sent.get(pop.callId);
+      if (t0 !== undefined) {
+        latencies.push(performance.now() - t0);
+        sent.delete(pop.callId);
+      }
+      setTimeout(() => void cancel(pop.callId), 50);
+    });
+    sockets.push(socket);
+  }
+  await Promise.all(sockets.map((s) => (s.connected ? undefined : new Promise<void>((r) => s.once('connect', () => r())))));
+  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.emit('agent:state:set', { status: 'available' }, () => r()))));
+  console.log(`${provider}: ${sockets.length} agent consoles connected and available`);
+
+  let n = 0;
+  const total = Math.round(ctx.rate * ctx.seconds);
+  const started = performance.now();
+  await new Promise<void>((done) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * ctx.rate));
+      while (n < due) {
+        const from = ctx.numbers[(n * 7919) % ctx.numbers.length] ?? '+48500000000';
+        n += 1;
+        if (provider === 'twilio') {
+          const callSid = newCallSid();
+          const params = { CallSid: callSid, AccountSid: TWILIO.sid, From: from, To: '+48221002000', CallStatus: 'ringing', Direction: 'inbound' };
+          const path = '/telephony/twilio/voice';
+          const t0 = performance.now();
+          sent.set(callSid, t0);
+          fetch(ctx.url + path, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(TWILIO.token, TWILIO.publicUrl + path, params) },
+            body: new URLSearchParams(params).toString(),
+          })
+            .then(async (res) => {
+              await res.text();
+              if (res.status !== 200) errors += 1;
+              webhookMs.push(performance.now() - t0);
+            })
+            .catch(() => (errors += 1));
+        } else {
+          const t0 = performance.now();
+          const channelId = ctx.ari.simulateIncomingCall({ callerNumber: from, exten: '100' });
+          sent.set(channelId, t0);
+        }
+      }
+      if (n >= total) {
+        clearInterval(tick);
+        done();
+      }
+    }, 5);
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  // Let the last pops arrive.
+  const deadline = Date.now() + 10_000;
+  while (sent.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const s of sockets) s.close();
+  return { sentCalls: total, rate: total / elapsed, pops: summary(latencies), webhook: summary(webhookMs), missing: sent.size, errors };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      customers: { type: 'string' },
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
+      agents: { type: 'string' },
+      provider: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const parsed = argsSchema.safeParse(values);
+  if (!parsed.success) {
+    process.stderr.write(`bench:pop: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
+    process.exit(2);
+  }
+  const args = parsed.data;
+  const bench = await openBenchDatabase({ customers: args.customers, ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}) });
+  const db = bench.db;
+  const twilioRest = await startTwilioRestServer({ accountSid: TWILIO.sid, authToken: TWILIO.token });
+  const ari = await startAriServer({ username: ARI.username, password: ARI.password });
+  let app: { url: string; child: ChildProcess } | undefined;
+  try {
+    const agents = await ensureAgents(db, args.agents);
+    const numbers = await callerNumbers(db);
+    const customers = await db.models.Customer.estimatedDocumentCount();
+    const orders = await db.models.Order.estimatedDocumentCount();
+
+    const floors = await floor(db, numbers);
+    app = await startApp({
+      NODE_ENV: 'development',
+      MONGODB_URI: bench.uri,
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      JWT_SECRET,
+      TWILIO_ACCOUNT_SID: TWILIO.sid,
+      TWILIO_AUTH_TOKEN: TWILIO.token,
+      TWILIO_API_BASE: twilioRest.url,
+      PUBLIC_URL: TWILIO.publicUrl,
+      ARI_URL: ari.url,
+      ARI_USERNAME: ARI.username,
+      ARI_PASSWORD: ARI.password,
+      ARI_APP: ARI.app,
+      OFFER_ACK_TIMEOUT_MS: '10000',
+    });
+    if (args.provider !== 'twilio') {
+      const deadline = Date.now() + 20_000;
+      while (!ari.connected(ARI.app) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    }
+
+    console.log(`\nScreen-pop benchmark: ${customers.toLocaleString()} customers, ${orders.toLocaleString()} orders, ${agents.length} agents, ${args.rate} calls/s for ${args.seconds} s`);
+    console.log(`floor: indexed findOne p50 ${fmt(floors.db.p50)} p99 ${fmt(floors.db.p99)}; Socket.IO emit round trip p50 ${fmt(floors.emit.p50)} p99 ${fmt(floors.emit.p99)}`);
+    const floorP50 = floors.db.p50 + floors.emit.p50;
+    const floorP99 = floors.db.p99 + floors.emit.p99;
+    const providers = args.provider === 'both' ? (['twilio', 'asterisk'] as const) : ([args.provider] as const);
+    for (const provider of providers) {
+      const r = await run(provider, { url: app.url, agents, numbers, rate: args.rate, seconds: args.seconds, ari });
+      console.log(`\n${provider}: ${r.sentCalls} calls at ${r.rate.toFixed(1)} calls/s held; pops received ${r.pops.n}, missing ${r.missing}, errors ${r.errors}`);
+      console.log(`  ${provider === 'twilio' ? 'webhook sent' : 'StasisStart sent'} → screenpop at the agent: p50 ${fmt(r.pops.p50)}  p95 ${fmt(r.pops.p95)}  p99 ${fmt(r.pops.p99)}  max ${fmt(r.pops.max)}`);
+      console.log(`  ratio to floor: p50 ${(r.pops.p50 / floorP50).toFixed(1)}×  p99 ${(r.pops.p99 / floorP99).toFixed(1)}×`);
+      if (provider === 'twilio') console.log(`  webhook answered (TwiML): p50 ${fmt(r.webhook.p50)}  p99 ${fmt(r.webhook.p99)}`);
+    }
+  } finally {
+    app?.child.kill('SIGTERM');
+    await ari.close();
+    await twilioRest.close();
+    await bench.stop();
+  }
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:pop: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
