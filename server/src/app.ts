@@ -27,6 +27,8 @@ import { auditRoutes } from './audit/audit.routes';
 import { caseRoutes } from './cases/cases.routes';
 import { taskRoutes } from './tasks/tasks.routes';
 import { settingsRoutes } from './settings/settings.routes';
+import { SupervisorService } from './supervisor/supervisor.service';
+import { supervisorRoutes } from './supervisor/supervisor.routes';
 
 export interface AppDeps {
   config: Config;
@@ -43,6 +45,7 @@ export interface App {
   realtime: Realtime;
   auth: AuthService;
   calls: CallService;
+  supervisor: SupervisorService;
   metrics: Metrics;
   twilio: TwilioProvider;
 }
@@ -69,8 +72,10 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   const providers = { twilio, ...(deps.providers?.asterisk ? { asterisk: deps.providers.asterisk } : {}) };
   const customers = new CustomerService(db.models, config.defaultCountry);
   const audit = new AuditService(db.models, clock);
+  const supervisor = new SupervisorService({ models: db.models, clock, realtime, logger });
   const calls = new CallService({
     customers,
+    stats: supervisor,
     models: db.models,
     clock,
     logger,
@@ -85,6 +90,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   });
   for (const provider of Object.values(providers)) provider.onEvent((event) => calls.handleEvent(event));
 
+  supervisor.start();
   io.on('connection', (socket) => {
     registerCallHandlers(socket, calls, logger);
     void calls.replayOffers(socket).catch((err: unknown) => logger.error({ err }, 'replaying offers failed'));
@@ -106,7 +112,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
 
   app.use(healthRoutes({ db }));
   app.use(metricsRoutes(metrics));
-  app.use('/telephony/twilio', twilioRoutes(twilio));
+  app.use('/telephony/twilio', twilioRoutes(twilio, clock));
   app.use('/api/auth', authRoutes({ auth, models: db.models, loginRateLimit: config.loginRateLimit }));
   app.use('/api', userRoutes({ models: db.models, auth }));
   const crm = { models: db.models, auth, clock, customers, audit };
@@ -115,9 +121,10 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use('/api/tasks', taskRoutes(crm));
   app.use('/api/audit', auditRoutes(crm));
   app.use('/api/settings', settingsRoutes(crm));
+  app.use('/api/supervisor', supervisorRoutes({ auth, supervisor }));
 
   app.use(['/api', '/telephony'], notFoundHandler);
   app.use(consoleRoutes());
   app.use(errorHandler);
-  return { express: app, io, realtime, auth, calls, metrics, twilio };
+  return { express: app, io, realtime, auth, calls, supervisor, metrics, twilio };
 }

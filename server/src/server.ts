@@ -32,6 +32,7 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
     close() {
       closing ??= new Promise<void>((resolve) => {
         app.calls.close();
+        app.supervisor.stop();
         // io.close() also closes the HTTP server; idle keep-alive connections are dropped.
         void app.io.close(() => resolve());
         http.closeIdleConnections();

@@ -12,7 +12,7 @@ let agent: TestAgent;
 beforeAll(async () => {
   ari = await startAriServer({ username: ARI.username, password: ARI.password, app: ARI.app });
   asterisk = new AsteriskProvider({ url: ari.url, ...ARI });
-  h = await startCallsHarness({}, { asterisk });
+  h = await startCallsHarness({}, { providers: { asterisk } });
   await asterisk.start();
   agent = await h.agent('agent1@ringside.test');
   await addCustomer(h.models, { name: 'Zofia Lewandowska', phones: ['+48 603 111 222'] });

@@ -13,6 +13,7 @@ import { Routing, type Reservation } from '../routing/routing.service';
 import { DEFAULT_QUEUES, queueForCall } from '../routing/queues';
 import { AppError, conflict, forbidden, isDuplicateKey, notFound } from '../errors';
 import type { CustomerService } from '../customers/customers.service';
+import type { CallStatsSink } from '../supervisor/supervisor.service';
 
 export interface CallServiceOptions {
   defaultCountry: string;
@@ -32,6 +33,8 @@ export interface CallServiceDeps {
   options: CallServiceOptions;
   /** Portfolio rules: may this agent see this customer? */
   customers: Pick<CustomerService, 'canSee'>;
+  /** Supervisors' live figures. */
+  stats: CallStatsSink;
 }
 
 // Provider statuses only move forward: a late "ringing" never undoes "completed".
@@ -127,6 +130,7 @@ export class CallService {
       summary: `Inbound call from ${event.from || 'an unknown number'}`,
     });
     this.deps.metrics.calls.inc({ provider: event.provider });
+    await this.deps.stats.offered(queue.name, event.at);
     log.info({ match: resolution.match, queue: queue.name, popMs: call.popBuiltMs }, 'incoming call');
     // The pop is on the agent's screen before the provider is told anything.
     await this.dispatch(queue.name);
@@ -162,9 +166,11 @@ export class CallService {
       if (!reservation) {
         await models.Call.updateOne({ _id: call._id, state: 'routing' }, { $set: { state: 'queued' } });
         this.deps.metrics.setWaiting(queue, await this.waitingCount(queue));
+        this.deps.stats.changed();
         return;
       }
       await this.offer(call, reservation);
+      this.deps.stats.changed();
     }
   }
 
@@ -248,7 +254,9 @@ export class CallService {
     );
     if (res.modifiedCount === 1) {
       this.disarm(`ack:${call._id}`);
-      this.deps.metrics.popLatency.observe({ provider: call.provider }, (Date.now() - call.receivedAt.getTime()) / 1000);
+      const ms = this.deps.clock.now().getTime() - call.receivedAt.getTime();
+      this.deps.metrics.popLatency.observe({ provider: call.provider }, ms / 1000);
+      this.deps.stats.popLatency(ms);
     }
   }
 
@@ -326,6 +334,7 @@ export class CallService {
       { $set: { state: 'connected', connectedAt: clock.now() } },
     ).lean();
     if (!connected) return; // hung up meanwhile: `ended` has dealt with it
+    await this.deps.stats.answered(call.queue, (now.getTime() - call.receivedAt.getTime()) / 1000, now);
     await models.User.updateOne(
       { _id: agentOid },
       { $set: { 'state.status': 'on_call', 'state.since': clock.now(), 'state.callId': callId } },
@@ -384,6 +393,7 @@ export class CallService {
       }
       this.deps.realtime.toUser(agentId).emit('call:ended', { callId, at: at.toISOString(), reason });
     }
+    if (next === 'abandoned') await this.deps.stats.abandoned(call.queue, now);
     this.deps.logger.info({ callId, reason, state: next }, 'call ended');
     if (!talked) await this.dispatch(call.queue);
   }
@@ -411,6 +421,8 @@ export class CallService {
       { returnDocument: 'after' },
     ).lean();
     if (!call) throw conflict('the call changed meanwhile; try again');
+    const wrappedAt = clock.now();
+    await this.deps.stats.handled(call.queue, Math.max(0, (wrappedAt.getTime() - (call.acceptedAt ?? call.receivedAt).getTime()) / 1000), wrappedAt);
     if (customerId && input.customerId && call.match === 'multiple' && call.fromE164 && call.pop.candidates?.some((c) => c.id === input.customerId)) {
       await rememberChoice(models, call.fromE164, customerId, agentOid, clock.now());
     }
@@ -465,6 +477,7 @@ export class CallService {
     const event = { agentId, status, since: since.toISOString(), ...(reason ? { reason } : {}) };
     this.deps.realtime.toUser(agentId).emit('agent:state', event);
     this.deps.realtime.toRole('supervisor').emit('agent:state', event);
+    this.deps.stats.changed();
   }
 
   /** A socket that (re)connects gets the pops of calls still offered to its agent. */

@@ -13,6 +13,7 @@ import { auditSchema, type AuditEntry } from '../audit/audit.model';
 import { settingsSchema, type Settings } from '../settings/settings.model';
 import { customerSuggestionsSchema, type CustomerSuggestions } from '../suggestions/suggestion.model';
 import { taskSchema, type Task } from '../tasks/task.model';
+import { queueDayStatsSchema, type QueueDayStats } from '../supervisor/queue-stats.model';
 import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from '../calls/call.model';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
@@ -33,6 +34,7 @@ export interface Models {
   CallerChoice: Model<CallerChoice>;
   CustomerSuggestions: Model<CustomerSuggestions>;
   Task: Model<Task>;
+  QueueDayStats: Model<QueueDayStats>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -53,6 +55,7 @@ export function registerModels(conn: Connection): Models {
     CallerChoice: conn.model<CallerChoice>('CallerChoice', callerChoiceSchema),
     CustomerSuggestions: conn.model<CustomerSuggestions>('CustomerSuggestions', customerSuggestionsSchema),
     Task: conn.model<Task>('Task', taskSchema),
+    QueueDayStats: conn.model<QueueDayStats>('QueueDayStats', queueDayStatsSchema),
   };
 }
 

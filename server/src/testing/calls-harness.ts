@@ -7,6 +7,7 @@ import { startTestServer, type TestServer } from './harness';
 import { DEMO_PASSWORD, seedDemoUsers } from '../seed/seed';
 import type { Models } from '../db/models';
 import type { AppDeps } from '../app';
+import type { Clock } from '../clock';
 
 export const TWILIO = { sid: `AC${'a'.repeat(32)}`, token: 'test-auth-token-1234', publicUrl: 'https://ringside.example.com' };
 
@@ -40,7 +41,10 @@ export interface CallsHarness {
   stop(): Promise<void>;
 }
 
-export async function startCallsHarness(env: NodeJS.ProcessEnv = {}, providers?: AppDeps['providers']): Promise<CallsHarness> {
+export async function startCallsHarness(
+  env: NodeJS.ProcessEnv = {},
+  opts: { providers?: AppDeps['providers']; clock?: Clock } = {},
+): Promise<CallsHarness> {
   const twilio = await startTwilioRestServer({ accountSid: TWILIO.sid, authToken: TWILIO.token });
   const server = await startTestServer({
     env: {
@@ -52,7 +56,8 @@ export async function startCallsHarness(env: NodeJS.ProcessEnv = {}, providers?:
       OFFER_ACCEPT_TIMEOUT_MS: '4000',
       ...env,
     },
-    ...(providers ? { providers } : {}),
+    ...(opts.providers ? { providers: opts.providers } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   await seedDemoUsers(server.db.models);
   const sockets: AgentSocket[] = [];

@@ -1,0 +1,13 @@
+import { Router } from 'express';
+import type { AuthService } from '../auth/auth.service';
+import { requireAuth, requireRole } from '../auth/auth.middleware';
+import type { SupervisorService } from './supervisor.service';
+
+/** `GET /api/supervisor/stats`: the same figures `queue:stats` pushes, for supervisors. */
+export function supervisorRoutes(deps: { auth: AuthService; supervisor: SupervisorService }): Router {
+  const router = Router();
+  router.get('/stats', requireAuth(deps.auth), requireRole('supervisor'), async (_req, res) => {
+    res.json(await deps.supervisor.snapshot());
+  });
+  return router;
+}
