@@ -23,7 +23,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  // A person at a terminal gets readable lines; everywhere else, JSON for the log pipeline.
+  const pretty = process.stdout.isTTY && config.env !== 'production';
+  const logger = createLogger(config.logLevel, pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' } } } : {});
 
   const database = await startDatabase({
     dataDir: resolve(config.dataDir, 'db'),
