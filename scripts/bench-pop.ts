@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { Server as IoServer } from 'socket.io';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@ringside/shared';
-import { newCallSid, signTwilioRequest, startTwilioRestServer, startAriServer, type AriServer } from '@ringside/telephony/testing';
+import { newCallSid, postTwilioWebhook, startTwilioRestServer, startAriServer, type AriServer } from '@ringside/telephony/testing';
 import { freePort } from './embedded-db.mjs';
 import { openBenchDatabase } from './bench-db';
 import type { Database } from '../server/src/db/connection';
@@ -131,15 +131,11 @@ async function run(
   let errors = 0;
   const sockets: AgentSocket[] = [];
 
+  const twilioPost = (path: string, params: Record<string, string>) =>
+    postTwilioWebhook({ serverUrl: ctx.url, publicUrl: TWILIO.publicUrl, authToken: TWILIO.token, path, params });
   const cancel = async (callId: string) => {
     if (provider === 'asterisk') return ctx.ari.hangup(callId);
-    const params = { CallSid: callId, AccountSid: TWILIO.sid, CallStatus: 'canceled' };
-    const path = '/telephony/twilio/status';
-    await fetch(ctx.url + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(TWILIO.token, TWILIO.publicUrl + path, params) },
-      body: new URLSearchParams(params).toString(),
-    }).catch(() => (errors += 1));
+    await twilioPost('/telephony/twilio/status', { CallSid: callId, AccountSid: TWILIO.sid, CallStatus: 'canceled' }).catch(() => (errors += 1));
   };
 
   // The agents' consoles: acknowledge each pop; the caller then hangs up, freeing the agent.
@@ -173,16 +169,10 @@ async function run(
         if (provider === 'twilio') {
           const callSid = newCallSid();
           const params = { CallSid: callSid, AccountSid: TWILIO.sid, From: from, To: '+48221002000', CallStatus: 'ringing', Direction: 'inbound' };
-          const path = '/telephony/twilio/voice';
           const t0 = performance.now();
           sent.set(callSid, t0);
-          fetch(ctx.url + path, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(TWILIO.token, TWILIO.publicUrl + path, params) },
-            body: new URLSearchParams(params).toString(),
-          })
-            .then(async (res) => {
-              await res.text();
+          twilioPost('/telephony/twilio/voice', params)
+            .then((res) => {
               if (res.status !== 200) errors += 1;
               webhookMs.push(performance.now() - t0);
             })

@@ -3,7 +3,7 @@
 //   npm run call -- --from "+48 600 100 200" [--to "+48 22 100 20 00"] [--url http://localhost:3000] [--duration 60]
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { newCallSid, signTwilioRequest } from '@ringside/telephony/testing';
+import { newCallSid, postTwilioWebhook } from '@ringside/telephony/testing';
 import { loadConfig } from '../server/src/config/env';
 
 const argsSchema = z.object({
@@ -34,15 +34,8 @@ async function main(): Promise<void> {
   const server = (args.url ?? `http://localhost:${config.port}`).replace(/\/$/, '');
   const callSid = newCallSid();
 
-  const post = async (path: string, params: Record<string, string>) => {
-    const signature = signTwilioRequest(config.twilio.authToken, config.publicUrl + path, params);
-    const res = await fetch(server + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-      body: new URLSearchParams(params).toString(),
-    });
-    return { status: res.status, body: await res.text() };
-  };
+  const post = (path: string, params: Record<string, string>) =>
+    postTwilioWebhook({ serverUrl: server, publicUrl: config.publicUrl, authToken: config.twilio.authToken, path, params });
   const common = { CallSid: callSid, AccountSid: config.twilio.accountSid, From: args.from, To: args.to, Direction: 'inbound', ApiVersion: '2010-04-01' };
 
   const started = Date.now();

@@ -3,17 +3,10 @@ import { z } from 'zod';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import { parseOrThrow } from '../errors';
+import type { AuditEntry } from './audit.model';
 
-export interface AuditInput {
-  userId?: string;
-  userName?: string;
-  action: string;
-  entity: string;
-  entityId?: string;
-  callId?: string;
-  ip?: string;
-  details?: unknown;
-}
+/** An audit entry as callers give it: ids as strings, the time is the clock's. */
+export type AuditInput = Omit<AuditEntry, '_id' | 'at' | 'userId'> & { userId?: string };
 
 export const auditQuerySchema = z.object({
   entity: z.string().max(40).optional(),

@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import { z } from 'zod';
 import type { Models } from '../db/models';
 import { parseOrThrow } from '../errors';
+import { interactionView } from './interaction.view';
 
 export const timelineQuerySchema = z.object({
   before: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
@@ -31,12 +32,7 @@ export async function timeline(models: Models, customerId: Types.ObjectId, query
   ]);
   const entries: TimelineEntry[] = [
     ...interactions.map((i) => ({
-      id: i._id.toString(),
-      type: i.type,
-      at: i.at.toISOString(),
-      summary: i.summary,
-      ...(i.agentName ? { agentName: i.agentName } : {}),
-      ...(i.disposition ? { disposition: i.disposition } : {}),
+      ...interactionView(i),
       ...(i.direction ? { direction: i.direction } : {}),
       ...(i.callId ? { callId: i.callId } : {}),
     })),

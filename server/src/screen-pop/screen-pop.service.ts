@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import type { PopCustomer, ScreenPop } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { CallerResolution, CustomerDoc } from '../calls/caller-resolution';
+import { interactionView } from '../interactions/interaction.view';
 
 const DAY = 86_400_000;
 const RECENT_LINES = 10;
@@ -120,14 +121,7 @@ async function customerDetail(models: Models, customer: CustomerDoc, now: Date):
       priority: c.priority,
       openedAt: c.openedAt.toISOString(),
     })),
-    lastInteractions: interactions.map((i) => ({
-      id: i._id.toString(),
-      type: i.type,
-      at: i.at.toISOString(),
-      summary: i.summary,
-      ...(i.agentName ? { agentName: i.agentName } : {}),
-      ...(i.disposition ? { disposition: i.disposition } : {}),
-    })),
+    lastInteractions: interactions.map(interactionView),
     ...(dunning
       ? {
           dunning: {

@@ -2,7 +2,7 @@ import { io as connectSocket, type Socket } from 'socket.io-client';
 import { Types } from 'mongoose';
 import type { AgentStatus, ClientToServerEvents, ScreenPop, ServerToClientEvents, Ack } from '@ringside/shared';
 import { nameKeys, normalizePhone } from '@ringside/shared';
-import { newCallSid, signTwilioRequest, startTwilioRestServer, type TwilioRestServer } from '@ringside/telephony/testing';
+import { newCallSid, postTwilioWebhook, startTwilioRestServer, type TwilioRestServer } from '@ringside/telephony/testing';
 import { startTestServer, type TestServer } from './harness';
 import { DEMO_PASSWORD, seedDemoUsers } from '../seed/seed';
 import type { Models } from '../db/models';
@@ -72,15 +72,8 @@ export async function startCallsHarness(
     return { token: body.token, id: body.user.id };
   }
 
-  const webhook: CallsHarness['webhook'] = async (path, params, signature) => {
-    const sig = signature === undefined ? signTwilioRequest(TWILIO.token, TWILIO.publicUrl + path, params) : signature;
-    const res = await fetch(`${server.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(sig ? { 'x-twilio-signature': sig } : {}) },
-      body: new URLSearchParams(params).toString(),
-    });
-    return { status: res.status, body: await res.text() };
-  };
+  const webhook: CallsHarness['webhook'] = (path, params, signature) =>
+    postTwilioWebhook({ serverUrl: server.url, publicUrl: TWILIO.publicUrl, authToken: TWILIO.token, path, params, ...(signature !== undefined ? { signature } : {}) });
 
   return {
     server,

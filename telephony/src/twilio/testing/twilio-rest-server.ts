@@ -111,3 +111,22 @@ export function signTwilioRequest(authToken: string, url: string, params: Record
 
 /** A random Twilio-shaped call SID. */
 export const newCallSid = () => sid('CA');
+
+/** Posts a webhook to a Ringside server as Twilio does: form-encoded, signed against `publicUrl`. */
+export async function postTwilioWebhook(opts: {
+  serverUrl: string;
+  publicUrl: string;
+  authToken: string;
+  path: string;
+  params: Record<string, string>;
+  /** `null` sends no signature; a string sends that one instead of the right one. */
+  signature?: string | null;
+}): Promise<{ status: number; body: string }> {
+  const signature = opts.signature === undefined ? signTwilioRequest(opts.authToken, opts.publicUrl + opts.path, opts.params) : opts.signature;
+  const res = await fetch(opts.serverUrl + opts.path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { 'x-twilio-signature': signature } : {}) },
+    body: new URLSearchParams(opts.params).toString(),
+  });
+  return { status: res.status, body: await res.text() };
+}
