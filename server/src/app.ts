@@ -29,6 +29,7 @@ import { taskRoutes } from './tasks/tasks.routes';
 import { settingsRoutes } from './settings/settings.routes';
 import { SupervisorService } from './supervisor/supervisor.service';
 import { supervisorRoutes } from './supervisor/supervisor.routes';
+import { orderRoutes, type OrderListener } from './orders/orders.routes';
 
 export interface AppDeps {
   config: Config;
@@ -37,6 +38,8 @@ export interface AppDeps {
   clock: Clock;
   /** Telephony providers; by default Twilio from the configuration (and Asterisk when ARI_URL is set, wired in main). */
   providers?: { twilio?: TwilioProvider; asterisk?: TelephonyProvider };
+  /** Told of every new order (the suggestions job recomputes that customer). */
+  orderListener?: OrderListener;
 }
 
 export interface App {
@@ -122,6 +125,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use('/api/audit', auditRoutes(crm));
   app.use('/api/settings', settingsRoutes(crm));
   app.use('/api/supervisor', supervisorRoutes({ auth, supervisor }));
+  app.use('/api/orders', orderRoutes({ ...crm, ...(deps.orderListener ? { listener: deps.orderListener } : {}) }));
 
   app.use(['/api', '/telephony'], notFoundHandler);
   app.use(consoleRoutes());

@@ -179,6 +179,22 @@ describe('cases, notes, tasks and the timeline', () => {
   });
 });
 
+describe('orders', () => {
+  it('takes an order from an integration with catalogue prices; the pop shows it', async () => {
+    await h.models.Product.create({ sku: 'MOW-100', name: 'Lawnmower 100', category: 'garden', price: 1499, currency: 'PLN' });
+    expect((await api('agent1', 'POST', '/api/orders', { customerId: ids.lodz, lines: [{ sku: 'MOW-100', quantity: 1 }] })).status).toBe(403);
+    const unknown = await api('admin', 'POST', '/api/orders', { customerId: ids.lodz, lines: [{ sku: 'NOPE', quantity: 1 }] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error?.message).toBe('lines.0.sku: no product NOPE');
+    expect((await api('admin', 'POST', '/api/orders', { customerId: ids.lodz, lines: [] })).status).toBe(400);
+    const created = await api('admin', 'POST', '/api/orders', { customerId: ids.lodz, lines: [{ sku: 'MOW-100', quantity: 2 }] });
+    expect(created.status).toBe(201);
+    expect(created.body.order).toMatchObject({ total: 2998, currency: 'PLN', lines: [{ sku: 'MOW-100', name: 'Lawnmower 100', quantity: 2, unitPrice: 1499 }] });
+    const pop = await api('agent1', 'GET', `/api/customers/${ids.lodz}/screen-pop`);
+    expect((pop.body.recentPurchases as Array<{ sku: string; amount: number }>)[0]).toMatchObject({ sku: 'MOW-100', amount: 2998 });
+  });
+});
+
 describe('audit log', () => {
   it('records reads and changes with who and which call; admins only', async () => {
     await api('agent2', 'GET', `/api/customers/${ids.kovacs}?callId=CA${'1'.repeat(32)}`);
