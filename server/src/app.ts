@@ -30,6 +30,8 @@ import { settingsRoutes } from './settings/settings.routes';
 import { SupervisorService } from './supervisor/supervisor.service';
 import { supervisorRoutes } from './supervisor/supervisor.routes';
 import { orderRoutes, type OrderListener } from './orders/orders.routes';
+import { CallbackService } from './callbacks/callbacks.service';
+import { callbackRoutes } from './callbacks/callbacks.routes';
 
 export interface AppDeps {
   config: Config;
@@ -93,9 +95,10 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   });
   for (const provider of Object.values(providers)) provider.onEvent((event) => calls.handleEvent(event));
 
+  const callbacks = new CallbackService({ models: db.models, clock, customers, realtime, defaultCountry: config.defaultCountry });
   supervisor.start();
   io.on('connection', (socket) => {
-    registerCallHandlers(socket, calls, logger);
+    registerCallHandlers(socket, calls, callbacks, logger);
     void calls.replayOffers(socket).catch((err: unknown) => logger.error({ err }, 'replaying offers failed'));
   });
 
@@ -125,6 +128,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use('/api/audit', auditRoutes(crm));
   app.use('/api/settings', settingsRoutes(crm));
   app.use('/api/supervisor', supervisorRoutes({ auth, supervisor }));
+  app.use('/api/callbacks', callbackRoutes({ auth, callbacks, audit }));
   app.use('/api/orders', orderRoutes({ ...crm, ...(deps.orderListener ? { listener: deps.orderListener } : {}) }));
 
   app.use(['/api', '/telephony'], notFoundHandler);

@@ -10,7 +10,10 @@ export interface Callback {
   source: 'agent' | 'virtual_hold' | 'dunning';
   /** customer + reason + time window: unique, so retries never create a second callback. */
   naturalKey: string;
+  /** When it will be called: the requested time, moved into the customer's calling hours. */
   dueAt: Date;
+  /** When the customer or agent asked for it. */
+  requestedDueAt?: Date;
   windowEnd?: Date;
   personal: boolean;
   requestedBy?: Types.ObjectId;
@@ -31,6 +34,7 @@ export const callbackSchema = new Schema<Callback>(
     source: { type: String, enum: ['agent', 'virtual_hold', 'dunning'], required: true },
     naturalKey: { type: String, required: true },
     dueAt: { type: Date, required: true },
+    requestedDueAt: Date,
     windowEnd: Date,
     personal: { type: Boolean, default: false },
     requestedBy: { type: Schema.Types.ObjectId, ref: 'User' },

@@ -1,12 +1,14 @@
 import { agentStateSetSchema, callAcceptSchema, callWrapupSchema, callbackScheduleSchema } from '@ringside/shared';
 import type { CallService } from './call.service';
+import type { CallbackService } from '../callbacks/callbacks.service';
+import type { Role } from '@ringside/shared';
 import type { RingsideSocket } from '../realtime/gateway';
 import { socketHandler } from '../realtime/ack';
 import { AppError, forbidden } from '../errors';
 import type { Logger } from '../logger';
 
 /** The agent's socket events: state, accept, wrap-up. Every payload is validated; every event acked. */
-export function registerCallHandlers(socket: RingsideSocket, calls: CallService, logger: Logger): void {
+export function registerCallHandlers(socket: RingsideSocket, calls: CallService, callbacks: CallbackService, logger: Logger): void {
   const me = socket.data.userId;
   const isSupervisor = socket.data.roles.includes('supervisor') || socket.data.roles.includes('admin');
 
@@ -28,8 +30,14 @@ export function registerCallHandlers(socket: RingsideSocket, calls: CallService,
   socket.on('call:wrapup', socketHandler(callWrapupSchema, (p) => calls.wrapUp(me, p), logger));
   socket.on(
     'callback:schedule',
-    socketHandler(callbackScheduleSchema, () => {
-      throw new AppError('unavailable', 'scheduling callbacks is not available on this server yet');
-    }),
+    socketHandler(
+      callbackScheduleSchema,
+      async (p) => {
+        const viewer = { userId: me, roles: socket.data.roles as Role[], name: socket.data.name };
+        const { callback } = await callbacks.schedule(p, viewer);
+        return { callbackId: callback.id };
+      },
+      logger,
+    ),
   );
 }

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ManualClock } from '../clock';
+import { addCustomer, startCallsHarness, type CallsHarness, type TestAgent } from '../testing/calls-harness';
+
+// Tuesday 2026-11-24, 09:00 in Warsaw.
+const clock = new ManualClock(new Date('2026-11-24T08:00:00Z'));
+let h: CallsHarness;
+let agent: TestAgent;
+let token: string;
+let customerId: string;
+let otherId: string;
+
+async function api(method: string, path: string, body?: unknown, as = token) {
+  const res = await fetch(`${h.server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${as}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } } };
+}
+const login = async (email: string) =>
+  ((await (await fetch(`${h.server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'ringside' }) })).json()) as { token: string }).token;
+
+beforeAll(async () => {
+  h = await startCallsHarness({}, { clock });
+  agent = await h.agent('agent1@ringside.test');
+  token = await login('agent1@ringside.test');
+  customerId = (await addCustomer(h.models, { name: 'Tomasz Zieliński', phones: ['601 222 333'], ownerId: agent.id }))._id.toString();
+  otherId = (await addCustomer(h.models, { name: 'Hanna Mazur', phones: ['601 222 444'] }))._id.toString();
+});
+afterAll(async () => {
+  await h.stop();
+});
+
+it('schedules a callback inside calling hours; the same request twice makes one', async () => {
+  const assigned: string[] = [];
+  agent.socket.on('callback:assigned', (c) => assigned.push(c.callbackId));
+  const request = { customerId, dueAt: '2026-11-24T15:00:00+01:00', reason: 'Invoice question' };
+  const first = await api('POST', '/api/callbacks', request);
+  expect(first.status).toBe(201);
+  expect(first.body).toMatchObject({ created: true, postponed: false, callback: { dueAt: '2026-11-24T14:00:00.000Z', phone: '+48601222333', status: 'scheduled', personal: true } });
+  const again = await api('POST', '/api/callbacks', { ...request, dueAt: '2026-11-24T15:10:00+01:00' });
+  expect(again.status).toBe(200);
+  expect(again.body).toMatchObject({ created: false, callback: { id: (first.body.callback as { id: string }).id } });
+  expect(await h.models.Callback.countDocuments({ customerId })).toBe(1);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(assigned).toEqual([(first.body.callback as { id: string }).id]);
+
+  // Two requests at the same moment: still one.
+  const racing = await Promise.all([1, 2, 3].map(() => api('POST', '/api/callbacks', { ...request, reason: 'Delivery date' })));
+  expect(racing.map((r) => r.status).sort()).toEqual([200, 200, 201]);
+  expect(await h.models.Callback.countDocuments({ customerId, reason: 'Delivery date' })).toBe(1);
+});
+
+it('moves a request outside calling hours to the next window in the customer\u2019s zone', async () => {
+  // Saturday 21:00 Warsaw → Monday 08:00 Warsaw.
+  const late = await api('POST', '/api/callbacks', { customerId, dueAt: '2026-11-28T21:00:00+01:00', reason: 'Weekend call' });
+  expect(late.body).toMatchObject({ postponed: true, callback: { dueAt: '2026-11-30T07:00:00.000Z', requestedDueAt: '2026-11-28T20:00:00.000Z' } });
+});
+
+it('schedules by socket with an ack, lists mine, cancels, and refuses bad input', async () => {
+  const ack = await agent.emit('callback:schedule', { customerId, dueAt: '2026-11-25T10:00:00+01:00', reason: 'Follow-up on order' });
+  expect(ack).toMatchObject({ ok: true, data: { callbackId: expect.stringMatching(/^[0-9a-f]{24}$/) } });
+  const bad = await agent.emit('callback:schedule', { customerId, dueAt: 'tomorrow', reason: 'x' });
+  expect(bad).toMatchObject({ ok: false, code: 'bad_request' });
+  const past = await api('POST', '/api/callbacks', { customerId, dueAt: '2026-11-20T10:00:00+01:00', reason: 'Too late' });
+  expect(past.status).toBe(400);
+  expect(past.body.error?.message).toBe('dueAt is in the past');
+
+  const mine = await api('GET', '/api/callbacks');
+  expect((mine.body.callbacks as Array<{ reason: string }>).map((c) => c.reason)).toEqual(['Invoice question', 'Delivery date', 'Follow-up on order', 'Weekend call']);
+  const id = (mine.body.callbacks as Array<{ id: string }>)[0]!.id;
+  const supervisorToken = await login('supervisor@ringside.test');
+  const cancelled = await api('DELETE', `/api/callbacks/${id}`, undefined, supervisorToken);
+  expect(cancelled.body).toMatchObject({ callback: { status: 'cancelled' } });
+  expect((await api('DELETE', `/api/callbacks/${id}`)).status).toBe(400);
+  expect((await api('DELETE', '/api/callbacks/nope')).status).toBe(400);
+});
+
+it('follows the portfolio rules', async () => {
+  await h.models.Settings.updateOne({ _id: 'company' }, { $set: { restrictToPortfolio: true } }, { upsert: true });
+  const denied = await api('POST', '/api/callbacks', { customerId: otherId, dueAt: '2026-11-25T10:00:00+01:00', reason: 'Not mine' });
+  expect(denied.status).toBe(403);
+  expect(await agent.emit('callback:schedule', { customerId: otherId, dueAt: '2026-11-25T10:00:00+01:00', reason: 'Not mine' })).toMatchObject({ ok: false, code: 'forbidden' });
+  await h.models.Settings.updateOne({ _id: 'company' }, { $set: { restrictToPortfolio: false } });
+});

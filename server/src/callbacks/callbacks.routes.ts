@@ -1,0 +1,30 @@
+import { Router } from 'express';
+import type { AuthService } from '../auth/auth.service';
+import { requireAuth } from '../auth/auth.middleware';
+import type { CallbackService } from './callbacks.service';
+import type { AuditService } from '../audit/audit.service';
+import { viewerOf } from '../http/viewer';
+
+/** `GET|POST /api/callbacks`, `DELETE /api/callbacks/:id`. */
+export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackService; audit: AuditService }): Router {
+  const router = Router();
+  router.use(requireAuth(deps.auth));
+  router.get('/', async (req, res) => {
+    res.json(await deps.callbacks.list(req.query, viewerOf(req)));
+  });
+  router.post('/', async (req, res) => {
+    const viewer = viewerOf(req);
+    const result = await deps.callbacks.schedule(req.body, viewer);
+    if (result.created) {
+      await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'create', entity: 'callback', entityId: result.callback.id, details: { customerId: result.callback.customerId } });
+    }
+    res.status(result.created ? 201 : 200).json(result);
+  });
+  router.delete('/:id', async (req, res) => {
+    const viewer = viewerOf(req);
+    const result = await deps.callbacks.cancel(req.params.id ?? '', viewer);
+    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'cancel', entity: 'callback', entityId: result.callback.id });
+    res.json(result);
+  });
+  return router;
+}

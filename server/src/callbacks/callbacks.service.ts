@@ -1,0 +1,124 @@
+import { Types, type QueryFilter } from 'mongoose';
+import { z } from 'zod';
+import { callbackScheduleSchema, foldLatin, normalizePhone, type CallbackAssigned, type CountryCode } from '@ringside/shared';
+import type { Models } from '../db/models';
+import type { Clock } from '../clock';
+import type { Realtime } from '../realtime/gateway';
+import type { Callback } from './callback.model';
+import { nextCallable } from './calling-hours';
+import { badRequest, forbidden, notFound, parseOrThrow } from '../errors';
+import type { CustomerService, Viewer } from '../customers/customers.service';
+import { toObjectId } from '../customers/customers.service';
+
+/** Callbacks for the same customer and reason within this window are one callback. */
+const WINDOW_MS = 30 * 60_000;
+
+export const callbackListSchema = z.object({
+  status: z.enum(['scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled']).optional(),
+  mine: z.enum(['true', 'false']).default('true'),
+  customerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a customer id' }).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export function callbackView(c: Callback) {
+  return {
+    id: c._id.toString(),
+    customerId: c.customerId.toString(),
+    phone: c.phone,
+    queue: c.queue,
+    reason: c.reason,
+    source: c.source,
+    dueAt: c.dueAt.toISOString(),
+    requestedDueAt: c.requestedDueAt?.toISOString(),
+    personal: c.personal,
+    requestedBy: c.requestedBy?.toString(),
+    assignedTo: c.assignedTo?.toString(),
+    status: c.status,
+    attempts: c.attempts.map((a) => ({ at: a.at.toISOString(), outcome: a.outcome })),
+  };
+}
+
+/**
+ * Scheduling callbacks: one per customer, reason and half-hour window (a unique natural key,
+ * so a retried request never makes a second one), only inside the customer's calling hours.
+ */
+export class CallbackService {
+  constructor(
+    private readonly deps: { models: Models; clock: Clock; customers: Pick<CustomerService, 'get'>; realtime?: Realtime; defaultCountry: string },
+  ) {}
+
+  async schedule(input: unknown, viewer: Viewer, source: Callback['source'] = 'agent') {
+    const body = parseOrThrow(callbackScheduleSchema, input, 'callback');
+    const customer = await this.deps.customers.get(body.customerId, viewer);
+    const requested = new Date(body.dueAt);
+    if (requested.getTime() < this.deps.clock.now().getTime() - 60_000) throw badRequest('dueAt is in the past');
+    const raw = body.phone ?? customer.phones.find((p) => !p.wrongNumber)?.raw;
+    if (!raw) throw badRequest('the customer has no phone number to call; give phone');
+    const phone = normalizePhone(raw, (customer.country || this.deps.defaultCountry) as CountryCode);
+    if (!phone) throw badRequest(`"${raw}" is not a phone number`);
+    const dueAt = nextCallable(requested, customer.timeZone);
+    const window = new Date(Math.floor(dueAt.getTime() / WINDOW_MS) * WINDOW_MS);
+    const naturalKey = `${customer._id.toString()}|${foldLatin(body.reason)}|${window.toISOString()}`;
+    const result = await this.deps.models.Callback.findOneAndUpdate(
+      { naturalKey },
+      {
+        $setOnInsert: {
+          customerId: customer._id,
+          phone: phone.e164,
+          queue: body.queue ?? 'support',
+          reason: body.reason,
+          source,
+          naturalKey,
+          dueAt,
+          requestedDueAt: requested,
+          windowEnd: new Date(window.getTime() + WINDOW_MS),
+          personal: body.personal,
+          requestedBy: new Types.ObjectId(viewer.userId),
+          ...(body.personal ? { assignedTo: new Types.ObjectId(viewer.userId) } : {}),
+          status: 'scheduled',
+          attempts: [],
+        },
+      },
+      { upsert: true, returnDocument: 'after', includeResultMetadata: true },
+    );
+    const callback = result.value;
+    if (!callback) throw new Error('callback upsert returned nothing');
+    const created = !result.lastErrorObject?.updatedExisting;
+    if (created && callback.assignedTo && this.deps.realtime) {
+      const event: CallbackAssigned = { callbackId: callback._id.toString(), customerId: callback.customerId.toString(), dueAt: callback.dueAt.toISOString(), reason: callback.reason };
+      this.deps.realtime.toUser(callback.assignedTo.toString()).emit('callback:assigned', event);
+    }
+    return { callback: callbackView(callback.toObject()), created, postponed: dueAt.getTime() !== requested.getTime() };
+  }
+
+  async list(input: unknown, viewer: Viewer) {
+    const q = parseOrThrow(callbackListSchema, input, 'callback query');
+    const manages = viewer.roles.some((r) => r === 'supervisor' || r === 'admin');
+    const filter: QueryFilter<Callback> = {};
+    if (q.status) filter.status = q.status;
+    if (q.customerId) {
+      await this.deps.customers.get(q.customerId, viewer);
+      filter.customerId = new Types.ObjectId(q.customerId);
+    } else if (q.mine === 'true' || !manages) {
+      filter.assignedTo = new Types.ObjectId(viewer.userId);
+    }
+    const found = await this.deps.models.Callback.find(filter).sort({ dueAt: 1 }).limit(q.limit).lean();
+    return { callbacks: found.map(callbackView) };
+  }
+
+  async cancel(id: string, viewer: Viewer) {
+    const found = await this.deps.models.Callback.findById(toObjectId(id, 'callback id')).lean();
+    if (!found) throw notFound('callback');
+    const manages = viewer.roles.some((r) => r === 'supervisor' || r === 'admin');
+    if (!manages && !found.requestedBy?.equals(viewer.userId) && !found.assignedTo?.equals(viewer.userId)) {
+      throw forbidden('only its agent or a supervisor can cancel this callback');
+    }
+    const updated = await this.deps.models.Callback.findOneAndUpdate(
+      { _id: found._id, status: { $in: ['scheduled', 'offered'] } },
+      { $set: { status: 'cancelled' }, $push: { attempts: { at: this.deps.clock.now(), outcome: `cancelled by ${viewer.name}` } } },
+      { returnDocument: 'after' },
+    ).lean();
+    if (!updated) throw badRequest(`the callback is ${found.status} and can no longer be cancelled`);
+    return { callback: callbackView(updated) };
+  }
+}
