@@ -32,6 +32,7 @@ import { supervisorRoutes } from './supervisor/supervisor.routes';
 import { orderRoutes, type OrderListener } from './orders/orders.routes';
 import { CallbackService } from './callbacks/callbacks.service';
 import { callbackRoutes } from './callbacks/callbacks.routes';
+import { CallbackDialer } from './callbacks/callback-dialer';
 
 export interface AppDeps {
   config: Config;
@@ -51,6 +52,7 @@ export interface App {
   auth: AuthService;
   calls: CallService;
   supervisor: SupervisorService;
+  dialer: CallbackDialer;
   metrics: Metrics;
   twilio: TwilioProvider;
 }
@@ -78,9 +80,11 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   const customers = new CustomerService(db.models, config.defaultCountry);
   const audit = new AuditService(db.models, clock);
   const supervisor = new SupervisorService({ models: db.models, clock, realtime, logger });
+  const dialer = new CallbackDialer({ models: db.models, clock, logger, realtime, providers });
   const calls = new CallService({
     customers,
     stats: supervisor,
+    outbound: (event) => dialer.onProviderEvent(event),
     models: db.models,
     clock,
     logger,
@@ -128,11 +132,11 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use('/api/audit', auditRoutes(crm));
   app.use('/api/settings', settingsRoutes(crm));
   app.use('/api/supervisor', supervisorRoutes({ auth, supervisor }));
-  app.use('/api/callbacks', callbackRoutes({ auth, callbacks, audit }));
+  app.use('/api/callbacks', callbackRoutes({ auth, callbacks, dialer, audit }));
   app.use('/api/orders', orderRoutes({ ...crm, ...(deps.orderListener ? { listener: deps.orderListener } : {}) }));
 
   app.use(['/api', '/telephony'], notFoundHandler);
   app.use(consoleRoutes());
   app.use(errorHandler);
-  return { express: app, io, realtime, auth, calls, supervisor, metrics, twilio };
+  return { express: app, io, realtime, auth, calls, supervisor, dialer, metrics, twilio };
 }

@@ -36,6 +36,8 @@ export const callbackScheduleSchema = z.object({
   queue: z.string().optional(),
 });
 export type CallbackSchedule = z.infer<typeof callbackScheduleSchema>;
+/** What a client sends (defaults not yet applied). */
+export type CallbackScheduleInput = z.input<typeof callbackScheduleSchema>;
 
 export interface CallOffered {
   callId: string;
@@ -97,7 +99,7 @@ export interface ClientToServerEvents {
   'agent:state:set': (payload: AgentStateSet, ack: AckCallback<AgentStateEvent>) => void;
   'call:accept': (payload: CallAccept, ack: AckCallback) => void;
   'call:wrapup': (payload: CallWrapup, ack: AckCallback) => void;
-  'callback:schedule': (payload: CallbackSchedule, ack: AckCallback<{ callbackId: string }>) => void;
+  'callback:schedule': (payload: CallbackScheduleInput, ack: AckCallback<{ callbackId: string }>) => void;
 }
 
 /** What the server keeps on each authenticated socket. */

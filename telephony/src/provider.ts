@@ -24,6 +24,10 @@ export interface OriginateRequest {
   from: string;
   /** Our own reference for the call, echoed in events where the provider allows. */
   reference?: string;
+  /** Ring this agent as soon as the customer answers (a callback). */
+  connectTo?: AgentEndpoint;
+  /** Seconds to ring the customer before giving up (no answer). */
+  timeoutSec?: number;
 }
 
 /**

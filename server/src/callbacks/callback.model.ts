@@ -21,6 +21,12 @@ export interface Callback {
   status: 'scheduled' | 'offered' | 'dialing' | 'completed' | 'failed' | 'cancelled';
   attempts: Array<{ at: Date; outcome: string; agentId?: Types.ObjectId }>;
   nextAttemptAt?: Date;
+  /** Offered to its agent first, then to the whole queue. */
+  offerStage?: 'agent' | 'queue';
+  offeredAt?: Date;
+  /** The outbound call of the attempt under way. */
+  provider?: 'twilio' | 'asterisk';
+  providerCallId?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -42,6 +48,10 @@ export const callbackSchema = new Schema<Callback>(
     status: { type: String, enum: ['scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled'], default: 'scheduled' },
     attempts: { type: [new Schema({ at: Date, outcome: String, agentId: Schema.Types.ObjectId }, { _id: false })], default: [] },
     nextAttemptAt: Date,
+    offerStage: { type: String, enum: ['agent', 'queue'] },
+    offeredAt: Date,
+    provider: { type: String, enum: ['twilio', 'asterisk'] },
+    providerCallId: String,
   },
   { timestamps: true, collection: 'callbacks' },
 );
@@ -49,3 +59,5 @@ callbackSchema.index({ naturalKey: 1 }, { unique: true });
 callbackSchema.index({ status: 1, dueAt: 1 });
 callbackSchema.index({ assignedTo: 1, status: 1, dueAt: 1 });
 callbackSchema.index({ customerId: 1, dueAt: -1 });
+callbackSchema.index({ status: 1, offerStage: 1, offeredAt: 1 });
+callbackSchema.index({ providerCallId: 1 }, { sparse: true });

@@ -84,3 +84,73 @@ it('follows the portfolio rules', async () => {
   expect(await agent.emit('callback:schedule', { customerId: otherId, dueAt: '2026-11-25T10:00:00+01:00', reason: 'Not mine' })).toMatchObject({ ok: false, code: 'forbidden' });
   await h.models.Settings.updateOne({ _id: 'company' }, { $set: { restrictToPortfolio: false } });
 });
+
+it('due: offered to its agent, then to the queue; dialed only on accept; retried with back-off, then failed', async () => {
+  const dialer = h.server.app.dialer;
+  clock.set(new Date('2026-11-24T08:00:00Z'));
+  const offers: string[] = [];
+  agent.socket.on('callback:assigned', (c) => offers.push(c.callbackId));
+  const { body } = await api('POST', '/api/callbacks', { customerId: otherId, dueAt: '2026-11-24T12:00:00+01:00', reason: 'Retry path' });
+  const id = (body.callback as { id: string }).id;
+
+  clock.set(new Date('2026-11-24T10:59:00Z'));
+  expect((await dialer.processDue()).offered).toBe(0);
+  clock.set(new Date('2026-11-24T11:00:00Z'));
+  expect(await dialer.processDue()).toMatchObject({ offered: 1 });
+  expect(await dialer.processDue()).toMatchObject({ offered: 0 }); // never twice
+  expect(await h.models.Callback.findById(id).lean()).toMatchObject({ status: 'offered', offerStage: 'agent' });
+  expect(h.twilio.requests.filter((r) => r.path.endsWith('/Calls.json'))).toHaveLength(0);
+
+  // The agent does not take it for 10 minutes: the queue gets it.
+  clock.set(new Date('2026-11-24T11:10:00Z'));
+  expect(await dialer.processDue()).toMatchObject({ escalated: 1 });
+  expect(await h.models.Callback.findById(id).lean()).toMatchObject({ status: 'offered', offerStage: 'queue' });
+
+  // Accepted → dialed once, with TwiML that rings the agent when the customer answers.
+  const accepted = await api('POST', `/api/callbacks/${id}/accept`);
+  expect(accepted.status).toBe(200);
+  const dial = await h.twilio.waitFor((r) => r.path.endsWith('/Calls.json'));
+  expect(dial.params).toMatchObject({ To: '+48601222444', Twiml: expect.stringContaining('<Client>agent1</Client>') });
+  expect((await api('POST', `/api/callbacks/${id}/accept`)).status).toBe(409);
+  const sid = (accepted.body as { providerCallId: string }).providerCallId;
+
+  // No answer → next attempt after 15 minutes.
+  expect(await h.status(sid, 'no-answer')).toBe(204);
+  const retry = await h.models.Callback.findById(id).lean();
+  expect(retry).toMatchObject({ status: 'scheduled', dueAt: new Date('2026-11-24T11:25:00Z') });
+
+  // Attempts 2 and 3 are busy → failed, with its history.
+  for (const at of ['2026-11-24T11:25:00Z', '2026-11-24T12:25:00Z']) {
+    clock.set(new Date(at));
+    await dialer.processDue();
+    await dialer.processDue();
+    const r = await api('POST', `/api/callbacks/${id}/accept`);
+    expect(r.status).toBe(200);
+    expect(await h.status((r.body as { providerCallId: string }).providerCallId, 'busy')).toBe(204);
+  }
+  const failed = await h.models.Callback.findById(id).lean();
+  expect(failed?.status).toBe('failed');
+  expect(failed?.attempts.filter((a) => a.outcome === 'dialing')).toHaveLength(3);
+  expect(failed?.attempts.at(-1)?.outcome).toMatch(/busy; gave up after 3 attempts/);
+  expect(h.twilio.requests.filter((r) => r.path.endsWith('/Calls.json'))).toHaveLength(3);
+});
+
+it('an answered callback is completed; a due callback outside calling hours waits for the window', async () => {
+  const dialer = h.server.app.dialer;
+  clock.set(new Date('2026-11-24T12:00:00Z'));
+  const { body } = await api('POST', '/api/callbacks', { customerId, dueAt: '2026-11-24T13:30:00+01:00', reason: 'Answer path', personal: false });
+  const id = (body.callback as { id: string }).id;
+  clock.set(new Date('2026-11-24T12:31:00Z'));
+  await dialer.processDue();
+  const r = await api('POST', `/api/callbacks/${id}/accept`);
+  expect(await h.status((r.body as { providerCallId: string }).providerCallId, 'in-progress')).toBe(204);
+  expect((await h.models.Callback.findById(id).lean())?.status).toBe('completed');
+
+  // Due at 19:55 local, but the run happens at 20:05 local: postponed to 08:00 next morning.
+  const late = await api('POST', '/api/callbacks', { customerId, dueAt: '2026-11-24T19:55:00+01:00', reason: 'Late one' });
+  const lateId = (late.body.callback as { id: string }).id;
+  clock.set(new Date('2026-11-24T19:05:00Z'));
+  const run = await dialer.processDue();
+  expect(run, JSON.stringify(await h.models.Callback.find({}, { reason: 1, status: 1, dueAt: 1 }).lean())).toMatchObject({ postponed: 2 });
+  expect(await h.models.Callback.findById(lateId).lean()).toMatchObject({ status: 'scheduled', dueAt: new Date('2026-11-25T07:00:00Z') });
+});

@@ -1,12 +1,13 @@
 import { Router } from 'express';
 import type { AuthService } from '../auth/auth.service';
-import { requireAuth } from '../auth/auth.middleware';
+import { requireAuth, requireRole } from '../auth/auth.middleware';
+import type { CallbackDialer } from './callback-dialer';
 import type { CallbackService } from './callbacks.service';
 import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../http/viewer';
 
-/** `GET|POST /api/callbacks`, `DELETE /api/callbacks/:id`. */
-export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackService; audit: AuditService }): Router {
+/** `GET|POST /api/callbacks`, `POST /api/callbacks/:id/accept`, `DELETE /api/callbacks/:id`. */
+export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackService; dialer: CallbackDialer; audit: AuditService }): Router {
   const router = Router();
   router.use(requireAuth(deps.auth));
   router.get('/', async (req, res) => {
@@ -20,6 +21,15 @@ export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackSer
     }
     res.status(result.created ? 201 : 200).json(result);
   });
+  /** The agent takes an offered callback: the customer is dialed and connected to the agent. */
+  router.post('/:id/accept', requireRole('agent'), async (req, res) => {
+    const viewer = viewerOf(req);
+    const id = String(req.params.id);
+    const result = await deps.dialer.accept(id, viewer.userId);
+    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'dial', entity: 'callback', entityId: id, callId: result.providerCallId });
+    res.json(result);
+  });
+
   router.delete('/:id', async (req, res) => {
     const viewer = viewerOf(req);
     const result = await deps.callbacks.cancel(req.params.id ?? '', viewer);

@@ -35,6 +35,8 @@ export interface CallServiceDeps {
   customers: Pick<CustomerService, 'canSee'>;
   /** Supervisors' live figures. */
   stats: CallStatsSink;
+  /** Outbound calls placed for callbacks: their events go there (true = handled). */
+  outbound?: (event: CallEvent) => Promise<boolean>;
 }
 
 // Provider statuses only move forward: a late "ringing" never undoes "completed".
@@ -57,6 +59,7 @@ export class CallService {
 
   /** Every provider's events arrive here. */
   async handleEvent(event: CallEvent): Promise<CallInstruction | void> {
+    if (event.type !== 'call.incoming' && (await this.deps.outbound?.(event))) return;
     switch (event.type) {
       case 'call.incoming':
         return this.incoming(event);

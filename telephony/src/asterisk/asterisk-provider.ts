@@ -101,13 +101,22 @@ export class AsteriskProvider implements TelephonyProvider {
     return this.handler(event);
   }
 
+  /** Outbound calls waiting to be answered, with the agent to connect when they are. */
+  private readonly outboundAgents = new Map<string, AgentEndpoint>();
+  /** Outbound channels not answered yet: if they go away, the call ended unanswered. */
+  private readonly pendingOutbound = new Set<string>();
+
   private async onStasisStart(args: string[], channel: Channel): Promise<void> {
     if (args[0] === AGENT_ARG && args[1]) return this.onAgentAnswered(args[1], channel);
     if (this.calls.has(channel.id)) return; // the same channel again after a reconnect
     if (args[0] === 'outbound') {
       // A call we placed was answered by the customer.
+      this.pendingOutbound.delete(channel.id);
       this.calls.set(channel.id, { callId: channel.id, ended: false });
       await this.emit({ type: 'call.answered', provider: 'asterisk', callId: channel.id, at: new Date() });
+      const agent = this.outboundAgents.get(channel.id);
+      this.outboundAgents.delete(channel.id);
+      if (agent) await this.connect(channel.id, agent);
       return;
     }
     const call: ActiveCall = { callId: channel.id, ended: false };
@@ -193,6 +202,12 @@ export class AsteriskProvider implements TelephonyProvider {
   }
 
   private async onChannelGone(channelId: string, reason: string): Promise<void> {
+    if (this.pendingOutbound.delete(channelId)) {
+      // An outbound call that was never answered (busy, no answer, failed).
+      this.outboundAgents.delete(channelId);
+      await this.emit({ type: 'call.ended', provider: 'asterisk', callId: channelId, at: new Date(), reason: /busy/i.test(reason) ? 'busy' : /answer/i.test(reason) ? 'no-answer' : reason });
+      return;
+    }
     const leg = this.agentLegs.get(channelId);
     if (leg) {
       // The agent's phone never answered (busy, no answer, unreachable).
@@ -246,7 +261,10 @@ export class AsteriskProvider implements TelephonyProvider {
       app: this.options.app,
       appArgs: `outbound,${request.reference ?? ''}`,
       callerId: request.from,
+      ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
     });
+    this.pendingOutbound.add(channel.id);
+    if (request.connectTo) this.outboundAgents.set(channel.id, request.connectTo);
     return { callId: channel.id };
   }
 

@@ -133,7 +133,9 @@ export class TwilioProvider implements TelephonyProvider {
     const call = await this.client.calls.create({
       to: request.to,
       from: request.from,
-      url: `${this.options.publicUrl}/telephony/twilio/voice`,
+      // A callback: when the customer answers, Twilio dials the agent at once.
+      ...(request.connectTo ? { twiml: twiml.dial(request.connectTo.address) } : { url: `${this.options.publicUrl}/telephony/twilio/voice` }),
+      ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
       statusCallback: `${this.options.publicUrl}/telephony/twilio/status`,
       statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
     });

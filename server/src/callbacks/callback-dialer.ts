@@ -1,0 +1,200 @@
+import { Types } from 'mongoose';
+import type { CallbackAssigned, CallEvent, Provider } from '@ringside/shared';
+import type { TelephonyProvider } from '@ringside/telephony';
+import type { Models } from '../db/models';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { Realtime } from '../realtime/gateway';
+import type { Callback } from './callback.model';
+import { isCallable, nextCallable } from './calling-hours';
+import { AppError, conflict, notFound } from '../errors';
+import { toObjectId } from '../customers/customers.service';
+import { DEFAULT_QUEUES } from '../routing/queues';
+
+export interface DialerOptions {
+  /** A personal callback waits this long for its agent before the whole queue gets it. */
+  personalOfferMs: number;
+  /** Attempts before a callback is marked failed. */
+  maxAttempts: number;
+  /** Wait before the next attempt after no answer / busy, by attempt number. */
+  backoffMs: number[];
+  /** Caller ID shown to the customer. */
+  callerId: string;
+  /** Seconds to ring the customer. */
+  ringSeconds: number;
+}
+
+export const DEFAULT_DIALER_OPTIONS: DialerOptions = {
+  personalOfferMs: 10 * 60_000,
+  maxAttempts: 3,
+  backoffMs: [15 * 60_000, 60 * 60_000, 4 * 60 * 60_000],
+  callerId: '+48221002000',
+  ringSeconds: 30,
+};
+
+/**
+ * Due callbacks: offered to their agent, then to the queue; dialed only once an agent has
+ * accepted; no answer or busy → retried with back-off up to a cap, then failed with its history.
+ * Calling hours are checked when each step runs, not when it was scheduled. Every step is one
+ * conditional update, so a retried or concurrent run never offers or dials twice.
+ */
+export class CallbackDialer {
+  private readonly options: DialerOptions;
+
+  constructor(
+    private readonly deps: {
+      models: Models;
+      clock: Clock;
+      logger: Logger;
+      realtime: Realtime;
+      providers: Partial<Record<Provider, TelephonyProvider>>;
+      options?: Partial<DialerOptions>;
+    },
+  ) {
+    this.options = { ...DEFAULT_DIALER_OPTIONS, ...deps.options };
+  }
+
+  private async timeZoneOf(customerId: Types.ObjectId): Promise<string> {
+    return (await this.deps.models.Customer.findById(customerId, { timeZone: 1 }).lean())?.timeZone ?? 'UTC';
+  }
+
+  /** One pass over due work: returns what it did, for logs and tests. */
+  async processDue(limit = 500): Promise<{ offered: number; escalated: number; postponed: number }> {
+    const { models } = this.deps;
+    const now = this.deps.clock.now();
+    let offered = 0;
+    let escalated = 0;
+    let postponed = 0;
+
+    // Personal offers nobody took in time go to the whole queue.
+    const stale = await models.Callback.find(
+      { status: 'offered', offerStage: 'agent', offeredAt: { $lte: new Date(now.getTime() - this.options.personalOfferMs) } },
+      { _id: 1 },
+    ).limit(limit).lean();
+    for (const { _id } of stale) {
+      const cb = await models.Callback.findOneAndUpdate(
+        { _id, status: 'offered', offerStage: 'agent' },
+        { $set: { offerStage: 'queue', offeredAt: now }, $unset: { assignedTo: 1 }, $push: { attempts: { at: now, outcome: 'offered to the queue (agent did not take it)' } } },
+        { returnDocument: 'after' },
+      ).lean();
+      if (cb) {
+        escalated += 1;
+        await this.announce(cb);
+      }
+    }
+
+    for (let i = 0; i < limit; i++) {
+      const due = await models.Callback.findOne({ status: 'scheduled', dueAt: { $lte: now } }).sort({ dueAt: 1 }).lean();
+      if (!due) break;
+      const zone = await this.timeZoneOf(due.customerId);
+      if (!isCallable(now, zone)) {
+        const res = await models.Callback.updateOne(
+          { _id: due._id, status: 'scheduled', dueAt: due.dueAt },
+          { $set: { dueAt: nextCallable(now, zone) }, $push: { attempts: { at: now, outcome: 'postponed: outside calling hours' } } },
+        );
+        postponed += res.modifiedCount;
+        continue;
+      }
+      const stage = due.personal && due.assignedTo ? 'agent' : 'queue';
+      const cb = await models.Callback.findOneAndUpdate(
+        { _id: due._id, status: 'scheduled' },
+        { $set: { status: 'offered', offerStage: stage, offeredAt: now } },
+        { returnDocument: 'after' },
+      ).lean();
+      if (!cb) continue; // another process took it
+      offered += 1;
+      await this.announce(cb);
+    }
+    return { offered, escalated, postponed };
+  }
+
+  /** Tells the agent (personal) or the queue's agents (everyone with the skill) about an offer. */
+  private async announce(cb: Callback): Promise<void> {
+    const event: CallbackAssigned = { callbackId: cb._id.toString(), customerId: cb.customerId.toString(), dueAt: cb.dueAt.toISOString(), reason: cb.reason };
+    if (cb.offerStage === 'agent' && cb.assignedTo) {
+      this.deps.realtime.toUser(cb.assignedTo.toString()).emit('callback:assigned', event);
+      return;
+    }
+    const skill = DEFAULT_QUEUES.find((q) => q.name === cb.queue)?.skill ?? cb.queue;
+    const agents = await this.deps.models.User.find({ roles: 'agent', skills: skill, active: true }, { _id: 1 }).lean();
+    for (const a of agents) this.deps.realtime.toUser(a._id.toString()).emit('callback:assigned', event);
+  }
+
+  /** An agent takes an offered callback: only now is the customer dialed. */
+  async accept(callbackId: string, agentId: string): Promise<{ providerCallId: string }> {
+    const { models, clock } = this.deps;
+    const id = toObjectId(callbackId, 'callback id');
+    const agentOid = new Types.ObjectId(agentId);
+    const now = clock.now();
+    const existing = await models.Callback.findById(id).lean();
+    if (!existing) throw notFound('callback');
+    const zone = await this.timeZoneOf(existing.customerId);
+    if (!isCallable(now, zone)) throw conflict(`outside the customer's calling hours; next window ${nextCallable(now, zone).toISOString()}`);
+    const agent = await models.User.findById(agentOid, { endpoints: 1, name: 1 }).lean();
+    const provider: Provider = agent?.endpoints?.asterisk && this.deps.providers.asterisk ? 'asterisk' : 'twilio';
+    const address = agent?.endpoints?.[provider];
+    const telephony = this.deps.providers[provider];
+    if (!address || !telephony) throw new AppError('unavailable', 'no phone endpoint to connect you to');
+    const cb = await models.Callback.findOneAndUpdate(
+      { _id: id, status: 'offered', $or: [{ offerStage: 'queue' }, { assignedTo: agentOid }] },
+      { $set: { status: 'dialing', assignedTo: agentOid, provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
+      { returnDocument: 'after' },
+    ).lean();
+    if (!cb) throw conflict('this callback is not offered to you (taken by someone else, or not due)');
+    try {
+      const { callId } = await telephony.originate({
+        to: cb.phone,
+        from: this.options.callerId,
+        reference: cb._id.toString(),
+        connectTo: { agentId, address },
+        timeoutSec: this.options.ringSeconds,
+      });
+      await models.Callback.updateOne({ _id: cb._id, status: 'dialing' }, { $set: { providerCallId: callId } });
+      return { providerCallId: callId };
+    } catch (err) {
+      this.deps.logger.error({ err, callbackId }, 'could not dial the callback');
+      await this.attemptFailed(cb, 'could not dial');
+      throw new AppError('unavailable', 'the telephony provider could not place the call; it will be retried');
+    }
+  }
+
+  /** Provider events of callback calls; true when the event belonged to a callback. */
+  async onProviderEvent(event: CallEvent): Promise<boolean> {
+    if (event.type !== 'call.answered' && event.type !== 'call.ended') return false;
+    const cb = await this.deps.models.Callback.findOne({ providerCallId: event.callId }).lean();
+    if (!cb) return false;
+    const now = this.deps.clock.now();
+    if (event.type === 'call.answered') {
+      await this.deps.models.Callback.updateOne(
+        { _id: cb._id, status: 'dialing' },
+        { $set: { status: 'completed' }, $push: { attempts: { at: now, outcome: 'answered', ...(cb.assignedTo ? { agentId: cb.assignedTo } : {}) } } },
+      );
+      return true;
+    }
+    if (cb.status === 'dialing') await this.attemptFailed(cb, event.reason);
+    return true;
+  }
+
+  /** No answer, busy or failed: again later (inside calling hours), or failed after the cap. */
+  private async attemptFailed(cb: Callback, outcome: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const tries = cb.attempts.filter((a) => a.outcome === 'dialing').length;
+    if (tries >= this.options.maxAttempts) {
+      await this.deps.models.Callback.updateOne(
+        { _id: cb._id, status: 'dialing' },
+        { $set: { status: 'failed' }, $unset: { providerCallId: 1 }, $push: { attempts: { at: now, outcome: `${outcome}; gave up after ${tries} attempts` } } },
+      );
+      return;
+    }
+    const wait = this.options.backoffMs[Math.min(tries - 1, this.options.backoffMs.length - 1)] ?? 15 * 60_000;
+    const next = nextCallable(new Date(now.getTime() + wait), await this.timeZoneOf(cb.customerId));
+    await this.deps.models.Callback.updateOne(
+      { _id: cb._id, status: 'dialing' },
+      {
+        $set: { status: 'scheduled', dueAt: next, ...(cb.personal && cb.requestedBy ? { assignedTo: cb.requestedBy } : {}) },
+        $unset: { providerCallId: 1, offerStage: 1, offeredAt: 1 },
+        $push: { attempts: { at: now, outcome: `${outcome}; next attempt ${next.toISOString()}` } },
+      },
+    );
+  }
+}
