@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     projects: [
       'agent-ui/vitest.config.ts',
+      'agent-ui/vitest.e2e.config.ts',
       {
         test: {
           name: 'unit',

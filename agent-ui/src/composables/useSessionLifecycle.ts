@@ -1,24 +1,42 @@
 import { watch } from 'vue';
 import { useRoute, useRouter } from 'vue-router';
+import { useAgentStateStore } from '../stores/agent-state';
+import { useCallsStore } from '../stores/calls';
 import { useConnectionStore } from '../stores/connection';
+import { useCustomersStore } from '../stores/customers';
+import { bindRealtime } from '../stores/realtime';
 import { useSessionStore } from '../stores/session';
+import { useSupervisorStore } from '../stores/supervisor';
 
 /**
  * Ties the socket to the signed-in session, once, at the root of the app:
- * a signed-in user gets a connected socket, signing out (or an expired token) closes it
- * and returns to the sign-in page.
+ * a signed-in user gets a connected socket whose events feed the stores; signing out (or an
+ * expired token) closes it, forgets calls and figures, and returns to the sign-in page.
  */
 export function useSessionLifecycle(): void {
   const session = useSessionStore();
   const connection = useConnectionStore();
+  const agentState = useAgentStateStore();
   const router = useRouter();
   const route = useRoute();
 
   watch(
     () => (session.isAuthenticated ? session.token : null),
-    (token) => {
-      if (token) connection.connect(token);
-      else connection.disconnect();
+    (token, previous) => {
+      if (token) {
+        if (session.user) agentState.useAgent(session.user.id);
+        connection.connect(token, bindRealtime);
+        return;
+      }
+      connection.disconnect();
+      // Only a real sign-out forgets: at start-up, before a stored token is checked, the call
+      // in hand kept across a reload must stay.
+      if (previous) {
+        useCallsStore().reset();
+        agentState.reset();
+        useSupervisorStore().reset();
+        useCustomersStore().reset();
+      }
     },
     { immediate: true },
   );

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     /** HTTP status; 0 when the server could not be reached at all. */
     readonly status: number,
     readonly code?: ErrorCode,
+    /** `error.details` of the answer, e.g. the duplicates of a 409 on customer creation. */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -27,6 +29,8 @@ export interface RequestOptions<T> {
   /** Sent as `Authorization: Bearer <token>` when present. */
   token?: string | null;
   signal?: AbortSignal;
+  /** The call this request is made from, for the server's audit log (`X-Call-Id`). */
+  callId?: string | null;
 }
 
 /** Calls the Ringside API on this page's origin and returns the validated answer. */
@@ -34,6 +38,7 @@ export async function request<T>(path: string, options: RequestOptions<T>): Prom
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  if (options.callId) headers['X-Call-Id'] = options.callId;
 
   let response: Response;
   try {
@@ -74,7 +79,7 @@ async function readJson(response: Response): Promise<unknown> {
 }
 
 function errorFrom(status: number, payload: unknown): ApiError {
-  if (isErrorBody(payload)) return new ApiError(payload.error.message, status, payload.error.code);
+  if (isErrorBody(payload)) return new ApiError(payload.error.message, status, payload.error.code, payload.error.details);
   if (status === 429) return new ApiError('Too many attempts. Please wait a few minutes and try again.', status, 'rate_limited');
   return new ApiError(`The server answered with an error (HTTP ${status}).`, status);
 }

@@ -65,11 +65,20 @@ export const useConnectionStore = defineStore('connection', () => {
     };
   }
 
-  /** Opens the session's socket with `token` (replacing any previous one) and connects. */
-  function connect(token: string): void {
+  /**
+   * Opens the session's socket with `token` (replacing any previous one) and connects.
+   * `listen` attaches the other stores' listeners before the first event can arrive; what it
+   * returns detaches them when the socket goes.
+   */
+  function connect(token: string, listen?: (socket: RingsideSocket) => () => void): void {
     disconnect();
     const socket = openSocket(token);
-    unbind = watchSocket(socket);
+    const unwatch = watchSocket(socket);
+    const unlisten = listen?.(socket);
+    unbind = () => {
+      unwatch();
+      unlisten?.();
+    };
     status.value = 'connecting';
     socket.connect();
   }

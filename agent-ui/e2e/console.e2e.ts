@@ -1,0 +1,253 @@
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { addCustomer, startCallsHarness, type CallsHarness } from '../../server/src/testing/calls-harness';
+import { DEMO_PASSWORD } from '../../server/src/seed/seed';
+import { collectPageErrors, launchChromium, newConsoleContext, signIn } from './support/browser';
+import { ensureConsoleBuilt } from './support/console-build';
+
+// The console in a real browser against the real server and database: an agent and a
+// supervisor each in their own browser profile, calls arriving as signed Twilio webhooks.
+
+/** Every run takes its screenshots here, for a person to look at afterwards. */
+const MORE_SCREENSHOTS = join(tmpdir(), 'ringside-e2e-screenshots');
+/**
+ * The ones the repository keeps (agent desk with a pop, wallboard, customer page) are
+ * rewritten only when asked, `UPDATE_SCREENSHOTS=1`, so that a test run leaves the tree clean.
+ */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+  : MORE_SCREENSHOTS;
+const CALLER = '+48601234567';
+const SECOND_CALLER = '+48602345678';
+const DAY = 86_400_000;
+
+let h: CallsHarness;
+let browser: Browser;
+let agent: Page;
+let supervisor: Page;
+let agentErrors: string[] = [];
+let supervisorErrors: string[] = [];
+let customerId = '';
+let firstCall = '';
+
+beforeAll(async () => {
+  ensureConsoleBuilt();
+  h = await startCallsHarness({
+    // A person clicks here, not a test client: give the offer time to be read and accepted.
+    OFFER_ACK_TIMEOUT_MS: '5000',
+    OFFER_ACCEPT_TIMEOUT_MS: '120000',
+  });
+  const customer = await addCustomer(h.models, { name: 'Zofia Wiśniewska', phones: ['601 234 567'], labels: ['vip', 'garden'] });
+  customerId = customer._id.toString();
+  const now = Date.now();
+  await h.models.Invoice.create({
+    customerId: customer._id,
+    number: 'FV/2025/0042',
+    currency: 'PLN',
+    amount: 1234.5,
+    paid: 0,
+    issuedAt: new Date(now - 40 * DAY),
+    dueAt: new Date(now - 26 * DAY),
+    status: 'open',
+    paymentReference: 'RS-0042',
+  });
+  await h.models.CustomerSuggestions.collection.insertOne({
+    _id: customer._id,
+    items: [
+      { sku: 'BLADE-42', name: 'Mower blades 42 cm', reason: 'Bought a lawnmower 11 months ago: blades wear out after a season', score: 0.91 },
+      { sku: 'OIL-4T', name: 'Four-stroke engine oil', reason: 'Often bought together with mower blades', score: 0.62 },
+    ],
+    computedAt: new Date(now),
+  });
+
+  browser = await launchChromium();
+  agent = await (await newConsoleContext(browser, h.server.url)).newPage();
+  supervisor = await (await newConsoleContext(browser, h.server.url)).newPage();
+  agentErrors = collectPageErrors(agent);
+  supervisorErrors = collectPageErrors(supervisor);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  mkdirSync(MORE_SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.stop();
+});
+
+describe('agent console and supervisor wallboard in Chromium', () => {
+  it('signs in an agent (desk) and a supervisor (wallboard) in two pages', async () => {
+    await signIn(agent, 'agent1@ringside.test', DEMO_PASSWORD);
+    expect(new URL(agent.url()).pathname).toBe('/desk');
+    await signIn(supervisor, 'supervisor@ringside.test', DEMO_PASSWORD);
+    expect(new URL(supervisor.url()).pathname).toBe('/wallboard');
+    await supervisor.getByRole('heading', { name: 'Agents' }).waitFor();
+
+    await agent.getByRole('group', { name: 'Change my state' }).getByRole('button', { name: 'Available' }).click();
+    await agent.getByTestId('agent-state').filter({ hasText: 'Available' }).waitFor();
+  });
+
+  it('shows the whole pop in the agent page while the phone rings, and measures webhook → visible pop', async () => {
+    // Stamped in the page when the pop's customer name is first in the DOM: no polling delay.
+    await agent.evaluate(() => {
+      const w = window as Window & { popVisibleAt?: number };
+      const seen = () => document.querySelector('[data-testid="pop-customer-name"]') !== null;
+      new MutationObserver((_changes, observer) => {
+        if (seen()) {
+          w.popVisibleAt = Date.now();
+          observer.disconnect();
+        }
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    const visible = agent.getByTestId('pop-customer-name').waitFor();
+    const sentAt = Date.now();
+    const webhook = await h.incoming(CALLER);
+    const answeredAt = Date.now();
+    await visible;
+    const seenByTest = Date.now();
+    const { stampedAt, receivedAt } = await agent.evaluate(() => {
+      const mark = performance.getEntriesByName('ringside:screenpop').at(-1);
+      return {
+        stampedAt: (window as Window & { popVisibleAt?: number }).popVisibleAt ?? 0,
+        receivedAt: mark ? performance.timeOrigin + mark.startTime : 0,
+      };
+    });
+    firstCall = webhook.callSid;
+    expect(webhook.status).toBe(200);
+    console.log(
+      `webhook → visible pop: ${stampedAt - sentAt} ms in the page (pop event received after ${Math.round(receivedAt - sentAt)} ms, ` +
+        `webhook answered after ${answeredAt - sentAt} ms, seen by the test after ${seenByTest - sentAt} ms)`,
+    );
+    expect(stampedAt).toBeGreaterThanOrEqual(sentAt);
+
+    const pop = agent.getByTestId('screen-pop');
+    expect(await agent.getByTestId('pop-customer-name').textContent()).toBe('Zofia Wiśniewska');
+    expect(await pop.getByTestId('pop-overdue').textContent()).toContain('1,234.50');
+    expect(await pop.getByTestId('pop-overdue').textContent()).toContain('26 days overdue');
+    expect(await pop.getByTestId('pop-suggestions').textContent()).toContain('Mower blades 42 cm');
+    expect(await pop.getByTestId('pop-suggestions').textContent()).toContain('blades wear out after a season');
+    expect(await agent.getByTestId('offer-card').textContent()).toContain('Zofia Wiśniewska');
+
+    await agent.screenshot({ path: join(SCREENSHOTS, 'agent-desk-pop.png') });
+  });
+
+  it('shows the offer again after a reload during the offer', async () => {
+    await agent.reload();
+    await agent.getByTestId('offer-card').waitFor();
+    expect(await agent.getByTestId('pop-customer-name').textContent()).toBe('Zofia Wiśniewska');
+    expect(await agent.getByTestId('offer-card').count()).toBe(1);
+  });
+
+  it('accept, note, the caller hangs up, wrap up with a disposition → the note is in the customer timeline', async () => {
+    // The offer takes the focus when it appears: one key answers the call.
+    expect(await agent.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Accept');
+    await agent.keyboard.press('Enter');
+    const inCall = agent.getByTestId('in-call');
+    await inCall.waitFor();
+    const note = `Promised to pay FV/2025/0042 on Friday (${Date.now().toString(36)})`;
+    await inCall.getByLabel('Notes').fill(note);
+    await agent.screenshot({ path: join(MORE_SCREENSHOTS, 'in-call.png') });
+
+    expect(await h.status(firstCall, 'completed')).toBeLessThan(300);
+    const wrapUp = agent.getByTestId('wrap-up');
+    await wrapUp.waitFor();
+    expect(await wrapUp.getByLabel('Notes').inputValue()).toBe(note);
+    await wrapUp.getByLabel('Disposition').selectOption('promise_to_pay');
+    await agent.screenshot({ path: join(MORE_SCREENSHOTS, 'wrap-up.png') });
+    await wrapUp.getByRole('button', { name: 'Save wrap-up' }).click();
+    await agent.getByRole('heading', { name: 'No call right now' }).waitFor();
+
+    await agent.getByRole('link', { name: 'Zofia Wiśniewska' }).click();
+    await agent.waitForURL(`**/customers/${customerId}`);
+    const timeline = agent.getByTestId('timeline');
+    await timeline.getByText(note).waitFor();
+    expect(await timeline.textContent()).toContain('Promise to pay');
+    await agent.screenshot({ path: join(SCREENSHOTS, 'customer-360.png') });
+  });
+
+  it('the supervisor sees the waiting count go up while no agent is free and down when one is', async () => {
+    await agent.getByRole('link', { name: 'Desk' }).click();
+    // Wrapping up made the agent available again. The supervisor sets it away from the
+    // wallboard, so the next call has to wait in the queue.
+    await agent.getByTestId('agent-state').filter({ hasText: 'Available' }).waitFor();
+    const row = supervisor.getByRole('row', { name: /Agent 1/ });
+    const state = row.getByRole('cell').first();
+    await state.filter({ hasText: 'Available' }).waitFor();
+    await row.getByLabel('New state for Agent 1').selectOption('away');
+    await row.getByRole('button', { name: 'Set' }).click();
+    await agent.getByTestId('agent-state').filter({ hasText: 'Set by supervisor' }).waitFor();
+    await state.filter({ hasText: 'Away' }).waitFor();
+
+    const waiting = supervisor.getByTestId('queue-support-waiting');
+    await waiting.filter({ hasText: /^0$/ }).waitFor({ timeout: 15_000 });
+    const second = await h.incoming(SECOND_CALLER);
+    expect(second.status).toBe(200);
+    await waiting.filter({ hasText: /^1$/ }).waitFor({ timeout: 15_000 });
+    await supervisor.screenshot({ path: join(SCREENSHOTS, 'supervisor-wallboard.png') });
+
+    await agent.getByRole('group', { name: 'Change my state' }).getByRole('button', { name: 'Available' }).click();
+    await agent.getByTestId('offer-card').waitFor();
+    await agent.getByTestId('pop-unknown').waitFor(); // nobody has this number: quick-create a lead
+    await agent.screenshot({ path: join(MORE_SCREENSHOTS, 'unknown-caller.png') });
+    const lead = agent.getByTestId('pop-unknown');
+    await lead.getByLabel('Name').fill('Piotr Nowak');
+    expect(await lead.getByLabel('Phone').inputValue()).toBe(SECOND_CALLER);
+    await lead.getByRole('button', { name: 'Create lead' }).click();
+    await lead.getByText('Linked to this call').waitFor();
+    expect(await h.models.Customer.countDocuments({ kind: 'lead', name: 'Piotr Nowak', phoneKeys: SECOND_CALLER })).toBe(1);
+    await waiting.filter({ hasText: /^0$/ }).waitFor({ timeout: 15_000 });
+
+    await h.status(second.callSid, 'completed');
+    await agent.getByRole('heading', { name: 'No call right now' }).waitFor();
+    expect(await agent.getByRole('status').filter({ hasText: 'hung up before the call was answered' }).count()).toBe(1);
+
+    // The agent's own choice shows on the wallboard too.
+    await agent.getByRole('button', { name: 'Away', exact: true }).click();
+    await state.filter({ hasText: 'Away (Break)' }).waitFor();
+  });
+
+  it('finds customers by a name prefix without accents and by a phone written another way', async () => {
+    await agent.getByRole('link', { name: 'Customers' }).click();
+    const query = agent.getByLabel('Name, email or phone');
+    await query.fill('wisniew');
+    await agent.getByRole('button', { name: 'Search' }).click();
+    await agent.getByRole('link', { name: 'Zofia Wiśniewska' }).waitFor();
+
+    await query.fill('0048 601-234-567');
+    await agent.getByRole('button', { name: 'Search' }).click();
+    await agent.getByRole('link', { name: 'Zofia Wiśniewska' }).waitFor();
+    expect(await agent.getByRole('row').count()).toBe(2); // the header and one customer
+  });
+
+  it("schedules a callback in the customer's time zone from the customer page and lists it under My callbacks", async () => {
+    await agent.getByRole('link', { name: 'Zofia Wiśniewska' }).click();
+    await agent.waitForURL(`**/customers/${customerId}`);
+    await agent.getByText('Schedule a callback').click();
+    await agent.getByLabel('Date (Europe/Warsaw)').fill('2031-03-14'); // a Friday
+    await agent.getByLabel('Time (Europe/Warsaw)').fill('10:30');
+    await agent.getByLabel('Reason').fill('Confirm the payment of FV/2025/0042');
+    // The same moment on both clocks: Warsaw (the customer) and London (this browser).
+    await agent.getByText('Fri 14 Mar, 10:30 (Europe/Warsaw)').waitFor();
+    await agent.getByText('Fri 14 Mar, 09:30 (Europe/London)').waitFor();
+    await agent.getByRole('button', { name: 'Schedule callback' }).click();
+    await agent.screenshot({ path: join(MORE_SCREENSHOTS, 'callback-scheduler.png'), fullPage: true });
+    const answer = agent.getByRole('status').filter({ hasText: /Callback scheduled|not available/ });
+    await answer.waitFor();
+    // A server without the callbacks API answers that it is not available; this one has it.
+    expect(await answer.textContent()).toContain('Callback scheduled for Fri 14 Mar, 10:30 (Europe/Warsaw)');
+
+    await agent.getByRole('link', { name: 'My callbacks' }).click();
+    const list = agent.getByTestId('callbacks');
+    await list.getByText('Confirm the payment of FV/2025/0042').waitFor();
+    expect(await list.textContent()).toContain('Scheduled');
+    await agent.screenshot({ path: join(MORE_SCREENSHOTS, 'my-callbacks.png') });
+  });
+
+  it('raised no uncaught error in either page', () => {
+    expect(agentErrors).toEqual([]);
+    expect(supervisorErrors).toEqual([]);
+  });
+});
