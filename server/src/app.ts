@@ -33,6 +33,7 @@ import { orderRoutes, type OrderListener } from './orders/orders.routes';
 import { CallbackService } from './callbacks/callbacks.service';
 import { callbackRoutes } from './callbacks/callbacks.routes';
 import { CallbackDialer } from './callbacks/callback-dialer';
+import { callRoutes } from './calls/calls.routes';
 
 export interface AppDeps {
   config: Config;
@@ -103,6 +104,13 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   supervisor.start();
   io.on('connection', (socket) => {
     registerCallHandlers(socket, calls, callbacks, logger);
+    // A console that (re)connects learns its agent's own state at once.
+    void db.models.User.findById(socket.data.userId, { state: 1 })
+      .lean()
+      .then((u) => {
+        if (u?.state) socket.emit('agent:state', { agentId: socket.data.userId, status: u.state.status, since: u.state.since.toISOString(), ...(u.state.reason ? { reason: u.state.reason } : {}) });
+      })
+      .catch((err: unknown) => logger.error({ err }, 'sending own state failed'));
     void calls.replayOffers(socket).catch((err: unknown) => logger.error({ err }, 'replaying offers failed'));
   });
 
@@ -133,6 +141,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use('/api/settings', settingsRoutes(crm));
   app.use('/api/supervisor', supervisorRoutes({ auth, supervisor }));
   app.use('/api/callbacks', callbackRoutes({ auth, callbacks, dialer, audit }));
+  app.use('/api/calls', callRoutes({ auth, customers, dialer, audit, defaultCountry: config.defaultCountry }));
   app.use('/api/orders', orderRoutes({ ...crm, ...(deps.orderListener ? { listener: deps.orderListener } : {}) }));
 
   app.use(['/api', '/telephony'], notFoundHandler);

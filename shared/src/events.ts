@@ -99,7 +99,10 @@ export interface ClientToServerEvents {
   'agent:state:set': (payload: AgentStateSet, ack: AckCallback<AgentStateEvent>) => void;
   'call:accept': (payload: CallAccept, ack: AckCallback) => void;
   'call:wrapup': (payload: CallWrapup, ack: AckCallback) => void;
-  'callback:schedule': (payload: CallbackScheduleInput, ack: AckCallback<{ callbackId: string }>) => void;
+  'callback:schedule': (
+    payload: CallbackScheduleInput,
+    ack: AckCallback<{ callbackId: string; dueAt: string; postponed: boolean; created: boolean }>,
+  ) => void;
 }
 
 /** What the server keeps on each authenticated socket. */

@@ -130,11 +130,7 @@ export class CallbackDialer {
     if (!existing) throw notFound('callback');
     const zone = await this.timeZoneOf(existing.customerId);
     if (!isCallable(now, zone)) throw conflict(`outside the customer's calling hours; next window ${nextCallable(now, zone).toISOString()}`);
-    const agent = await models.User.findById(agentOid, { endpoints: 1, name: 1 }).lean();
-    const provider: Provider = agent?.endpoints?.asterisk && this.deps.providers.asterisk ? 'asterisk' : 'twilio';
-    const address = agent?.endpoints?.[provider];
-    const telephony = this.deps.providers[provider];
-    if (!address || !telephony) throw new AppError('unavailable', 'no phone endpoint to connect you to');
+    const { provider, telephony, address } = await this.agentLine(agentId);
     const cb = await models.Callback.findOneAndUpdate(
       { _id: id, status: 'offered', $or: [{ offerStage: 'queue' }, { assignedTo: agentOid }] },
       { $set: { status: 'dialing', assignedTo: agentOid, provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
@@ -156,6 +152,29 @@ export class CallbackDialer {
       await this.attemptFailed(cb, 'could not dial');
       throw new AppError('unavailable', 'the telephony provider could not place the call; it will be retried');
     }
+  }
+
+  /** The provider and the endpoint that ring this agent. */
+  private async agentLine(agentId: string): Promise<{ provider: Provider; telephony: TelephonyProvider; address: string }> {
+    const agent = await this.deps.models.User.findById(agentId, { endpoints: 1 }).lean();
+    const provider: Provider = agent?.endpoints?.asterisk && this.deps.providers.asterisk ? 'asterisk' : 'twilio';
+    const address = agent?.endpoints?.[provider];
+    const telephony = this.deps.providers[provider];
+    if (!address || !telephony) throw new AppError('unavailable', 'no phone endpoint to connect you to');
+    return { provider, telephony, address };
+  }
+
+  /**
+   * Click-to-dial: the customer is called and, on answer, connected to the agent. Refused for a
+   * customer who asked not to be called and outside the customer's calling hours.
+   */
+  async dialForAgent(agentId: string, customer: { _id: Types.ObjectId; timeZone: string; flags?: { doNotCall?: boolean } }, phone: string): Promise<{ providerCallId: string }> {
+    if (customer.flags?.doNotCall) throw conflict('this customer asked not to be called (do-not-call)');
+    const now = this.deps.clock.now();
+    if (!isCallable(now, customer.timeZone)) throw conflict(`outside the customer's calling hours; next window ${nextCallable(now, customer.timeZone).toISOString()}`);
+    const { telephony, address } = await this.agentLine(agentId);
+    const { callId } = await telephony.originate({ to: phone, from: this.options.callerId, reference: customer._id.toString(), connectTo: { agentId, address }, timeoutSec: this.options.ringSeconds });
+    return { providerCallId: callId };
   }
 
   /** Provider events of callback calls; true when the event belonged to a callback. */

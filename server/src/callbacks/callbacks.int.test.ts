@@ -154,3 +154,51 @@ it('an answered callback is completed; a due callback outside calling hours wait
   expect(run, JSON.stringify(await h.models.Callback.find({}, { reason: 1, status: 1, dueAt: 1 }).lean())).toMatchObject({ postponed: 2 });
   expect(await h.models.Callback.findById(lateId).lean()).toMatchObject({ status: 'scheduled', dueAt: new Date('2026-11-25T07:00:00Z') });
 });
+
+it('supervisors reassign a waiting callback; lists carry the customer name', async () => {
+  clock.set(new Date('2026-11-24T12:00:00Z'));
+  const { body } = await api('POST', '/api/callbacks', { customerId, dueAt: '2026-11-25T11:00:00+01:00', reason: 'Reassign me' });
+  const id = (body.callback as { id: string }).id;
+  const supervisorToken = await login('supervisor@ringside.test');
+  const agent2 = await h.agent('agent2@ringside.test');
+  const assigned: string[] = [];
+  agent2.socket.on('callback:assigned', (c) => assigned.push(c.callbackId));
+  expect((await api('PATCH', `/api/callbacks/${id}`, { assignedTo: agent2.id })).status).toBe(403);
+  const moved = await api('PATCH', `/api/callbacks/${id}`, { assignedTo: agent2.id }, supervisorToken);
+  expect(moved.body).toMatchObject({ callback: { assignedTo: agent2.id, personal: true } });
+  await new Promise((r) => setTimeout(r, 100));
+  expect(assigned).toEqual([id]);
+  const theirs = await api('GET', '/api/callbacks', undefined, await login('agent2@ringside.test'));
+  expect((theirs.body.callbacks as Array<{ id: string; customerName: string }>).find((c) => c.id === id)).toMatchObject({ customerName: 'Tomasz Zieliński' });
+  expect((await api('PATCH', `/api/callbacks/${id}`, { assignedTo: 'nobody' }, supervisorToken)).status).toBe(400);
+});
+
+it('click-to-dial calls the customer and rings the agent; refuses do-not-call and the night', async () => {
+  clock.set(new Date('2026-11-24T12:00:00Z'));
+  const before = h.twilio.requests.filter((r) => r.path.endsWith('/Calls.json')).length;
+  const dialed = await api('POST', '/api/calls/outbound', { customerId });
+  expect(dialed.status).toBe(201);
+  expect(dialed.body).toMatchObject({ to: '+48601222333', callId: expect.stringMatching(/^CA/) });
+  const request = h.twilio.requests.filter((r) => r.path.endsWith('/Calls.json')).at(-1);
+  expect(request?.params).toMatchObject({ To: '+48601222333', Twiml: expect.stringContaining('<Client>agent1</Client>') });
+  expect(h.twilio.requests.filter((r) => r.path.endsWith('/Calls.json'))).toHaveLength(before + 1);
+
+  clock.set(new Date('2026-11-24T22:00:00Z'));
+  const night = await api('POST', '/api/calls/outbound', { customerId });
+  expect(night.status).toBe(409);
+  expect(night.body.error?.message).toMatch(/outside the customer's calling hours; next window 2026-11-25T07:00:00.000Z/);
+  clock.set(new Date('2026-11-24T12:00:00Z'));
+  await h.models.Customer.updateOne({ _id: customerId }, { $set: { 'flags.doNotCall': true } });
+  expect((await api('POST', '/api/calls/outbound', { customerId })).status).toBe(409);
+  await h.models.Customer.updateOne({ _id: customerId }, { $set: { 'flags.doNotCall': false } });
+});
+
+it('tells a console its own state when it connects', async () => {
+  const states: string[] = [];
+  const again = await h.agent('agent1@ringside.test');
+  again.socket.on('agent:state', (s) => states.push(s.status));
+  await again.reconnect();
+  await new Promise((r) => setTimeout(r, 200));
+  expect(states.length).toBeGreaterThanOrEqual(1);
+  expect(states.at(-1)).toBe((await h.models.User.findById(again.id).lean())?.state.status);
+});

@@ -6,7 +6,7 @@ import type { CallbackService } from './callbacks.service';
 import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../http/viewer';
 
-/** `GET|POST /api/callbacks`, `POST /api/callbacks/:id/accept`, `DELETE /api/callbacks/:id`. */
+/** `GET|POST /api/callbacks`, `POST /api/callbacks/:id/accept`, `PATCH` (reassign) and `DELETE /api/callbacks/:id`. */
 export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackService; dialer: CallbackDialer; audit: AuditService }): Router {
   const router = Router();
   router.use(requireAuth(deps.auth));
@@ -27,6 +27,13 @@ export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackSer
     const id = String(req.params.id);
     const result = await deps.dialer.accept(id, viewer.userId);
     await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'dial', entity: 'callback', entityId: id, callId: result.providerCallId });
+    res.json(result);
+  });
+
+  router.patch('/:id', requireRole('supervisor'), async (req, res) => {
+    const viewer = viewerOf(req);
+    const result = await deps.callbacks.reassign(String(req.params.id), req.body, viewer);
+    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'reassign', entity: 'callback', entityId: result.callback.id, details: { assignedTo: result.callback.assignedTo } });
     res.json(result);
   });
 

@@ -103,7 +103,36 @@ export class CallbackService {
       filter.assignedTo = new Types.ObjectId(viewer.userId);
     }
     const found = await this.deps.models.Callback.find(filter).sort({ dueAt: 1 }).limit(q.limit).lean();
-    return { callbacks: found.map(callbackView) };
+    const names = new Map(
+      (await this.deps.models.Customer.find({ _id: { $in: [...new Set(found.map((c) => c.customerId.toString()))] } }, { name: 1 }).lean()).map((c) => [c._id.toString(), c.name]),
+    );
+    return { callbacks: found.map((c) => ({ ...callbackView(c), customerName: names.get(c.customerId.toString()) ?? '' })) };
+  }
+
+  /** A supervisor gives a waiting callback to another agent (it becomes that agent's). */
+  async reassign(id: string, input: unknown, viewer: Viewer) {
+    const body = parseOrThrow(z.object({ assignedTo: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be an agent id' }) }), input, 'reassignment');
+    if (!viewer.roles.some((r) => r === 'supervisor' || r === 'admin')) throw forbidden('only supervisors reassign callbacks');
+    const agent = await this.deps.models.User.findOne({ _id: body.assignedTo, roles: 'agent', active: true }, { name: 1 }).lean();
+    if (!agent) throw notFound('agent');
+    const updated = await this.deps.models.Callback.findOneAndUpdate(
+      { _id: toObjectId(id, 'callback id'), status: { $in: ['scheduled', 'offered'] } },
+      {
+        $set: { assignedTo: agent._id, personal: true, ...(await this.offeredStage(id)) },
+        $push: { attempts: { at: this.deps.clock.now(), outcome: `reassigned to ${agent.name} by ${viewer.name}` } },
+      },
+      { returnDocument: 'after' },
+    ).lean();
+    if (!updated) throw badRequest('only a scheduled or offered callback can be reassigned');
+    const event: CallbackAssigned = { callbackId: updated._id.toString(), customerId: updated.customerId.toString(), dueAt: updated.dueAt.toISOString(), reason: updated.reason };
+    this.deps.realtime?.toUser(agent._id.toString()).emit('callback:assigned', event);
+    return { callback: callbackView(updated) };
+  }
+
+  /** An offered callback given to one agent is offered to that agent only. */
+  private async offeredStage(id: string): Promise<Record<string, string>> {
+    const current = await this.deps.models.Callback.findById(toObjectId(id, 'callback id'), { status: 1 }).lean();
+    return current?.status === 'offered' ? { offerStage: 'agent' } : {};
   }
 
   async cancel(id: string, viewer: Viewer) {

@@ -34,8 +34,8 @@ export function registerCallHandlers(socket: RingsideSocket, calls: CallService,
       callbackScheduleSchema,
       async (p) => {
         const viewer = { userId: me, roles: socket.data.roles as Role[], name: socket.data.name };
-        const { callback } = await callbacks.schedule(p, viewer);
-        return { callbackId: callback.id };
+        const { callback, postponed, created } = await callbacks.schedule(p, viewer);
+        return { callbackId: callback.id, dueAt: callback.dueAt, postponed, created };
       },
       logger,
     ),
