@@ -64,6 +64,8 @@ async function ensureAgents(db: Database, n: number): Promise<Array<{ id: string
     },
   }));
   await db.models.User.bulkWrite(ops);
+  // A clean line: calls left by an earlier run would be served first (arrival order).
+  await db.models.Call.deleteMany({});
   // Only bench agents take calls during the run.
   await db.models.User.updateMany({ email: { $not: /^bench-agent-/ } }, { $set: { 'state.status': 'offline' } });
   const users = await db.models.User.find({ email: /^bench-agent-/ }, { name: 1 }).lean();
@@ -105,10 +107,13 @@ async function floor(db: Database, numbers: string[]): Promise<{ db: ReturnType<
 async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    detached: false,
     cwd: resolve(import.meta.dirname, '..'),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  // Never leave the server behind, whatever ends this process.
+  process.once('exit', () => child.kill('SIGKILL'));
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   const deadline = Date.now() + 120_000;
@@ -135,7 +140,10 @@ async function run(
   const twilioPost = (path: string, params: Record<string, string>) =>
     postTwilioWebhook({ serverUrl: ctx.url, publicUrl: TWILIO.publicUrl, authToken: TWILIO.token, path, params });
   const cancel = async (callId: string) => {
-    if (provider === 'asterisk') return ctx.ari.hangup(callId);
+    if (provider === 'asterisk') {
+      if (ctx.ari.channels.has(callId)) ctx.ari.hangup(callId);
+      return;
+    }
     await twilioPost('/telephony/twilio/status', { CallSid: callId, AccountSid: TWILIO.sid, CallStatus: 'canceled' }).catch(() => (errors += 1));
   };
 
@@ -146,11 +154,10 @@ async function run(
     socket.on('screenpop', (pop, ack) => {
       ack(true);
       const t0 = sent.get(pop.callId);
-      if (t0 !== undefined) {
-        latencies.push(performance.now() - t0);
-        sent.delete(pop.callId);
-      }
-      setTimeout(() => void cancel(pop.callId), 50);
+      if (t0 === undefined) return; // a call of an earlier phase
+      latencies.push(performance.now() - t0);
+      sent.delete(pop.callId);
+      setTimeout(() => void cancel(pop.callId).catch(() => (errors += 1)), 50);
     });
     sockets.push(socket);
   }
