@@ -261,6 +261,9 @@ async function main(): Promise<void> {
     const floorP99 = floors.db.p99 + floors.emit.p99;
     const providers = args.provider === 'both' ? (['twilio', 'asterisk'] as const) : ([args.provider] as const);
     for (const provider of providers) {
+      // Each phase starts clean: no calls waiting, no agent holding an offer.
+      await db.models.Call.deleteMany({});
+      await db.models.User.updateMany({ email: /^bench-agent-/ }, { $set: { 'state.status': 'offline' }, $unset: { 'state.callId': 1 } });
       const r = await run(provider, { url: app.url, agents, numbers, rate: args.rate, seconds: args.seconds, ari });
       console.log(`\n${provider}: ${r.sentCalls} calls at ${r.rate.toFixed(1)} calls/s held; pops received ${r.pops.n}, missing ${r.missing}, errors ${r.errors}`);
       console.log(`  ${provider === 'twilio' ? 'webhook sent' : 'StasisStart sent'} → screenpop at the agent: p50 ${fmt(r.pops.p50)}  p95 ${fmt(r.pops.p95)}  p99 ${fmt(r.pops.p99)}  max ${fmt(r.pops.max)}`);
