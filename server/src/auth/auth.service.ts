@@ -1,4 +1,4 @@
-import argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
 import jwt from 'jsonwebtoken';
 import { tokenClaimsSchema, type PublicUser, type Role, type TokenClaims } from '@ringside/shared';
 import type { Model } from 'mongoose';
@@ -15,7 +15,8 @@ export function toPublicUser(user: Pick<User, '_id' | 'email' | 'name' | 'roles'
   return { id: user._id.toString(), email: user.email, name: user.name, roles: user.roles, skills: user.skills };
 }
 
-export const hashPassword = (password: string) => argon2.hash(password, { type: argon2.argon2id });
+/** bcrypt (pure JavaScript: no native build to break on a new machine), cost 11 (~0.1 s). */
+export const hashPassword = (password: string) => bcrypt.hash(password, 11);
 
 export function createAuthService(deps: { users: Model<User>; secret: string; ttl: string }): AuthService {
   // Verified when the email is unknown, so that an unknown user costs the same time as a
@@ -26,7 +27,7 @@ export function createAuthService(deps: { users: Model<User>; secret: string; tt
   return {
     async login(email, password) {
       const user = await deps.users.findOne({ email: email.toLowerCase(), active: true }).lean();
-      const ok = await argon2.verify(user?.passwordHash ?? (await dummyHash), password).catch(() => false);
+      const ok = await bcrypt.compare(password, user?.passwordHash ?? (await dummyHash)).catch(() => false);
       if (!user || !ok) throw invalid();
       const claims: TokenClaims = { sub: user._id.toString(), roles: user.roles, name: user.name };
       const token = jwt.sign(claims, deps.secret, { expiresIn: deps.ttl as jwt.SignOptions['expiresIn'], algorithm: 'HS256' });
