@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { addCustomer, startCallsHarness, type CallsHarness } from '../../server/src/testing/calls-harness';
 import { DEMO_PASSWORD } from '../../server/src/seed/seed';
+import { isCallable } from '../../server/src/callbacks/calling-hours';
 import { collectPageErrors, launchChromium, newConsoleContext, signIn } from './support/browser';
 import { ensureConsoleBuilt } from './support/console-build';
 
@@ -24,6 +25,14 @@ const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
 const CALLER = '+48601234567';
 const SECOND_CALLER = '+48602345678';
 const DAY = 86_400_000;
+/** Zones around the world: one of them is usually inside calling hours (08–20, Mon–Sat) right now. */
+const ZONES = ['Europe/Warsaw', 'Asia/Tokyo', 'Pacific/Auckland', 'Pacific/Kiritimati', 'Asia/Kolkata', 'America/Sao_Paulo', 'America/New_York', 'America/Los_Angeles', 'Pacific/Honolulu'];
+
+/** A zone where the next ten minutes are inside calling hours, or null (a Sunday everywhere, say). */
+function daytimeZone(now = new Date()): string | null {
+  const soon = new Date(now.getTime() + 10 * 60_000);
+  return ZONES.find((zone) => isCallable(now, zone) && isCallable(soon, zone)) ?? null;
+}
 
 let h: CallsHarness;
 let browser: Browser;
@@ -234,16 +243,72 @@ describe('agent console and supervisor wallboard in Chromium', () => {
     await agent.getByText('Fri 14 Mar, 09:30 (Europe/London)').waitFor();
     await agent.getByRole('button', { name: 'Schedule callback' }).click();
     await agent.screenshot({ path: join(MORE_SCREENSHOTS, 'callback-scheduler.png'), fullPage: true });
-    const answer = agent.getByRole('status').filter({ hasText: /Callback scheduled|not available/ });
+    const answer = agent.getByRole('status').filter({ hasText: /Callback scheduled|already existed|not available/ });
     await answer.waitFor();
-    // A server without the callbacks API answers that it is not available; this one has it.
-    expect(await answer.textContent()).toContain('Callback scheduled for Fri 14 Mar, 10:30 (Europe/Warsaw)');
+    // A server without the callbacks API answers that it is not available; this one has it, and
+    // answers with the effective time (inside calling hours here, so not moved).
+    expect(await answer.textContent()).toContain('Callback scheduled for Fri 14 Mar, 10:30 (Europe/Warsaw); you: Fri 14 Mar, 09:30 (Europe/London).');
+    expect(await answer.textContent()).not.toContain('moved');
 
     await agent.getByRole('link', { name: 'My callbacks' }).click();
     const list = agent.getByTestId('callbacks');
     await list.getByText('Confirm the payment of FV/2025/0042').waitFor();
     expect(await list.textContent()).toContain('Scheduled');
+    // The customer's name links to the customer, not the phone number.
+    await list.getByRole('link', { name: 'Zofia Wiśniewska' }).waitFor();
     await agent.screenshot({ path: join(MORE_SCREENSHOTS, 'my-callbacks.png') });
+  });
+
+  it("the supervisor reassigns the agent's scheduled callback to Agent 2 from the wallboard", async () => {
+    const panel = supervisor.getByRole('region', { name: 'Callbacks waiting' });
+    await panel.getByRole('button', { name: 'Refresh' }).click();
+    const item = panel.getByRole('listitem').filter({ hasText: 'Confirm the payment of FV/2025/0042' });
+    await item.getByTestId('callback-owner').filter({ hasText: 'Agent 1' }).waitFor();
+    await item.getByLabel('Reassign the callback for Zofia Wiśniewska to').selectOption({ label: 'Agent 2' });
+    await item.getByRole('button', { name: 'Reassign the callback for Zofia Wiśniewska' }).click();
+    await item.getByTestId('callback-owner').filter({ hasText: 'Agent 2' }).waitFor();
+    await supervisor.screenshot({ path: join(MORE_SCREENSHOTS, 'callback-reassign.png'), fullPage: true });
+
+    const agent2 = await h.models.User.findOne({ email: 'agent2@ringside.test' }, { _id: 1 }).lean();
+    const stored = await h.models.Callback.findOne({ reason: 'Confirm the payment of FV/2025/0042' }).lean();
+    expect(stored?.assignedTo?.toString()).toBe(agent2?._id.toString());
+
+    // Still there after a reload: the list comes from the server.
+    await supervisor.reload();
+    await supervisor
+      .getByRole('region', { name: 'Callbacks waiting' })
+      .getByRole('listitem')
+      .filter({ hasText: 'Confirm the payment of FV/2025/0042' })
+      .getByTestId('callback-owner')
+      .filter({ hasText: 'Agent 2' })
+      .waitFor();
+  });
+
+  it("click-to-dial from the customer page asks Twilio to call the number (or says it is outside the customer's calling hours)", async () => {
+    // The server runs on the real clock: move the customer to a zone where it is daytime now.
+    const zone = daytimeZone();
+    await h.models.Customer.updateOne({ _id: customerId }, { $set: { timeZone: zone ?? 'Europe/Warsaw' } });
+    const since = new Date();
+    await agent.goto(`/customers/${customerId}`);
+    await agent.getByRole('button', { name: 'Call Zofia Wiśniewska, 601 234 567' }).click();
+    const status = agent.getByRole('status').filter({ hasText: /Calling \+|calling hours/ });
+    await status.waitFor();
+    if (zone) {
+      expect(await status.textContent()).toContain(`Calling ${CALLER}…`);
+      const dialed = await h.twilio.waitFor((r) => r.method === 'POST' && r.path.endsWith('/Calls.json') && r.params.To === CALLER && r.at >= since);
+      expect(dialed.params.To).toBe(CALLER);
+    } else {
+      expect(await status.textContent()).toContain("outside the customer's calling hours.");
+      expect(await status.textContent()).toMatch(/Next allowed: .+ \(Europe\/Warsaw\), you: .+ \(Europe\/London\)/);
+      expect(h.twilio.requests.filter((r) => r.path.endsWith('/Calls.json') && r.at >= since)).toEqual([]);
+    }
+    await agent.screenshot({ path: join(MORE_SCREENSHOTS, 'click-to-dial.png') });
+  });
+
+  it('supervisors see no Call button on a customer page', async () => {
+    await supervisor.goto(`/customers/${customerId}`);
+    await supervisor.getByTestId('pop-customer-name').waitFor();
+    expect(await supervisor.getByRole('button', { name: /^Call / }).count()).toBe(0);
   });
 
   it('raised no uncaught error in either page', () => {

@@ -7,6 +7,7 @@ import { connectDatabase } from './db/connection';
 import { ensureIndexes } from './db/models';
 import { systemClock } from './clock';
 import { startServer } from './server';
+import { createScheduler } from './jobs/scheduler';
 import { seedDemoIfEmpty } from './seed/demo';
 import { startDatabase } from '../../scripts/embedded-db.mjs';
 import { AsteriskProvider, TwilioProvider } from '@ringside/telephony';
@@ -34,6 +35,10 @@ async function main(): Promise<void> {
   const db = await connectDatabase(database.uri);
   await ensureIndexes(db.models);
   if (config.seedDemo) await seedDemoIfEmpty(db.models, { customers: config.demoCustomers, logger });
+  const jobs = createScheduler({ db, logger, clock: systemClock });
+  await jobs.start();
+  // A new database (the demo) gets suggestions now rather than at the nightly run.
+  if ((await db.models.CustomerSuggestions.estimatedDocumentCount()) === 0) await jobs.suggestions.runFullNow();
 
   // Without Twilio credentials (the demo), Twilio's REST API is a local stand-in so that
   // accepting a simulated call (`npm run call`) works end to end.
@@ -61,7 +66,14 @@ async function main(): Promise<void> {
     : undefined;
 
   const server = await startServer(
-    { config, db, logger, clock: systemClock, providers: { twilio, ...(asterisk ? { asterisk } : {}) } },
+    {
+      config,
+      db,
+      logger,
+      clock: systemClock,
+      providers: { twilio, ...(asterisk ? { asterisk } : {}) },
+      orderListener: { orderPlaced: (customerId) => jobs.suggestions.enqueueCustomerRecompute(customerId) },
+    },
     { port: config.port, host: config.host },
   );
   if (asterisk) void startWithRetry(() => asterisk.start(), (err, inMs) => logger.error({ err, retryInMs: inMs }, 'ARI connection failed'));
@@ -78,6 +90,7 @@ async function main(): Promise<void> {
     }, 25_000);
     force.unref();
     await server.close();
+    await jobs.stop();
     await asterisk?.close();
     await twilioSandbox?.close();
     await db.close();

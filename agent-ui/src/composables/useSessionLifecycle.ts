@@ -3,6 +3,7 @@ import { useRoute, useRouter } from 'vue-router';
 import { useAgentStateStore } from '../stores/agent-state';
 import { useCallsStore } from '../stores/calls';
 import { useConnectionStore } from '../stores/connection';
+import { useCallbacksStore } from '../stores/callbacks';
 import { useCustomersStore } from '../stores/customers';
 import { bindRealtime } from '../stores/realtime';
 import { useSessionStore } from '../stores/session';
@@ -36,6 +37,7 @@ export function useSessionLifecycle(): void {
         agentState.reset();
         useSupervisorStore().reset();
         useCustomersStore().reset();
+        useCallbacksStore().reset();
       }
     },
     { immediate: true },

@@ -72,3 +72,13 @@ export function wallClockInZone(date: string, time: string, zone: string): DateT
 export function formatInZone(dt: DateTime, zone: string): string {
   return `${dt.setZone(zone).toFormat('ccc d LLL, HH:mm')} (${zone})`;
 }
+
+/**
+ * The instant in a "outside the customer's calling hours; next window 2026-11-25T07:00:00.000Z"
+ * answer, or null when the message names none.
+ */
+export function nextWindowOf(message: string): string | null {
+  const match = /next window (\S+)/.exec(message);
+  if (!match?.[1]) return null;
+  return DateTime.fromISO(match[1]).isValid ? match[1] : null;
+}

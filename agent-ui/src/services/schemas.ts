@@ -58,7 +58,7 @@ export const caseSchema = z.object({
 export type CustomerCase = z.infer<typeof caseSchema>;
 export const casesSchema = z.object({ cases: z.array(caseSchema) });
 
-/** `GET /api/callbacks` (not served yet): read leniently, only what the list shows. */
+/** `GET /api/callbacks` entries: read leniently, only what the lists show. */
 export const callbackSchema = z.object({
   id: z.string(),
   customerId: z.string(),
@@ -67,10 +67,21 @@ export const callbackSchema = z.object({
   reason: z.string(),
   status: z.string().optional(),
   phone: z.string().optional(),
+  queue: z.string().optional(),
+  personal: z.boolean().optional(),
+  requestedBy: z.string().optional(),
+  assignedTo: z.string().optional(),
+  attempts: z.array(z.object({ at: z.string(), outcome: z.string() })).optional(),
 });
 export type CallbackItem = z.infer<typeof callbackSchema>;
 export const callbacksSchema = z.object({ callbacks: z.array(callbackSchema) });
 export const callbackAnswerSchema = z.object({ callback: callbackSchema });
+
+/** `POST /api/callbacks/:id/accept`: the customer is being dialed and connected to the agent. */
+export const callbackAcceptedSchema = z.object({ providerCallId: z.string() });
+
+/** `POST /api/calls/outbound` (click-to-dial): 201 with the provider's call id and the number dialed. */
+export const outboundCallSchema = z.object({ callId: z.string(), to: z.string() });
 
 export const popAnswerSchema = screenPopSchema;
 

@@ -2,7 +2,9 @@ import { ref } from 'vue';
 import { defineStore } from 'pinia';
 import type { ScreenPop } from '@ringside/shared';
 import { ApiError, errorMessage, request } from '../services/api';
+import { nextWindowOf } from '../services/format';
 import {
+  callbackAcceptedSchema,
   callbackAnswerSchema,
   callbacksSchema,
   casesSchema,
@@ -10,6 +12,7 @@ import {
   customerSearchSchema,
   duplicatesDetailSchema,
   noteCreatedSchema,
+  outboundCallSchema,
   popAnswerSchema,
   timelineSchema,
   type CallbackItem,
@@ -22,6 +25,12 @@ import { useSessionStore } from './session';
 export type LeadResult =
   | { kind: 'created'; customer: CustomerSummary }
   | { kind: 'duplicates'; message: string; duplicates: CustomerSummary[] }
+  | { kind: 'error'; message: string };
+
+export type DialResult =
+  | { kind: 'calling'; to: string; callId: string }
+  /** `nextWindow`: when the customer may be called, for a refusal outside calling hours. */
+  | { kind: 'refused'; message: string; nextWindow: string | null }
   | { kind: 'error'; message: string };
 
 /** `ready` once loaded; `unavailable` when this server does not serve the list yet. */
@@ -186,6 +195,26 @@ export const useCustomersStore = defineStore('customers', () => {
     }
   }
 
+  // Click-to-dial
+  /**
+   * `POST /api/calls/outbound`: the server calls the customer on `phone` and connects the agent.
+   * A 409 is a refusal (do-not-call, outside calling hours), with the next window when it says one.
+   */
+  async function dial(customerId: string, phone: string): Promise<DialResult> {
+    try {
+      const answer = await request('/api/calls/outbound', {
+        method: 'POST',
+        token: token(),
+        body: { customerId, phone },
+        schema: outboundCallSchema,
+      });
+      return { kind: 'calling', to: answer.to, callId: answer.callId };
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) return { kind: 'refused', message: e.message, nextWindow: nextWindowOf(e.message) };
+      return { kind: 'error', message: errorMessage(e) };
+    }
+  }
+
   // My callbacks
   const callbacks = ref<CallbackItem[]>([]);
   const callbacksState = ref<ListState>('idle');
@@ -214,6 +243,20 @@ export const useCustomersStore = defineStore('customers', () => {
   async function cancelCallback(id: string): Promise<string | null> {
     try {
       await request(`/api/callbacks/${encodeURIComponent(id)}`, { method: 'DELETE', token: token(), schema: callbackAnswerSchema });
+      await loadCallbacks();
+      return null;
+    } catch (e) {
+      return errorMessage(e);
+    }
+  }
+
+  /**
+   * `POST /api/callbacks/:id/accept`: takes a callback offered to this agent; the server dials
+   * the customer and connects the agent. Returns the error to show, or null.
+   */
+  async function acceptCallback(id: string): Promise<string | null> {
+    try {
+      await request(`/api/callbacks/${encodeURIComponent(id)}/accept`, { method: 'POST', token: token(), schema: callbackAcceptedSchema });
       await loadCallbacks();
       return null;
     } catch (e) {
@@ -259,11 +302,13 @@ export const useCustomersStore = defineStore('customers', () => {
     loadOlder,
     addNote,
     createLead,
+    dial,
     callbacks,
     callbacksState,
     callbacksMessage,
     loadCallbacks,
     cancelCallback,
+    acceptCallback,
     reset,
   };
 });

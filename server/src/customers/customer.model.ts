@@ -88,5 +88,6 @@ export const customerSchema = new Schema<Customer>(
 customerSchema.index({ phoneKeys: 1 });
 customerSchema.index({ nameKeys: 1 });
 customerSchema.index({ emailKey: 1 }, { sparse: true });
-customerSchema.index({ labels: 1, nameKeys: 1 });
+// One array per compound index: MongoDB refuses to index two arrays together.
+customerSchema.index({ labels: 1 });
 customerSchema.index({ ownerId: 1, nameKeys: 1 });

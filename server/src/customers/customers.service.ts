@@ -146,16 +146,13 @@ export class CustomerService {
   async search(input: unknown, viewer: Viewer): Promise<{ customers: CustomerSummary[]; page: number; hasMore: boolean }> {
     const p = parseOrThrow(customerSearchSchema, input, 'search');
     const filter: QueryFilter<Customer> = { ...(await this.portfolioFilter(viewer)) };
-    let hint: Record<string, 1> | undefined;
     const phone = p.phone ?? (p.q && /^[+(]?[\d\s().-]{6,}$/.test(p.q) ? p.q : undefined);
     if (phone) {
       const n = normalizePhone(phone, this.defaultCountry as CountryCode);
       if (!n) throw badRequest(`"${phone}" is not a phone number`);
       filter.phoneKeys = n.e164;
-      hint = { phoneKeys: 1 };
     } else if (p.q && p.q.includes('@')) {
       filter.emailKey = p.q.toLowerCase();
-      hint = { emailKey: 1 };
     } else if (p.q) {
       const latin = foldLatin(p.q);
       const written = foldText(p.q);
@@ -164,18 +161,16 @@ export class CustomerService {
       const ranges = [...new Set([latin, written])].filter(Boolean).map((k) => ({ $elemMatch: prefixRange(k) }));
       if (ranges.length === 1) filter.nameKeys = ranges[0];
       else filter.$or = ranges.map((r) => ({ nameKeys: r }));
-      hint = filter.ownerId ? { ownerId: 1, nameKeys: 1 } : p.label ? { labels: 1, nameKeys: 1 } : { nameKeys: 1 };
     }
     if (p.label) {
       filter.labels = p.label;
-      hint ??= { labels: 1, nameKeys: 1 };
     }
     if (!phone && !p.q && !p.label) throw badRequest('give q (name, email or phone), phone or label');
-    let query = this.models.Customer.find(filter, { kind: 1, name: 1, email: 1, phones: 1, labels: 1, ownerId: 1 })
+    // No hint: the embedded database reads the whole collection when given one.
+    const docs = await this.models.Customer.find(filter, { kind: 1, name: 1, email: 1, phones: 1, labels: 1, ownerId: 1 })
       .skip((p.page - 1) * p.limit)
-      .limit(p.limit + 1);
-    if (hint && !filter.$or) query = query.hint(hint);
-    const docs = await query.lean();
+      .limit(p.limit + 1)
+      .lean();
     return { customers: docs.slice(0, p.limit).map(toSummary), page: p.page, hasMore: docs.length > p.limit };
   }
 

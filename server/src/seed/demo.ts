@@ -8,7 +8,7 @@ export async function seedDemoIfEmpty(models: Models, opts: { customers: number;
   if (settings?.demoSeededAt) return;
   opts.logger.info({ customers: opts.customers }, 'first start: loading demo data');
   await seedDemoUsers(models);
-  const report = await seedDatabase(models, { customers: opts.customers, seed: 1 });
+  const report = await seedDatabase(models, { customers: opts.customers, seed: 1, now: new Date() });
   await models.Settings.updateOne({ _id: 'company' }, { $set: { demoSeededAt: new Date() } }, { upsert: true });
   opts.logger.info(report, 'demo data loaded');
 }

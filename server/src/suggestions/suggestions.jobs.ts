@@ -1,0 +1,110 @@
+// The suggestions job on Agenda: a full run on a schedule (nightly by default) and a
+// per-customer recompute queued when an order arrives (debounced per customer, so a burst of
+// orders computes once).
+import type { Agenda, Job } from 'agenda';
+import { Types } from 'mongoose';
+import { z } from 'zod';
+import type { Logger } from '../logger';
+import type { FullRunReport, SuggestionsService } from './suggestions.service';
+
+export const SUGGESTIONS_FULL = 'suggestions:full';
+export const SUGGESTIONS_CUSTOMER = 'suggestions:customer';
+
+export interface SuggestionJobsOptions {
+  /** When the full run repeats: cron or an Agenda interval (default 03:00 every night). */
+  fullRunSchedule?: string;
+  /** Time zone of a cron schedule (default UTC). */
+  timezone?: string;
+  /**
+   * A customer's recompute waits this long after their last order (default 10 s)… Keep it
+   * longer than the scheduler's processEvery: Agenda locks a job that is due before its next
+   * look, and an order after that gets a run of its own.
+   */
+  customerDebounceMs?: number;
+  /** …but no longer than this after the first (default 60 s). */
+  customerMaxWaitMs?: number;
+  /** Concurrent per-customer recomputes per process (default 4). */
+  customerConcurrency?: number;
+}
+
+export interface SuggestionJobs {
+  /** Queue a recompute of one customer's suggestions (call it after an order is saved). */
+  enqueueCustomerRecompute(customerId: Types.ObjectId | string): Promise<void>;
+  /** Queue a full run now, next to the scheduled one. */
+  runFullNow(): Promise<void>;
+  /** Put the recurring full run on the schedule (idempotent: one job document whatever the number of processes). */
+  schedule(): Promise<void>;
+}
+
+const customerJobData = z.object({ customerId: z.string().regex(/^[0-9a-f]{24}$/, { error: 'must be an ObjectId in hex' }) });
+type CustomerJobData = z.infer<typeof customerJobData>;
+
+/** The full run extends its lock this often (Agenda frees locks older than lockLifetime). */
+const TOUCH_EVERY_MS = 60_000;
+const FULL_LOCK_LIFETIME_MS = 10 * 60_000;
+
+export function defineSuggestionJobs(
+  agenda: Agenda,
+  deps: { service: SuggestionsService; logger: Logger; signal: AbortSignal },
+  options: SuggestionJobsOptions = {},
+): SuggestionJobs {
+  const { service, logger, signal } = deps;
+  const debounceMs = options.customerDebounceMs ?? 10_000;
+  const maxWaitMs = options.customerMaxWaitMs ?? 60_000;
+
+  agenda.define(
+    SUGGESTIONS_FULL,
+    async (job: Job<void>): Promise<void> => {
+      let lastTouch = Date.now();
+      const report: FullRunReport = await service.runFull({
+        signal,
+        onProgress: ({ phase, orders }) => {
+          if (Date.now() - lastTouch < TOUCH_EVERY_MS) return;
+          lastTouch = Date.now();
+          logger.info({ phase, orders }, 'suggestions: full run in progress');
+          void job.touch().catch((err: unknown) => logger.warn({ err }, 'suggestions: could not extend the job lock'));
+        },
+      });
+      logger.info({ jobId: job.attrs._id?.toString(), ...report }, 'suggestions: full run job finished');
+    },
+    { concurrency: 1, lockLimit: 1, lockLifetime: FULL_LOCK_LIFETIME_MS },
+  );
+
+  agenda.define(
+    SUGGESTIONS_CUSTOMER,
+    async (job: Job<CustomerJobData>): Promise<void> => {
+      const data = customerJobData.safeParse(job.attrs.data);
+      if (!data.success) throw new Error(`bad ${SUGGESTIONS_CUSTOMER} job data: ${z.prettifyError(data.error)}`);
+      const items = await service.recomputeCustomer(new Types.ObjectId(data.data.customerId));
+      logger.debug({ customerId: data.data.customerId, suggestions: items.length }, 'suggestions: customer recomputed');
+    },
+    // Short lock: a recompute takes milliseconds, and a lock left by a stopped process should
+    // not hold a customer's recompute back for long.
+    { concurrency: options.customerConcurrency ?? 4, removeOnComplete: true, lockLifetime: 60_000 },
+  );
+
+  return {
+    async enqueueCustomerRecompute(customerId) {
+      const id = customerId.toString();
+      if (!Types.ObjectId.isValid(id) || id.length !== 24) throw new TypeError(`not a customer id: ${id}`);
+      const data: CustomerJobData = { customerId: id.toLowerCase() };
+      // One pending job per customer: a new order pushes it back (debounce) instead of adding
+      // another. A job already locked (running, or about to) is not matched, so an order that
+      // arrives while it runs gets a run of its own and is never missed.
+      await agenda
+        .create(SUGGESTIONS_CUSTOMER, data)
+        .unique({ 'data.customerId': data.customerId, lockedAt: null, nextRunAt: { $ne: null } })
+        .debounce(debounceMs, { maxWait: maxWaitMs })
+        .save();
+    },
+    async runFullNow() {
+      await agenda.now(SUGGESTIONS_FULL);
+    },
+    async schedule() {
+      await agenda.every(options.fullRunSchedule ?? '0 3 * * *', SUGGESTIONS_FULL, undefined, {
+        timezone: options.timezone ?? 'UTC',
+        skipImmediate: true,
+      });
+    },
+  };
+}
