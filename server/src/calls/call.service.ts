@@ -78,11 +78,6 @@ export class CallService {
     const log = this.deps.logger.child({ callId: event.callId, provider: event.provider });
     const { models } = this.deps;
     const started = performance.now();
-    const existing = await models.Call.findById(event.callId, { state: 1 }).lean();
-    if (existing) {
-      log.info('duplicate incoming event; call already known');
-      return { kind: 'hold' };
-    }
     const resolution = await resolveCaller(models, event.from, this.deps.options.defaultCountry);
     const pop = await buildScreenPop(models, {
       callId: event.callId,
@@ -120,9 +115,13 @@ export class CallService {
     try {
       await models.Call.create(call);
     } catch (err) {
-      if (isDuplicateKey(err)) return { kind: 'hold' }; // the same webhook delivered twice at once
-      throw err;
+      if (!isDuplicateKey(err)) throw err;
+      log.info('duplicate incoming event; call already known'); // a webhook delivered twice
+      return { kind: 'hold' };
     }
+    // The pop is on the agent's screen before the provider is told anything; the records
+    // that nobody waits for are written after it.
+    await this.dispatch(queue.name);
     await models.Interaction.create({
       _id: interactionId,
       ...(customer ? { customerId: customer._id } : {}),
@@ -135,8 +134,6 @@ export class CallService {
     this.deps.metrics.calls.inc({ provider: event.provider });
     await this.deps.stats.offered(queue.name, event.at);
     log.info({ match: resolution.match, queue: queue.name, popMs: call.popBuiltMs }, 'incoming call');
-    // The pop is on the agent's screen before the provider is told anything.
-    await this.dispatch(queue.name);
     return { kind: 'hold' };
   }
 
@@ -241,12 +238,20 @@ export class CallService {
   /** With portfolios on, an agent offered another owner's customer sees who is calling, nothing more. */
   private async maySeeDetails(call: Call, agentId: string): Promise<boolean> {
     if (!call.ownerId || call.ownerId.equals(agentId)) return true;
-    const [settings, agent] = await Promise.all([
-      this.deps.models.Settings.findById('company', { restrictToPortfolio: 1 }).lean(),
-      this.deps.models.User.findById(agentId, { roles: 1 }).lean(),
-    ]);
-    if (!settings?.restrictToPortfolio) return true;
+    if (!(await this.portfolioRestricted())) return true;
+    const agent = await this.deps.models.User.findById(agentId, { roles: 1 }).lean();
     return Boolean(agent?.roles.some((r) => r !== 'agent'));
+  }
+
+  private portfolioCache: { value: boolean; until: number } | undefined;
+
+  /** The company's portfolio setting, read at most once a second on the hot path. */
+  private async portfolioRestricted(): Promise<boolean> {
+    const now = Date.now();
+    if (this.portfolioCache && this.portfolioCache.until > now) return this.portfolioCache.value;
+    const settings = await this.deps.models.Settings.findById('company', { restrictToPortfolio: 1 }).lean();
+    this.portfolioCache = { value: settings?.restrictToPortfolio ?? false, until: now + 1000 };
+    return this.portfolioCache.value;
   }
 
   private async acknowledged(call: Call, agentId: string): Promise<void> {
