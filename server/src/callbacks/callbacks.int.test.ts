@@ -78,11 +78,12 @@ it('schedules by socket with an ack, lists mine, cancels, and refuses bad input'
 });
 
 it('follows the portfolio rules', async () => {
-  await h.models.Settings.updateOne({ _id: 'company' }, { $set: { restrictToPortfolio: true } }, { upsert: true });
+  const admin = await login('admin@ringside.test');
+  expect((await api('PATCH', '/api/settings', { restrictToPortfolio: true }, admin)).status).toBe(200);
   const denied = await api('POST', '/api/callbacks', { customerId: otherId, dueAt: '2026-11-25T10:00:00+01:00', reason: 'Not mine' });
   expect(denied.status).toBe(403);
   expect(await agent.emit('callback:schedule', { customerId: otherId, dueAt: '2026-11-25T10:00:00+01:00', reason: 'Not mine' })).toMatchObject({ ok: false, code: 'forbidden' });
-  await h.models.Settings.updateOne({ _id: 'company' }, { $set: { restrictToPortfolio: false } });
+  expect((await api('PATCH', '/api/settings', { restrictToPortfolio: false }, admin)).status).toBe(200);
 });
 
 it('due: offered to its agent, then to the queue; dialed only on accept; retried with back-off, then failed', async () => {

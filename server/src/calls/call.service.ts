@@ -32,7 +32,7 @@ export interface CallServiceDeps {
   metrics: Metrics;
   options: CallServiceOptions;
   /** Portfolio rules: may this agent see this customer? */
-  customers: Pick<CustomerService, 'canSee'>;
+  customers: Pick<CustomerService, 'canSee' | 'restrictedToPortfolio'>;
   /** Supervisors' live figures. */
   stats: CallStatsSink;
   /** Outbound calls placed for callbacks: their events go there (true = handled). */
@@ -238,20 +238,9 @@ export class CallService {
   /** With portfolios on, an agent offered another owner's customer sees who is calling, nothing more. */
   private async maySeeDetails(call: Call, agentId: string): Promise<boolean> {
     if (!call.ownerId || call.ownerId.equals(agentId)) return true;
-    if (!(await this.portfolioRestricted())) return true;
+    if (!(await this.deps.customers.restrictedToPortfolio())) return true;
     const agent = await this.deps.models.User.findById(agentId, { roles: 1 }).lean();
     return Boolean(agent?.roles.some((r) => r !== 'agent'));
-  }
-
-  private portfolioCache: { value: boolean; until: number } | undefined;
-
-  /** The company's portfolio setting, read at most once a second on the hot path. */
-  private async portfolioRestricted(): Promise<boolean> {
-    const now = Date.now();
-    if (this.portfolioCache && this.portfolioCache.until > now) return this.portfolioCache.value;
-    const settings = await this.deps.models.Settings.findById('company', { restrictToPortfolio: 1 }).lean();
-    this.portfolioCache = { value: settings?.restrictToPortfolio ?? false, until: now + 1000 };
-    return this.portfolioCache.value;
   }
 
   private async acknowledged(call: Call, agentId: string): Promise<void> {

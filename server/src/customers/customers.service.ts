@@ -110,9 +110,20 @@ export class CustomerService {
     private readonly defaultCountry: string,
   ) {}
 
+  private portfolioCache: { value: boolean; until: number } | undefined;
+
+  /** The company's portfolio setting; read at most once a second (it is on the pop path). */
   async restrictedToPortfolio(): Promise<boolean> {
+    const now = Date.now();
+    if (this.portfolioCache && this.portfolioCache.until > now) return this.portfolioCache.value;
     const settings = await this.models.Settings.findById('company', { restrictToPortfolio: 1 }).lean();
-    return settings?.restrictToPortfolio ?? false;
+    this.portfolioCache = { value: settings?.restrictToPortfolio ?? false, until: now + 1000 };
+    return this.portfolioCache.value;
+  }
+
+  /** The settings changed in this process: read them again next time. */
+  settingsChanged(): void {
+    this.portfolioCache = undefined;
   }
 
   /** Supervisors, admins and legal see everyone; agents only their own when the company says so. */

@@ -7,6 +7,7 @@ import { requireAuth, requireRole } from '../auth/auth.middleware';
 import { parseOrThrow } from '../errors';
 import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../http/viewer';
+import type { CustomerService } from '../customers/customers.service';
 
 const patchSchema = z
   .object({
@@ -16,7 +17,7 @@ const patchSchema = z
   .partial();
 
 /** Company settings: read by anyone signed in, changed by admins (audited). */
-export function settingsRoutes(deps: { models: Models; auth: AuthService; audit: AuditService }): Router {
+export function settingsRoutes(deps: { models: Models; auth: AuthService; audit: AuditService; customers: Pick<CustomerService, 'settingsChanged'> }): Router {
   const router = Router();
   router.use(requireAuth(deps.auth));
   const read = async () => {
@@ -29,6 +30,7 @@ export function settingsRoutes(deps: { models: Models; auth: AuthService; audit:
   router.patch('/', requireRole('admin'), async (req, res) => {
     const body = parseOrThrow(patchSchema, req.body, 'settings');
     await deps.models.Settings.updateOne({ _id: 'company' }, { $set: body }, { upsert: true });
+    deps.customers.settingsChanged();
     const viewer = viewerOf(req);
     await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'update', entity: 'settings', entityId: 'company', details: body });
     res.json({ settings: await read() });
