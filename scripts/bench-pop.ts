@@ -104,6 +104,47 @@ async function floor(db: Database, numbers: string[]): Promise<{ db: ReturnType<
   return { db: summary(dbSamples), emit: summary(emitSamples) };
 }
 
+interface StageTotals {
+  sum: number;
+  count: number;
+  /** Cumulative counts per bucket upper bound (seconds). */
+  buckets: Map<number, number>;
+}
+
+/** Per-stage totals of the pop path, read from the app's Prometheus metrics. */
+async function popStages(url: string): Promise<Map<string, StageTotals>> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const stages = new Map<string, StageTotals>();
+  const entry = (stage: string) => {
+    const e = stages.get(stage) ?? { sum: 0, count: 0, buckets: new Map<number, number>() };
+    stages.set(stage, e);
+    return e;
+  };
+  for (const m of text.matchAll(/^ringside_pop_stage_seconds_(sum|count)\{stage="([^"]+)"\} (\S+)$/gm)) {
+    const [, kind, stage, value] = m;
+    if (kind && stage && value) entry(stage)[kind as 'sum' | 'count'] = Number(value);
+  }
+  for (const m of text.matchAll(/^ringside_pop_stage_seconds_bucket\{le="([^"]+)",stage="([^"]+)"\} (\S+)$/gm)) {
+    const [, le, stage, value] = m;
+    if (le && stage && value && le !== '+Inf') entry(stage).buckets.set(Number(le), Number(value));
+  }
+  return stages;
+}
+
+/** Mean and the p99 bucket of each stage between two readings. */
+function stageFigures(before: Map<string, StageTotals>, after: Map<string, StageTotals>): string {
+  return [...after]
+    .map(([stage, a]) => {
+      const b = before.get(stage);
+      const count = a.count - (b?.count ?? 0);
+      if (count <= 0) return `${stage} -`;
+      const mean = ((a.sum - (b?.sum ?? 0)) / count) * 1000;
+      const bound = [...a.buckets].find(([le, n]) => n - (b?.buckets.get(le) ?? 0) >= 0.99 * count)?.[0];
+      return `${stage} mean ${mean.toFixed(2)} ms, p99 ${bound === undefined ? '> 500 ms' : `≤ ${bound * 1000} ms`}`;
+    })
+    .join('; ');
+}
+
 async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
@@ -264,10 +305,13 @@ async function main(): Promise<void> {
       // Each phase starts clean: no calls waiting, no agent holding an offer.
       await db.models.Call.deleteMany({});
       await db.models.User.updateMany({ email: /^bench-agent-/ }, { $set: { 'state.status': 'offline' }, $unset: { 'state.callId': 1 } });
+      const before = await popStages(app.url);
       const r = await run(provider, { url: app.url, agents, numbers, rate: args.rate, seconds: args.seconds, ari });
       console.log(`\n${provider}: ${r.sentCalls} calls at ${r.rate.toFixed(1)} calls/s held; pops received ${r.pops.n}, missing ${r.missing}, errors ${r.errors}`);
       console.log(`  ${provider === 'twilio' ? 'webhook sent' : 'StasisStart sent'} → screenpop at the agent: p50 ${fmt(r.pops.p50)}  p95 ${fmt(r.pops.p95)}  p99 ${fmt(r.pops.p99)}  max ${fmt(r.pops.max)}`);
       console.log(`  ratio to floor: p50 ${(r.pops.p50 / floorP50).toFixed(1)}×  p99 ${(r.pops.p99 / floorP99).toFixed(1)}×`);
+      const after = await popStages(app.url);
+      console.log(`  per stage in the server: ${stageFigures(before, after)}`);
       if (provider === 'twilio') console.log(`  webhook answered (TwiML): p50 ${fmt(r.webhook.p50)}  p99 ${fmt(r.webhook.p99)}`);
     }
   } finally {

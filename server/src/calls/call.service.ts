@@ -54,7 +54,7 @@ export class CallService {
   private seq = 0;
 
   constructor(private readonly deps: CallServiceDeps) {
-    this.routing = new Routing(deps.models, deps.clock);
+    this.routing = new Routing(deps.models, deps.clock, { logger: deps.logger });
   }
 
   /** Every provider's events arrive here. */
@@ -112,25 +112,28 @@ export class CallService {
       providerRank: 0,
       interactionId,
     };
-    try {
-      await models.Call.create(call);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+    const stage = this.deps.metrics.popStage;
+    stage.observe({ stage: 'resolve+build' }, call.popBuiltMs / 1000);
+    // The pop is on the agent's screen before the provider is told anything; the records
+    // that nobody waits for are written alongside, not before it.
+    const [admitted] = await Promise.all([
+      this.admit(call),
+      models.Interaction.create({
+        _id: interactionId,
+        ...(customer ? { customerId: customer._id } : {}),
+        type: 'call',
+        direction: 'inbound',
+        at: event.at,
+        callId: event.callId,
+        summary: `Inbound call from ${event.from || 'an unknown number'}`,
+      }).catch((err: unknown) => {
+        if (!isDuplicateKey(err)) throw err; // the same webhook twice: one interaction
+      }),
+    ]);
+    if (!admitted) {
       log.info('duplicate incoming event; call already known'); // a webhook delivered twice
       return { kind: 'hold' };
     }
-    // The pop is on the agent's screen before the provider is told anything; the records
-    // that nobody waits for are written after it.
-    await this.dispatch(queue.name);
-    await models.Interaction.create({
-      _id: interactionId,
-      ...(customer ? { customerId: customer._id } : {}),
-      type: 'call',
-      direction: 'inbound',
-      at: event.at,
-      callId: event.callId,
-      summary: `Inbound call from ${event.from || 'an unknown number'}`,
-    });
     this.deps.metrics.calls.inc({ provider: event.provider });
     await this.deps.stats.offered(queue.name, event.at);
     log.info({ match: resolution.match, queue: queue.name, popMs: call.popBuiltMs }, 'incoming call');
@@ -138,19 +141,80 @@ export class CallService {
   }
 
   /**
-   * Offers waiting calls of a queue to free agents, oldest first. Serialized per queue in this
-   * process; across processes every claim is an atomic update, so nothing is double-booked.
+   * A new call joins its queue. When nobody is waiting there, the agent is reserved first and
+   * the call is stored already offered (one write instead of queue → claim → offer); otherwise
+   * it waits behind the others. False when the call was known already (a repeated webhook).
    */
-  dispatch(queue: string): Promise<void> {
-    const previous = this.dispatching.get(queue) ?? Promise.resolve();
-    const next = previous.then(() => this.dispatchOnce(queue)).catch((err: unknown) => {
-      this.deps.logger.error({ err, queue }, 'dispatch failed');
+  private admit(call: Call): Promise<boolean> {
+    const queuedAt = performance.now();
+    return this.serialized(call.queue, async () => {
+      const { models } = this.deps;
+      const stage = this.deps.metrics.popStage;
+      const t0 = performance.now();
+      stage.observe({ stage: 'wait' }, (t0 - queuedAt) / 1000);
+      const [waiting, reservation] = await Promise.all([
+        models.Call.exists({ state: { $in: ['queued', 'routing'] }, queue: call.queue }),
+        this.routing.reserve(call),
+      ]);
+      stage.observe({ stage: 'reserve' }, (performance.now() - t0) / 1000);
+      if (reservation && waiting) await this.routing.release(reservation.agent._id, call._id); // theirs first
+      if (reservation && !waiting) {
+        const now = this.deps.clock.now();
+        const agentId = reservation.agent._id;
+        const offered: Call = {
+          ...call,
+          state: 'offered',
+          agentId,
+          offeredAt: now,
+          routingReason: reservation.reason,
+          offers: [{ agentId, at: now, reason: reservation.reason }],
+        };
+        const t1 = performance.now();
+        try {
+          await models.Call.create(offered);
+        } catch (err) {
+          await this.routing.release(agentId, call._id);
+          if (isDuplicateKey(err)) return false;
+          throw err;
+        }
+        stage.observe({ stage: 'store' }, (performance.now() - t1) / 1000);
+        await this.offered(offered, reservation);
+        return true;
+      }
+      try {
+        await models.Call.create(call);
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+      await this.dispatchOnce(call.queue); // an agent may have come free meanwhile
+      return true;
     });
+  }
+
+  /** Runs one step of a queue's work after the previous one: arrivals and dispatch keep their order. */
+  private serialized<T>(queue: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.dispatching.get(queue) ?? Promise.resolve();
+    const result = previous.then(work);
+    const next = result.then(
+      () => undefined,
+      () => undefined,
+    );
     this.dispatching.set(queue, next);
     void next.finally(() => {
       if (this.dispatching.get(queue) === next) this.dispatching.delete(queue);
     });
-    return next;
+    return result;
+  }
+
+  /**
+   * Offers waiting calls of a queue to free agents, oldest first. Serialized per queue in this
+   * process; across processes every claim is an atomic update, so nothing is double-booked.
+   */
+  dispatch(queue: string): Promise<void> {
+    return this.serialized(queue, () => this.dispatchOnce(queue)).catch((err: unknown) => {
+      this.deps.logger.error({ err, queue }, 'dispatch failed');
+    });
   }
 
   private async dispatchOnce(queue: string): Promise<void> {
@@ -197,9 +261,15 @@ export class CallService {
       await this.routing.release(agentId, call._id);
       return;
     }
+    await this.offered(updated, reservation);
+  }
+
+  /** The call is stored as offered to the reserved agent: pop to the agent's room, timers armed. */
+  private async offered(call: Call, reservation: Reservation): Promise<void> {
+    const agentId = reservation.agent._id;
     this.deps.logger.info({ callId: call._id, agentId: agentId.toString(), reason: reservation.reason }, 'call offered');
-    this.publishAgentState(agentId.toString(), 'reserved', now);
-    await this.sendOffer(updated, (event, ...args) => this.deps.realtime.toUser(agentId.toString()).timeout(this.deps.options.offerAckTimeoutMs).emit(event, ...args));
+    this.publishAgentState(agentId.toString(), 'reserved', call.offeredAt ?? this.deps.clock.now());
+    await this.sendOffer(call, (event, ...args) => this.deps.realtime.toUser(agentId.toString()).timeout(this.deps.options.offerAckTimeoutMs).emit(event, ...args));
     this.arm(`ack:${call._id}`, this.deps.options.offerAckTimeoutMs, async () => void (await this.offerTimedOut(call._id, agentId, 'not acknowledged')));
     this.arm(`accept:${call._id}`, this.deps.options.offerAcceptTimeoutMs, async () => void (await this.offerTimedOut(call._id, agentId, 'not accepted')));
   }
@@ -228,7 +298,9 @@ export class CallService {
     };
     if (target) target.emit('call:offered', offer);
     else this.deps.realtime.toUser(agentId).emit('call:offered', offer);
+    const sentAt = performance.now();
     send('screenpop', pop, (err, responses) => {
+      this.deps.metrics.popStage.observe({ stage: 'deliver' }, (performance.now() - sentAt) / 1000);
       const acked = Array.isArray(responses) ? responses.some(Boolean) : responses === true;
       if (acked) void this.acknowledged(call, agentId);
       else if (err) this.deps.logger.debug({ callId: call._id }, 'pop not acknowledged by every socket in time');
@@ -460,7 +532,7 @@ export class CallService {
       { returnDocument: 'after' },
     ).lean();
     if (!updated) throw conflict('the agent is busy with a call; finish it first');
-    this.publishAgentState(agentId, status, now, reason);
+    this.publishAgentState(agentId, status, now, reason, status === 'available' ? now : undefined);
     if (status === 'available') {
       const queues = new Set(DEFAULT_QUEUES.filter((q) => updated.skills.includes(q.skill)).map((q) => q.name));
       const owned: string[] = await models.Call.distinct('queue', { state: 'queued', ownerId: agentOid });
@@ -470,7 +542,8 @@ export class CallService {
     return { status, since: now };
   }
 
-  private publishAgentState(agentId: string, status: AgentStatus, since: Date, reason?: string): void {
+  private publishAgentState(agentId: string, status: AgentStatus, since: Date, reason?: string, idleSince?: Date): void {
+    this.routing.noteState(agentId, status, idleSince);
     const event = { agentId, status, since: since.toISOString(), ...(reason ? { reason } : {}) };
     this.deps.realtime.toUser(agentId).emit('agent:state', event);
     this.deps.realtime.toRole('supervisor').emit('agent:state', event);
@@ -505,6 +578,7 @@ export class CallService {
 
   /** Stops timers (shutdown). Offers still pending are replayed or moved on by the next process. */
   close(): void {
+    this.routing.close();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }

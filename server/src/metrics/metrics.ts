@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface Metrics {
   registry: Registry;
   popLatency: Histogram<'provider'>;
+  /** Where a pop's milliseconds go: resolve+build, reserve, store, deliver (sent → acknowledged). */
+  popStage: Histogram<'stage'>;
   calls: Counter<'provider'>;
   queueWaiting: Gauge<'queue'>;
   setWaiting(queue: string, n: number): void;
@@ -19,7 +21,14 @@ export function createMetrics(): Metrics {
     buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5],
     registers: [registry],
   });
+  const popStage = new Histogram({
+    name: 'ringside_pop_stage_seconds',
+    help: 'Time spent per stage of the screen-pop path',
+    labelNames: ['stage'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+    registers: [registry],
+  });
   const calls = new Counter({ name: 'ringside_calls_total', help: 'Inbound calls received', labelNames: ['provider'], registers: [registry] });
   const queueWaiting = new Gauge({ name: 'ringside_queue_waiting', help: 'Calls waiting per queue', labelNames: ['queue'], registers: [registry] });
-  return { registry, popLatency, calls, queueWaiting, setWaiting: (queue, n) => queueWaiting.set({ queue }, n) };
+  return { registry, popLatency, popStage, calls, queueWaiting, setWaiting: (queue, n) => queueWaiting.set({ queue }, n) };
 }

@@ -1,7 +1,10 @@
-import type { Types } from 'mongoose';
+import type { QueryFilter, Types } from 'mongoose';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import type { User } from '../auth/user.model';
+import type { AgentStatus } from '@ringside/shared';
+import type { Logger } from '../logger';
+import { AgentPool } from './agent-pool';
 
 export interface Reservation {
   agent: Pick<User, '_id' | 'name' | 'endpoints'>;
@@ -21,10 +24,24 @@ export interface RoutableCall {
  * can never reserve the same agent, in one process or many.
  */
 export class Routing {
+  private readonly pool: AgentPool;
+
   constructor(
     private readonly models: Models,
     private readonly clock: Clock,
-  ) {}
+    options: { poolRefreshMs?: number; logger?: Logger } = {},
+  ) {
+    this.pool = new AgentPool(models, { refreshMs: options.poolRefreshMs ?? 2000, ...(options.logger ? { logger: options.logger } : {}) });
+  }
+
+  /** An agent's state changed in this process (idleSince when the change set it). */
+  noteState(agentId: Types.ObjectId | string, status: AgentStatus, idleSince?: Date): void {
+    this.pool.note(agentId, status, idleSince);
+  }
+
+  close(): void {
+    this.pool.close();
+  }
 
   /** The customer's owner if available, else the longest-idle available agent with the skill. */
   async reserve(call: RoutableCall): Promise<Reservation | null> {
@@ -37,14 +54,29 @@ export class Routing {
         update,
         { projection, returnDocument: 'after' },
       ).lean();
-      if (owner) return { agent: owner, reason: 'account owner' };
+      if (owner) {
+        this.pool.note(owner._id, 'reserved');
+        return { agent: owner, reason: 'account owner' };
+      }
     }
+    const eligible: QueryFilter<User> = { 'state.status': 'available', skills: call.skill, roles: 'agent', active: true };
+    const reason = `longest idle with skill ${call.skill}`;
+    // Longest idle as this process sees it, each claimed by one conditional update on its _id.
+    const candidates = await this.pool.candidates(call.skill, call.passedBy);
+    for (const id of candidates.slice(0, MAX_POOL_TRIES)) {
+      const agent = await this.models.User.findOneAndUpdate({ _id: id, ...eligible }, update, { projection, returnDocument: 'after' }).lean();
+      this.pool.note(id, agent ? 'reserved' : 'offline'); // offline here means "not free": the refresh knows better
+      if (agent) return { agent, reason };
+    }
+    // Nobody free as far as this process knows (or its view is stale): ask the database.
     const agent = await this.models.User.findOneAndUpdate(
-      { 'state.status': 'available', skills: call.skill, roles: 'agent', active: true, _id: { $nin: call.passedBy } },
+      { ...eligible, _id: { $nin: call.passedBy } },
       update,
       { projection, returnDocument: 'after', sort: { idleSince: 1, _id: 1 } },
     ).lean();
-    return agent ? { agent, reason: `longest idle with skill ${call.skill}` } : null;
+    if (!agent) return null;
+    this.pool.note(agent._id, 'reserved');
+    return { agent, reason };
   }
 
   /** Gives a reserved agent back (the call went elsewhere or ended before being accepted). */
@@ -53,6 +85,10 @@ export class Routing {
       { _id: agentId, 'state.status': 'reserved', 'state.callId': callId },
       { $set: { 'state.status': 'available', 'state.since': this.clock.now() }, $unset: { 'state.callId': 1 } },
     );
+    if (res.modifiedCount === 1) this.pool.note(agentId, 'available');
     return res.modifiedCount === 1;
   }
 }
+
+/** Stale entries tried before asking the database. */
+const MAX_POOL_TRIES = 3;
