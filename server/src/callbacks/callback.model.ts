@@ -18,7 +18,8 @@ export interface Callback {
   personal: boolean;
   requestedBy?: Types.ObjectId;
   assignedTo?: Types.ObjectId;
-  status: 'scheduled' | 'offered' | 'dialing' | 'completed' | 'failed' | 'cancelled';
+  /** `holding`: a virtual-hold callback waiting for its place in the queue. */
+  status: 'holding' | 'scheduled' | 'offered' | 'dialing' | 'completed' | 'failed' | 'cancelled';
   attempts: Array<{ at: Date; outcome: string; agentId?: Types.ObjectId }>;
   nextAttemptAt?: Date;
   /** Offered to its agent first, then to the whole queue. */
@@ -27,6 +28,10 @@ export interface Callback {
   /** The outbound call of the attempt under way. */
   provider?: 'twilio' | 'asterisk';
   providerCallId?: string;
+  /** The dunning case that asked for this call. */
+  dunningCaseId?: Types.ObjectId;
+  /** The inbound call a virtual-hold callback replaces (it keeps that call's place). */
+  callId?: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -45,13 +50,15 @@ export const callbackSchema = new Schema<Callback>(
     personal: { type: Boolean, default: false },
     requestedBy: { type: Schema.Types.ObjectId, ref: 'User' },
     assignedTo: { type: Schema.Types.ObjectId, ref: 'User' },
-    status: { type: String, enum: ['scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled'], default: 'scheduled' },
+    status: { type: String, enum: ['holding', 'scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled'], default: 'scheduled' },
     attempts: { type: [new Schema({ at: Date, outcome: String, agentId: Schema.Types.ObjectId }, { _id: false })], default: [] },
     nextAttemptAt: Date,
     offerStage: { type: String, enum: ['agent', 'queue'] },
     offeredAt: Date,
     provider: { type: String, enum: ['twilio', 'asterisk'] },
     providerCallId: String,
+    dunningCaseId: { type: Schema.Types.ObjectId, ref: 'DunningCase' },
+    callId: String,
   },
   { timestamps: true, collection: 'callbacks' },
 );
@@ -61,3 +68,4 @@ callbackSchema.index({ assignedTo: 1, status: 1, dueAt: 1 });
 callbackSchema.index({ customerId: 1, dueAt: -1 });
 callbackSchema.index({ status: 1, offerStage: 1, offeredAt: 1 });
 callbackSchema.index({ providerCallId: 1 }, { sparse: true });
+callbackSchema.index({ dunningCaseId: 1, dueAt: -1 }, { sparse: true });

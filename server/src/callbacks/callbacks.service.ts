@@ -13,8 +13,28 @@ import { toObjectId } from '../customers/customers.service';
 /** Callbacks for the same customer and reason within this window are one callback. */
 const WINDOW_MS = 30 * 60_000;
 
+export interface ScheduleForInput {
+  customer: { _id: Types.ObjectId; timeZone: string };
+  /** E.164. */
+  phone: string;
+  queue: string;
+  reason: string;
+  source: Callback['source'];
+  /** Requested time; moved into the customer's calling hours. */
+  dueAt: Date;
+  personal?: boolean;
+  requestedBy?: Types.ObjectId;
+  /** Defaults to customer + reason + half-hour window. */
+  naturalKey?: string;
+  /** `holding`: waits for its place in a queue (virtual hold) instead of a time. */
+  status?: 'scheduled' | 'holding';
+  dunningCaseId?: Types.ObjectId;
+  /** The inbound call a virtual-hold callback replaces. */
+  callId?: string;
+}
+
 export const callbackListSchema = z.object({
-  status: z.enum(['scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled']).optional(),
+  status: z.enum(['holding', 'scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled']).optional(),
   mine: z.enum(['true', 'false']).default('true'),
   customerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a customer id' }).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -56,39 +76,62 @@ export class CallbackService {
     if (!raw) throw badRequest('the customer has no phone number to call; give phone');
     const phone = normalizePhone(raw, (customer.country || this.deps.defaultCountry) as CountryCode);
     if (!phone) throw badRequest(`"${raw}" is not a phone number`);
-    const dueAt = nextCallable(requested, customer.timeZone);
+    const result = await this.scheduleFor({
+      customer,
+      phone: phone.e164,
+      queue: body.queue ?? 'support',
+      reason: body.reason,
+      source,
+      dueAt: requested,
+      personal: body.personal,
+      requestedBy: new Types.ObjectId(viewer.userId),
+    });
+    return { callback: callbackView(result.callback), created: result.created, postponed: result.postponed };
+  }
+
+  /**
+   * Schedules a callback for the system (virtual hold, dunning) or on an agent's behalf, after
+   * the caller's checks: moved into the customer's calling hours, one per natural key (customer
+   * + reason + half-hour window, or the key given), whoever asks and however often.
+   */
+  async scheduleFor(input: ScheduleForInput): Promise<{ callback: Callback; created: boolean; postponed: boolean }> {
+    const { customer } = input;
+    const dueAt = nextCallable(input.dueAt, customer.timeZone);
     const window = new Date(Math.floor(dueAt.getTime() / WINDOW_MS) * WINDOW_MS);
-    const naturalKey = `${customer._id.toString()}|${foldLatin(body.reason)}|${window.toISOString()}`;
+    const naturalKey = input.naturalKey ?? `${customer._id.toString()}|${foldLatin(input.reason)}|${window.toISOString()}`;
+    const personal = input.personal ?? false;
     const result = await this.deps.models.Callback.findOneAndUpdate(
       { naturalKey },
       {
         $setOnInsert: {
           customerId: customer._id,
-          phone: phone.e164,
-          queue: body.queue ?? 'support',
-          reason: body.reason,
-          source,
+          phone: input.phone,
+          queue: input.queue,
+          reason: input.reason,
+          source: input.source,
           naturalKey,
           dueAt,
-          requestedDueAt: requested,
+          requestedDueAt: input.dueAt,
           windowEnd: new Date(window.getTime() + WINDOW_MS),
-          personal: body.personal,
-          requestedBy: new Types.ObjectId(viewer.userId),
-          ...(body.personal ? { assignedTo: new Types.ObjectId(viewer.userId) } : {}),
-          status: 'scheduled',
+          personal,
+          ...(input.requestedBy ? { requestedBy: input.requestedBy } : {}),
+          ...(personal && input.requestedBy ? { assignedTo: input.requestedBy } : {}),
+          status: input.status ?? 'scheduled',
           attempts: [],
+          ...(input.dunningCaseId ? { dunningCaseId: input.dunningCaseId } : {}),
+          ...(input.callId ? { callId: input.callId } : {}),
         },
       },
       { upsert: true, returnDocument: 'after', includeResultMetadata: true },
     );
-    const callback = result.value;
+    const callback = result.value?.toObject();
     if (!callback) throw new Error('callback upsert returned nothing');
     const created = !result.lastErrorObject?.updatedExisting;
-    if (created && callback.assignedTo && this.deps.realtime) {
+    if (created && callback.assignedTo && callback.status === 'scheduled' && this.deps.realtime) {
       const event: CallbackAssigned = { callbackId: callback._id.toString(), customerId: callback.customerId.toString(), dueAt: callback.dueAt.toISOString(), reason: callback.reason };
       this.deps.realtime.toUser(callback.assignedTo.toString()).emit('callback:assigned', event);
     }
-    return { callback: callbackView(callback.toObject()), created, postponed: dueAt.getTime() !== requested.getTime() };
+    return { callback, created, postponed: dueAt.getTime() !== input.dueAt.getTime() };
   }
 
   async list(input: unknown, viewer: Viewer) {
@@ -143,7 +186,7 @@ export class CallbackService {
       throw forbidden('only its agent or a supervisor can cancel this callback');
     }
     const updated = await this.deps.models.Callback.findOneAndUpdate(
-      { _id: found._id, status: { $in: ['scheduled', 'offered'] } },
+      { _id: found._id, status: { $in: ['holding', 'scheduled', 'offered'] } },
       { $set: { status: 'cancelled' }, $push: { attempts: { at: this.deps.clock.now(), outcome: `cancelled by ${viewer.name}` } } },
       { returnDocument: 'after' },
     ).lean();

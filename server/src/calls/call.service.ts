@@ -143,13 +143,15 @@ export class CallService {
   /**
    * A new call joins its queue. When nobody is waiting there, the agent is reserved first and
    * the call is stored already offered (one write instead of queue → claim → offer); otherwise
-   * it waits behind the others. False when the call was known already (a repeated webhook).
+   * it waits behind the others. Only the decision is taken in line with the queue's other work
+   * (so no call overtakes one that arrived before it); the writes and the pop happen after it.
+   * False when the call was known already (a repeated webhook).
    */
-  private admit(call: Call): Promise<boolean> {
+  private async admit(call: Call): Promise<boolean> {
+    const { models } = this.deps;
+    const stage = this.deps.metrics.popStage;
     const queuedAt = performance.now();
-    return this.serialized(call.queue, async () => {
-      const { models } = this.deps;
-      const stage = this.deps.metrics.popStage;
+    const decision = await this.serialized(call.queue, async (): Promise<Reservation | 'queued' | 'duplicate'> => {
       const t0 = performance.now();
       stage.observe({ stage: 'wait' }, (t0 - queuedAt) / 1000);
       const [waiting, reservation] = await Promise.all([
@@ -157,39 +159,40 @@ export class CallService {
         this.routing.reserve(call),
       ]);
       stage.observe({ stage: 'reserve' }, (performance.now() - t0) / 1000);
-      if (reservation && waiting) await this.routing.release(reservation.agent._id, call._id); // theirs first
-      if (reservation && !waiting) {
-        const now = this.deps.clock.now();
-        const agentId = reservation.agent._id;
-        const offered: Call = {
-          ...call,
-          state: 'offered',
-          agentId,
-          offeredAt: now,
-          routingReason: reservation.reason,
-          offers: [{ agentId, at: now, reason: reservation.reason }],
-        };
-        const t1 = performance.now();
-        try {
-          await models.Call.create(offered);
-        } catch (err) {
-          await this.routing.release(agentId, call._id);
-          if (isDuplicateKey(err)) return false;
-          throw err;
-        }
-        stage.observe({ stage: 'store' }, (performance.now() - t1) / 1000);
-        await this.offered(offered, reservation);
-        return true;
-      }
+      if (reservation && !waiting) return reservation;
+      if (reservation) await this.routing.release(reservation.agent._id, call._id); // theirs first
       try {
         await models.Call.create(call);
       } catch (err) {
-        if (isDuplicateKey(err)) return false;
+        if (isDuplicateKey(err)) return 'duplicate';
         throw err;
       }
       await this.dispatchOnce(call.queue); // an agent may have come free meanwhile
-      return true;
+      return 'queued';
     });
+    if (decision === 'duplicate') return false;
+    if (decision === 'queued') return true;
+    const now = this.deps.clock.now();
+    const agentId = decision.agent._id;
+    const offered: Call = {
+      ...call,
+      state: 'offered',
+      agentId,
+      offeredAt: now,
+      routingReason: decision.reason,
+      offers: [{ agentId, at: now, reason: decision.reason }],
+    };
+    const t1 = performance.now();
+    try {
+      await models.Call.create(offered);
+    } catch (err) {
+      await this.routing.release(agentId, call._id);
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+    stage.observe({ stage: 'store' }, (performance.now() - t1) / 1000);
+    await this.offered(offered, decision);
+    return true;
   }
 
   /** Runs one step of a queue's work after the previous one: arrivals and dispatch keep their order. */

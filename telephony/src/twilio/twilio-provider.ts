@@ -48,6 +48,31 @@ const statusSchema = z.object({
   CallDuration: z.string().optional(),
 });
 
+const smsStatusSchema = z.object({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-f]{32}$/i),
+  MessageStatus: z.enum(['accepted', 'scheduled', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'read', 'canceled', 'receiving', 'received']),
+  ErrorCode: z.string().optional(),
+  To: z.string().optional(),
+});
+
+/** A delivery report of a text message we sent (Twilio's message status callback). */
+export interface SmsStatus {
+  messageSid: string;
+  status: z.infer<typeof smsStatusSchema>['MessageStatus'];
+  errorCode?: string;
+  at: Date;
+}
+
+export interface SmsRequest {
+  /** E.164. */
+  to: string;
+  body: string;
+  /** Sender number, or … */
+  from?: string;
+  /** … a Messaging Service. One of the two is needed. */
+  messagingServiceSid?: string;
+}
+
 const DEFAULT_HOLD_MUSIC = 'https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3';
 
 /** The twilio library's HTTP client, pointed at `apiBase` instead of api.twilio.com. */
@@ -140,6 +165,27 @@ export class TwilioProvider implements TelephonyProvider {
       statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
     });
     return { callId: call.sid };
+  }
+
+  /** Sends a text message (Messages API); delivery reports arrive at `/telephony/twilio/sms-status`. */
+  async sendSms(request: SmsRequest): Promise<{ messageSid: string; status: string }> {
+    if (!request.from && !request.messagingServiceSid) throw new Error('sendSms: give from or messagingServiceSid');
+    const message = await this.client.messages.create({
+      to: request.to,
+      body: request.body,
+      ...(request.messagingServiceSid ? { messagingServiceSid: request.messagingServiceSid } : { from: request.from ?? '' }),
+      statusCallback: `${this.options.publicUrl}/telephony/twilio/sms-status`,
+    });
+    return { messageSid: message.sid, status: message.status };
+  }
+
+  /** Checks and reads a message status callback: null with the answer to give when it is not one. */
+  parseSmsStatus(req: WebhookRequest, receivedAt: Date): { status: SmsStatus } | { reject: WebhookResponse } {
+    if (!this.verify(req)) return { reject: json(403, { error: { code: 'forbidden', message: 'invalid Twilio signature' } }) };
+    const parsed = smsStatusSchema.safeParse(req.params);
+    if (!parsed.success) return { reject: json(400, { error: { code: 'bad_request', message: 'not a Twilio message status callback' } }) };
+    const p = parsed.data;
+    return { status: { messageSid: p.MessageSid, status: p.MessageStatus, ...(p.ErrorCode ? { errorCode: p.ErrorCode } : {}), at: receivedAt } };
   }
 
   async close(): Promise<void> {}
