@@ -34,6 +34,8 @@ import { CallbackService } from './callbacks/callbacks.service';
 import { callbackRoutes } from './callbacks/callbacks.routes';
 import { CallbackDialer } from './callbacks/callback-dialer';
 import { callRoutes } from './calls/calls.routes';
+import { queueRoutes } from './routing/queues.routes';
+import { QueueDirectory } from './routing/queues';
 
 export interface AppDeps {
   config: Config;
@@ -80,11 +82,16 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   const providers = { twilio, ...(deps.providers?.asterisk ? { asterisk: deps.providers.asterisk } : {}) };
   const customers = new CustomerService(db.models, config.defaultCountry);
   const audit = new AuditService(db.models, clock);
-  const supervisor = new SupervisorService({ models: db.models, clock, realtime, logger });
-  const dialer = new CallbackDialer({ models: db.models, clock, logger, realtime, providers });
+  const queues = new QueueDirectory(db.models, { defaultCountry: config.defaultCountry });
+  const supervisor = new SupervisorService({ models: db.models, clock, realtime, logger, queues });
+  const dialer = new CallbackDialer({ models: db.models, clock, logger, realtime, providers, queues });
+  const callbacks = new CallbackService({ models: db.models, clock, customers, realtime, defaultCountry: config.defaultCountry });
   const calls = new CallService({
     customers,
     stats: supervisor,
+    queues,
+    callbacks,
+    dialer,
     outbound: (event) => dialer.onProviderEvent(event),
     models: db.models,
     clock,
@@ -99,8 +106,8 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
     },
   });
   for (const provider of Object.values(providers)) provider.onEvent((event) => calls.handleEvent(event));
+  dialer.onHoldingLegEnded = (callId, reason) => calls.callbackLegEnded(callId, reason);
 
-  const callbacks = new CallbackService({ models: db.models, clock, customers, realtime, defaultCountry: config.defaultCountry });
   supervisor.start();
   io.on('connection', (socket) => {
     registerCallHandlers(socket, calls, callbacks, logger);
@@ -140,6 +147,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use('/api/audit', auditRoutes(crm));
   app.use('/api/settings', settingsRoutes(crm));
   app.use('/api/supervisor', supervisorRoutes({ auth, supervisor }));
+  app.use('/api/queues', queueRoutes({ auth, queues, audit }));
   app.use('/api/callbacks', callbackRoutes({ auth, callbacks, dialer, audit }));
   app.use('/api/calls', callRoutes({ auth, customers, dialer, audit, defaultCountry: config.defaultCountry }));
   app.use('/api/orders', orderRoutes({ ...crm, ...(deps.orderListener ? { listener: deps.orderListener } : {}) }));

@@ -9,7 +9,9 @@ export type CallEvent =
   | { type: 'call.ringing'; provider: Provider; callId: string; at: Date }
   | { type: 'call.answered'; provider: Provider; callId: string; at: Date }
   | { type: 'call.ended'; provider: Provider; callId: string; at: Date; reason: string }
-  | { type: 'call.dtmf'; provider: Provider; callId: string; at: Date; digit: string };
+  | { type: 'call.dtmf'; provider: Provider; callId: string; at: Date; digit: string }
+  /** A caller on hold: what should they hear now (position, estimated wait, callback offer)? */
+  | { type: 'call.waiting'; provider: Provider; callId: string; at: Date };
 
 export const callStatusSchema = z.enum(['queued', 'offered', 'connected', 'wrap_up', 'ended', 'abandoned']);
 export type CallStatus = z.infer<typeof callStatusSchema>;

@@ -3,6 +3,7 @@ import { agentStatusSchema, type AgentStatus } from './roles';
 import { dispositionSchema, type CallStatus } from './calls';
 import type { ScreenPop } from './screen-pop';
 import type { AckCallback } from './errors';
+import type { DunningStats } from './dunning';
 
 // Client → server payloads are zod schemas (validated on arrival); server → client payloads
 // are plain types. One map, used by the server (`Server<ClientToServerEvents, ServerToClientEvents>`)
@@ -47,6 +48,8 @@ export interface CallOffered {
   offeredAt: string;
   expiresAt: string;
   reason: string;
+  /** A caller who asked to be called back while waiting: accepting dials the customer. */
+  callback?: { callbackId: string; phone: string };
 }
 
 export interface CallUpdated {
@@ -76,6 +79,8 @@ export interface QueueStats {
   agents: Array<{ agentId: string; name: string; status: AgentStatus; sinceSec: number }>;
   callbacks: { due: number; overdue: number };
   popLatencyP95Ms: number | null;
+  /** Dunning progress (cases by stage, promises kept and broken, amount recovered). */
+  dunning?: DunningStats;
 }
 
 export interface CallbackAssigned {

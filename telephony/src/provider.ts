@@ -1,11 +1,35 @@
 import type { CallEvent, Provider } from '@ringside/shared';
 
+/** Where a waiting caller stands. */
+export interface WaitAnnouncement {
+  /** 1 = next in line. */
+  position: number;
+  /** Estimated seconds until an agent takes the call; null when it cannot be estimated. */
+  etaSec: number | null;
+}
+
 /** What to do with a caller right now; the adapter turns it into TwiML or ARI commands. */
 export type CallInstruction =
-  /** Answer and hold with music (optionally announcing something first) while routing. */
-  | { kind: 'hold'; announce?: string }
+  /**
+   * Answer and hold with music while routing; optionally tell the caller where they stand and
+   * offer a callback (press 1). The adapter asks again (`call.waiting`) after `nextCheckSec`.
+   */
+  | { kind: 'hold'; announce?: string; wait?: WaitAnnouncement; offerCallback?: boolean; nextCheckSec?: number }
   /** Refuse the call (e.g. the number is blocked). */
-  | { kind: 'reject'; reason: 'busy' | 'rejected' };
+  | { kind: 'reject'; reason: 'busy' | 'rejected' }
+  /** Thank the caller and hang up: a callback will reach them (virtual hold). */
+  | { kind: 'goodbye'; reason: 'callback-confirmed' };
+
+/** The words a waiting caller hears (text-to-speech providers). */
+export function waitAnnouncementText(wait: WaitAnnouncement): string {
+  const where = wait.position <= 1 ? 'You are next in line.' : `You are number ${wait.position} in line.`;
+  if (wait.etaSec === null) return where;
+  const minutes = Math.max(1, Math.round(wait.etaSec / 60));
+  return `${where} The estimated wait is about ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`;
+}
+
+export const CALLBACK_OFFER_TEXT = 'To keep your place in line and be called back instead, press 1.';
+export const CALLBACK_CONFIRMED_TEXT = 'Thank you. You keep your place in line, and we will call you back as soon as it is your turn. Goodbye.';
 
 /** Where to ring an agent, per provider: a Twilio client identity or number, an Asterisk dial string. */
 export interface AgentEndpoint {

@@ -9,7 +9,7 @@ import type { Callback } from './callback.model';
 import { isCallable, nextCallable } from './calling-hours';
 import { AppError, conflict, notFound } from '../errors';
 import { toObjectId } from '../customers/customers.service';
-import { DEFAULT_QUEUES } from '../routing/queues';
+import { QueueDirectory } from '../routing/queues';
 
 export interface DialerOptions {
   /** A personal callback waits this long for its agent before the whole queue gets it. */
@@ -49,10 +49,17 @@ export class CallbackDialer {
       realtime: Realtime;
       providers: Partial<Record<Provider, TelephonyProvider>>;
       options?: Partial<DialerOptions>;
+      queues?: QueueDirectory;
     },
   ) {
     this.options = { ...DEFAULT_DIALER_OPTIONS, ...deps.options };
+    this.queues = deps.queues ?? new QueueDirectory(deps.models);
   }
+
+  private readonly queues: QueueDirectory;
+
+  /** Told when the call of a virtual-hold callback ends (its agent moves to wrap-up). */
+  onHoldingLegEnded: ((callId: string, reason: string) => Promise<void>) | undefined;
 
   private async timeZoneOf(customerId: Types.ObjectId): Promise<string> {
     return (await this.deps.models.Customer.findById(customerId, { timeZone: 1 }).lean())?.timeZone ?? 'UTC';
@@ -115,7 +122,7 @@ export class CallbackDialer {
       this.deps.realtime.toUser(cb.assignedTo.toString()).emit('callback:assigned', event);
       return;
     }
-    const skill = DEFAULT_QUEUES.find((q) => q.name === cb.queue)?.skill ?? cb.queue;
+    const skill = (await this.queues.get(cb.queue)).skill;
     const agents = await this.deps.models.User.find({ roles: 'agent', skills: skill, active: true }, { _id: 1 }).lean();
     for (const a of agents) this.deps.realtime.toUser(a._id.toString()).emit('callback:assigned', event);
   }
@@ -137,6 +144,40 @@ export class CallbackDialer {
       { returnDocument: 'after' },
     ).lean();
     if (!cb) throw conflict('this callback is not offered to you (taken by someone else, or not due)');
+    return this.dial(cb, agentId, telephony, address);
+  }
+
+  /**
+   * A virtual-hold callback reached the head of its queue and its agent accepted: dial now. Outside
+   * the customer's calling hours it becomes an ordinary callback at the next window instead.
+   */
+  async dialHolding(callbackId: Types.ObjectId, agentId: string): Promise<{ providerCallId: string } | { postponedTo: Date }> {
+    const { models, clock } = this.deps;
+    const now = clock.now();
+    const existing = await models.Callback.findById(callbackId).lean();
+    if (!existing) throw notFound('callback');
+    const zone = await this.timeZoneOf(existing.customerId);
+    if (!isCallable(now, zone)) {
+      const next = nextCallable(now, zone);
+      await models.Callback.updateOne(
+        { _id: callbackId, status: { $in: ['holding', 'offered'] } },
+        { $set: { status: 'scheduled', dueAt: next }, $unset: { offerStage: 1, offeredAt: 1, assignedTo: 1 }, $push: { attempts: { at: now, outcome: 'postponed: outside calling hours' } } },
+      );
+      return { postponedTo: next };
+    }
+    const agentOid = new Types.ObjectId(agentId);
+    const { provider, telephony, address } = await this.agentLine(agentId);
+    const cb = await models.Callback.findOneAndUpdate(
+      { _id: callbackId, status: { $in: ['holding', 'offered'] } },
+      { $set: { status: 'dialing', assignedTo: agentOid, provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
+      { returnDocument: 'after' },
+    ).lean();
+    if (!cb) throw conflict('this callback was cancelled or is being dialed already');
+    return this.dial(cb, agentId, telephony, address);
+  }
+
+  /** Rings the customer; the agent is connected when they answer. */
+  private async dial(cb: Callback, agentId: string, telephony: TelephonyProvider, address: string): Promise<{ providerCallId: string }> {
     try {
       const { callId } = await telephony.originate({
         to: cb.phone,
@@ -145,10 +186,10 @@ export class CallbackDialer {
         connectTo: { agentId, address },
         timeoutSec: this.options.ringSeconds,
       });
-      await models.Callback.updateOne({ _id: cb._id, status: 'dialing' }, { $set: { providerCallId: callId } });
+      await this.deps.models.Callback.updateOne({ _id: cb._id, status: 'dialing' }, { $set: { providerCallId: callId } });
       return { providerCallId: callId };
     } catch (err) {
-      this.deps.logger.error({ err, callbackId }, 'could not dial the callback');
+      this.deps.logger.error({ err, callbackId: cb._id.toString() }, 'could not dial the callback');
       await this.attemptFailed(cb, 'could not dial');
       throw new AppError('unavailable', 'the telephony provider could not place the call; it will be retried');
     }
@@ -191,6 +232,7 @@ export class CallbackDialer {
       return true;
     }
     if (cb.status === 'dialing') await this.attemptFailed(cb, event.reason);
+    if (cb.callId) await this.onHoldingLegEnded?.(cb.callId, cb.status === 'dialing' ? `callback not answered (${event.reason})` : 'callback call ended');
     return true;
   }
 

@@ -40,6 +40,8 @@ export interface Call {
   endReason?: string;
   interactionId?: Types.ObjectId;
   disposition?: string;
+  /** The caller pressed 1 to be called back: the call keeps its place, the callback is dialed when it is its turn. */
+  virtualHold?: { at: Date; callbackId: Types.ObjectId; phone: string };
 }
 
 export const callSchema = new Schema<Call>(
@@ -77,6 +79,7 @@ export const callSchema = new Schema<Call>(
     endReason: String,
     interactionId: { type: Schema.Types.ObjectId, ref: 'Interaction' },
     disposition: String,
+    virtualHold: { type: new Schema({ at: Date, callbackId: Schema.Types.ObjectId, phone: String }, { _id: false }), default: undefined },
   },
   { collection: 'calls', minimize: false },
 );

@@ -10,10 +10,12 @@ import type { Call } from './call.model';
 import { resolveCaller, rememberChoice } from './caller-resolution';
 import { buildScreenPop, identityOnly } from '../screen-pop/screen-pop.service';
 import { Routing, type Reservation } from '../routing/routing.service';
-import { DEFAULT_QUEUES, queueForCall } from '../routing/queues';
+import { QueueDirectory } from '../routing/queues';
 import { AppError, conflict, forbidden, isDuplicateKey, notFound } from '../errors';
 import type { CustomerService } from '../customers/customers.service';
 import type { CallStatsSink } from '../supervisor/supervisor.service';
+import type { CallbackService } from '../callbacks/callbacks.service';
+import type { CallbackDialer } from '../callbacks/callback-dialer';
 
 export interface CallServiceOptions {
   defaultCountry: string;
@@ -35,6 +37,11 @@ export interface CallServiceDeps {
   customers: Pick<CustomerService, 'canSee' | 'restrictedToPortfolio'>;
   /** Supervisors' live figures. */
   stats: CallStatsSink;
+  /** The queues (configured in the database). */
+  queues?: QueueDirectory;
+  /** Virtual hold: the callback that keeps a caller's place, and the dialer that makes it. */
+  callbacks?: Pick<CallbackService, 'scheduleFor'>;
+  dialer?: Pick<CallbackDialer, 'dialHolding'>;
   /** Outbound calls placed for callbacks: their events go there (true = handled). */
   outbound?: (event: CallEvent) => Promise<boolean>;
 }
@@ -49,12 +56,14 @@ const TERMINAL: Call['state'][] = ['ended', 'abandoned', 'wrap_up'];
  */
 export class CallService {
   private readonly routing: Routing;
+  private readonly queues: QueueDirectory;
   private readonly dispatching = new Map<string, Promise<void>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private seq = 0;
 
   constructor(private readonly deps: CallServiceDeps) {
     this.routing = new Routing(deps.models, deps.clock, { logger: deps.logger });
+    this.queues = deps.queues ?? new QueueDirectory(deps.models, { defaultCountry: deps.options.defaultCountry });
   }
 
   /** Every provider's events arrive here. */
@@ -70,8 +79,91 @@ export class CallService {
       case 'call.ended':
         return this.ended(event.callId, event.reason, event.at);
       case 'call.dtmf':
-        return;
+        return this.keyPressed(event.callId, event.digit);
+      case 'call.waiting':
+        return this.waitingInstruction(event.callId);
     }
+  }
+
+  /** A caller in line hears where they stand; after the queue's threshold, the callback offer. */
+  private async waitingInstruction(callId: string): Promise<CallInstruction> {
+    const { models, clock } = this.deps;
+    const call = await models.Call.findById(callId, { state: 1, queue: 1, receivedAt: 1, seq: 1, customerId: 1, fromE164: 1, virtualHold: 1 }).lean();
+    if (!call || (call.state !== 'queued' && call.state !== 'routing')) return { kind: 'hold' }; // an agent is being rung
+    const queue = await this.queues.get(call.queue);
+    const ahead = await models.Call.countDocuments(
+      {
+        state: { $in: ['queued', 'routing'] },
+        queue: call.queue,
+        $or: [{ receivedAt: { $lt: call.receivedAt } }, { receivedAt: call.receivedAt, seq: { $lt: call.seq } }],
+      },
+      { limit: 10_000 },
+    );
+    const position = ahead + 1;
+    const waitedSec = (clock.now().getTime() - call.receivedAt.getTime()) / 1000;
+    const offerCallback = this.mayOfferCallback(call, queue.callbackAfterSec, waitedSec);
+    return { kind: 'hold', wait: { position, etaSec: await this.estimateWait(queue, position) }, offerCallback, nextCheckSec: queue.announceEverySec };
+  }
+
+  private mayOfferCallback(call: Pick<Call, 'customerId' | 'fromE164' | 'virtualHold'>, afterSec: number, waitedSec: number): boolean {
+    return Boolean(this.deps.callbacks && call.customerId && call.fromE164 && !call.virtualHold && afterSec > 0 && waitedSec >= afterSec);
+  }
+
+  /**
+   * Estimated wait for the n-th caller in line: n × today's average handle time ÷ agents logged
+   * in with the skill (3 minutes when nothing was handled yet today); null when nobody is.
+   */
+  private async estimateWait(queue: { name: string; skill: string }, position: number): Promise<number | null> {
+    const { models, clock } = this.deps;
+    const day = clock.now().toISOString().slice(0, 10);
+    const [stats, staffed] = await Promise.all([
+      models.QueueDayStats.findById(`${queue.name}:${day}`, { handled: 1, handleSecSum: 1 }).lean(),
+      models.User.countDocuments({ 'state.status': { $in: ['available', 'reserved', 'on_call', 'wrap_up'] }, skills: queue.skill, roles: 'agent', active: true }, { limit: 10_000 }),
+    ]);
+    if (staffed === 0) return null;
+    const aht = stats?.handled ? (stats.handleSecSum ?? 0) / stats.handled : 180;
+    return Math.round((position * aht) / staffed);
+  }
+
+  /**
+   * Virtual hold: a caller in line pressed 1. A callback keeps the call's place in its queue
+   * (the call stays in line, without a caller); the caller hears a confirmation and hangs up.
+   */
+  private async keyPressed(callId: string, digit: string): Promise<CallInstruction> {
+    const { models, clock } = this.deps;
+    const call = await models.Call.findById(callId).lean();
+    if (!call || (call.state !== 'queued' && call.state !== 'routing')) return { kind: 'hold' };
+    const queue = await this.queues.get(call.queue);
+    const waitedSec = (clock.now().getTime() - call.receivedAt.getTime()) / 1000;
+    if (digit !== '1' || !this.mayOfferCallback(call, queue.callbackAfterSec, waitedSec) || !this.deps.callbacks || !call.customerId || !call.fromE164) {
+      return this.waitingInstruction(callId);
+    }
+    const customer = await models.Customer.findById(call.customerId, { timeZone: 1 }).lean();
+    if (!customer) return this.waitingInstruction(callId);
+    const now = clock.now();
+    const { callback } = await this.deps.callbacks.scheduleFor({
+      customer,
+      phone: call.fromE164,
+      queue: call.queue,
+      reason: 'Asked to be called back while waiting in line',
+      source: 'virtual_hold',
+      dueAt: now,
+      naturalKey: `virtual-hold|${callId}`,
+      status: 'holding',
+      callId,
+    });
+    const kept = await models.Call.updateOne(
+      { _id: callId, state: { $in: ['queued', 'routing'] }, virtualHold: { $exists: false } },
+      { $set: { virtualHold: { at: now, callbackId: callback._id, phone: call.fromE164 } } },
+    );
+    if (kept.modifiedCount === 0) {
+      // An agent is being offered the call right now: the caller stays on the line.
+      await models.Callback.updateOne({ _id: callback._id, status: 'holding' }, { $set: { status: 'cancelled' }, $push: { attempts: { at: now, outcome: 'not needed: an agent took the call' } } });
+      return { kind: 'hold' };
+    }
+    this.deps.logger.info({ callId, callbackId: callback._id.toString(), queue: call.queue }, 'virtual hold: callback keeps the place in line');
+    this.deps.stats.changed();
+    return { kind: 'goodbye', reason: 'callback-confirmed' };
   }
 
   private async incoming(event: Extract<CallEvent, { type: 'call.incoming' }>): Promise<CallInstruction> {
@@ -86,7 +178,7 @@ export class CallService {
       resolution,
       now: this.deps.clock.now(),
     });
-    const queue = queueForCall(pop.dunning !== undefined);
+    const queue = await this.queues.forCall({ to: event.to, hasDunningCase: pop.dunning !== undefined });
     const customer = resolution.customer;
     const interactionId = new Types.ObjectId();
     const call: Call = {
@@ -270,7 +362,13 @@ export class CallService {
   /** The call is stored as offered to the reserved agent: pop to the agent's room, timers armed. */
   private async offered(call: Call, reservation: Reservation): Promise<void> {
     const agentId = reservation.agent._id;
-    this.deps.logger.info({ callId: call._id, agentId: agentId.toString(), reason: reservation.reason }, 'call offered');
+    if (call.virtualHold) {
+      await this.deps.models.Callback.updateOne(
+        { _id: call.virtualHold.callbackId, status: 'holding' },
+        { $set: { status: 'offered', offerStage: 'agent', assignedTo: agentId, offeredAt: call.offeredAt ?? this.deps.clock.now() } },
+      );
+    }
+    this.deps.logger.info({ callId: call._id, agentId: agentId.toString(), reason: reservation.reason, virtualHold: Boolean(call.virtualHold) }, 'call offered');
     this.publishAgentState(agentId.toString(), 'reserved', call.offeredAt ?? this.deps.clock.now());
     await this.sendOffer(call, (event, ...args) => this.deps.realtime.toUser(agentId.toString()).timeout(this.deps.options.offerAckTimeoutMs).emit(event, ...args));
     this.arm(`ack:${call._id}`, this.deps.options.offerAckTimeoutMs, async () => void (await this.offerTimedOut(call._id, agentId, 'not acknowledged')));
@@ -297,7 +395,8 @@ export class CallService {
       queue: call.queue,
       offeredAt: call.offeredAt.toISOString(),
       expiresAt: new Date(call.offeredAt.getTime() + this.deps.options.offerAcceptTimeoutMs).toISOString(),
-      reason: call.routingReason ?? '',
+      reason: call.virtualHold ? `${call.routingReason ?? ''}; the caller asked to be called back while waiting` : (call.routingReason ?? ''),
+      ...(call.virtualHold ? { callback: { callbackId: call.virtualHold.callbackId.toString(), phone: call.virtualHold.phone } } : {}),
     };
     if (target) target.emit('call:offered', offer);
     else this.deps.realtime.toUser(agentId).emit('call:offered', offer);
@@ -356,6 +455,9 @@ export class CallService {
     if (!call) return false;
     this.disarm(`ack:${callId}`);
     this.disarm(`accept:${callId}`);
+    if (call.virtualHold) {
+      await models.Callback.updateOne({ _id: call.virtualHold.callbackId, status: 'offered' }, { $set: { status: 'holding' }, $unset: { assignedTo: 1, offerStage: 1, offeredAt: 1 } });
+    }
     this.deps.logger.warn({ callId, agentId: agentId.toString(), why }, 'offer moved on');
     const now = clock.now();
     const res = await models.User.updateOne(
@@ -387,6 +489,7 @@ export class CallService {
     }
     this.disarm(`ack:${callId}`);
     this.disarm(`accept:${callId}`);
+    if (call.virtualHold) return this.acceptCallback(call, agentId, now);
     const agent = await models.User.findById(agentOid, { endpoints: 1 }).lean();
     const provider = this.deps.providers[call.provider];
     const address = agent?.endpoints?.[call.provider];
@@ -415,6 +518,47 @@ export class CallService {
     this.deps.realtime.toUser(agentId).emit('call:updated', { callId, status: 'connected', at: clock.now().toISOString(), agentId });
   }
 
+  /**
+   * Accepting a virtual-hold call dials the customer and rings the agent when they answer. Outside
+   * the customer's calling hours the callback moves to the next window (any agent then).
+   */
+  private async acceptCallback(call: Call, agentId: string, now: Date): Promise<void> {
+    const { models, clock } = this.deps;
+    const hold = call.virtualHold;
+    if (!hold || !this.deps.dialer) throw new AppError('unavailable', 'callbacks are not available');
+    const agentOid = new Types.ObjectId(agentId);
+    let result: Awaited<ReturnType<CallbackDialer['dialHolding']>>;
+    try {
+      result = await this.deps.dialer.dialHolding(hold.callbackId, agentId);
+    } catch (err) {
+      await models.Call.updateOne({ _id: call._id, state: 'connecting' }, { $set: { state: 'offered' } });
+      throw err;
+    }
+    if ('postponedTo' in result) {
+      await models.Call.updateOne({ _id: call._id, state: 'connecting' }, { $set: { state: 'ended', endedAt: now, endReason: 'callback moved into calling hours' } });
+      if (await this.routing.release(agentOid, call._id)) this.publishAgentState(agentId, 'available', clock.now());
+      this.deps.realtime.toUser(agentId).emit('call:ended', { callId: call._id, at: now.toISOString(), reason: `outside the customer's calling hours; callback scheduled for ${result.postponedTo.toISOString()}` });
+      return;
+    }
+    await models.Call.updateOne({ _id: call._id, state: 'connecting' }, { $set: { state: 'connected', connectedAt: clock.now(), endReason: `called back (${result.providerCallId})` } });
+    await this.deps.stats.answered(call.queue, (now.getTime() - call.receivedAt.getTime()) / 1000, now);
+    await models.User.updateOne({ _id: agentOid }, { $set: { 'state.status': 'on_call', 'state.since': clock.now(), 'state.callId': call._id } });
+    this.publishAgentState(agentId, 'on_call', clock.now());
+    this.deps.realtime.toUser(agentId).emit('call:updated', { callId: call._id, status: 'connected', at: clock.now().toISOString(), agentId });
+  }
+
+  /** The outbound leg of a virtual-hold callback ended: the agent moves to wrap-up. */
+  async callbackLegEnded(callId: string, reason: string): Promise<void> {
+    const { models, clock } = this.deps;
+    const now = clock.now();
+    const call = await models.Call.findOneAndUpdate({ _id: callId, state: 'connected', virtualHold: { $exists: true } }, { $set: { state: 'wrap_up', endedAt: now, endReason: reason } }).lean();
+    if (!call?.agentId) return;
+    const agentId = call.agentId.toString();
+    await models.User.updateOne({ _id: call.agentId, 'state.callId': callId }, { $set: { 'state.status': 'wrap_up', 'state.since': now } });
+    this.publishAgentState(agentId, 'wrap_up', now);
+    this.deps.realtime.toUser(agentId).emit('call:ended', { callId, at: now.toISOString(), reason });
+  }
+
   private async advanceProviderStatus(callId: string, rank: number, type: string): Promise<boolean> {
     const res = await this.deps.models.Call.updateOne(
       { _id: callId, providerRank: { $lt: rank } },
@@ -431,6 +575,13 @@ export class CallService {
     this.disarm(`accept:${callId}`);
     const call = await models.Call.findById(callId).lean();
     if (!call || TERMINAL.includes(call.state)) return;
+    if (call.virtualHold && call.state !== 'connecting' && call.state !== 'connected') {
+      // The caller hung up after asking for a callback: the call keeps its place in line.
+      if (call.interactionId) {
+        await models.Interaction.updateOne({ _id: call.interactionId }, { $set: { summary: 'Inbound call: asked to be called back while waiting (kept the place in line)' } });
+      }
+      return;
+    }
     const now = clock.now();
     const talked = call.state === 'connected' || call.state === 'connecting';
     const next: Call['state'] = talked ? 'wrap_up' : 'abandoned';
@@ -537,7 +688,7 @@ export class CallService {
     if (!updated) throw conflict('the agent is busy with a call; finish it first');
     this.publishAgentState(agentId, status, now, reason, status === 'available' ? now : undefined);
     if (status === 'available') {
-      const queues = new Set(DEFAULT_QUEUES.filter((q) => updated.skills.includes(q.skill)).map((q) => q.name));
+      const queues = new Set((await this.queues.all()).filter((q) => updated.skills.includes(q.skill)).map((q) => q.name));
       const owned: string[] = await models.Call.distinct('queue', { state: 'queued', ownerId: agentOid });
       for (const q of owned) queues.add(q);
       for (const q of queues) await this.dispatch(q);

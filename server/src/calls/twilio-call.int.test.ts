@@ -46,7 +46,8 @@ describe('inbound Twilio call → screen pop', () => {
   it('pops the customer on the owner agent only, before answering with hold TwiML', async () => {
     const { callSid, status, body } = await h.incoming('0048 601-234-567');
     expect(status).toBe(200);
-    expect(body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response><Play loop="0">https?:\/\/.+<\/Play><\/Response>$/);
+    // Music on hold, then Twilio asks again what the waiting caller should hear.
+    expect(body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response><Play>https?:\/\/.+<\/Play><Redirect method="POST">https:\/\/ringside\.example\.com\/telephony\/twilio\/wait<\/Redirect><\/Response>$/);
     // The pop was emitted before the webhook answered: it is there (or on the wire) already.
     await until(() => agent2.pops.some((p) => p.callId === callSid), 2000, 'pop at agent2');
     const pop = agent2.pops.find((p) => p.callId === callSid);

@@ -15,6 +15,7 @@ import { customerSuggestionsSchema, type CustomerSuggestions } from '../suggesti
 import { taskSchema, type Task } from '../tasks/task.model';
 import { queueDayStatsSchema, type QueueDayStats } from '../supervisor/queue-stats.model';
 import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from '../calls/call.model';
+import { queueSchema, type Queue } from '../routing/queue.model';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
 export interface Models {
@@ -35,6 +36,7 @@ export interface Models {
   CustomerSuggestions: Model<CustomerSuggestions>;
   Task: Model<Task>;
   QueueDayStats: Model<QueueDayStats>;
+  Queue: Model<Queue>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -56,6 +58,7 @@ export function registerModels(conn: Connection): Models {
     CustomerSuggestions: conn.model<CustomerSuggestions>('CustomerSuggestions', customerSuggestionsSchema),
     Task: conn.model<Task>('Task', taskSchema),
     QueueDayStats: conn.model<QueueDayStats>('QueueDayStats', queueDayStatsSchema),
+    Queue: conn.model<Queue>('Queue', queueSchema),
   };
 }
 

@@ -40,6 +40,12 @@ export class AgentPool {
       .map((a) => a.id);
   }
 
+  /** False only when this process knows the agent is not free (unknown agents may be). */
+  async maybeAvailable(agentId: Types.ObjectId): Promise<boolean> {
+    await this.ensureLoaded();
+    return this.agents.get(agentId.toString())?.available ?? true;
+  }
+
   /** A state change made by this process. `idleSince` only when it was set with the change. */
   note(agentId: Types.ObjectId | string, status: AgentStatus, idleSince?: Date): void {
     const entry = this.agents.get(agentId.toString());

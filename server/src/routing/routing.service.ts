@@ -48,7 +48,8 @@ export class Routing {
     const now = this.clock.now();
     const update = { $set: { 'state.status': 'reserved', 'state.since': now, 'state.callId': call._id } };
     const projection = { name: 1, endpoints: 1 };
-    if (call.ownerId && !call.passedBy.some((id) => id.equals(call.ownerId))) {
+    // The owner is asked only when this process does not know them to be busy (one round trip saved).
+    if (call.ownerId && !call.passedBy.some((id) => id.equals(call.ownerId)) && (await this.pool.maybeAvailable(call.ownerId))) {
       const owner = await this.models.User.findOneAndUpdate(
         { _id: call.ownerId, roles: 'agent', active: true, 'state.status': 'available' },
         update,

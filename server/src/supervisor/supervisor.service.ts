@@ -3,7 +3,7 @@ import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/gateway';
-import { DEFAULT_QUEUES } from '../routing/queues';
+import { QueueDirectory } from '../routing/queues';
 
 /** What the call path reports as calls move; each is one atomic $inc. */
 export interface CallStatsSink {
@@ -34,8 +34,12 @@ export class SupervisorService implements CallStatsSink {
   private popIndex = 0;
 
   constructor(
-    private readonly deps: { models: Models; clock: Clock; realtime: Realtime; logger: Logger; intervalMs?: number },
-  ) {}
+    private readonly deps: { models: Models; clock: Clock; realtime: Realtime; logger: Logger; intervalMs?: number; queues?: QueueDirectory },
+  ) {
+    this.queues = deps.queues ?? new QueueDirectory(deps.models);
+  }
+
+  private readonly queues: QueueDirectory;
 
   private async inc(queue: string, at: Date, fields: Record<string, number>): Promise<void> {
     const day = dayOf(at);
@@ -47,8 +51,8 @@ export class SupervisorService implements CallStatsSink {
     return this.inc(queue, at, { offered: 1 });
   }
 
-  answered(queue: string, waitedSec: number, at: Date) {
-    const sla = DEFAULT_QUEUES.find((q) => q.name === queue)?.slaSeconds ?? 20;
+  async answered(queue: string, waitedSec: number, at: Date) {
+    const sla = (await this.queues.get(queue)).slaSeconds;
     return this.inc(queue, at, { answered: 1, answeredWithinSla: waitedSec <= sla ? 1 : 0 });
   }
 
@@ -81,12 +85,13 @@ export class SupervisorService implements CallStatsSink {
     const { models, clock } = this.deps;
     const now = clock.now();
     const day = dayOf(now);
+    const queues = await this.queues.all();
     const [counters, agents, callbacksDue, callbacksOverdue, ...waiting] = await Promise.all([
       models.QueueDayStats.find({ day }).lean(),
       models.User.find({ roles: 'agent', active: true }, { name: 1, state: 1 }).sort({ name: 1 }).limit(2000).lean(),
       models.Callback.countDocuments({ status: { $in: ['scheduled', 'offered'] }, dueAt: { $lte: now } }, { limit: 100_000 }),
       models.Callback.countDocuments({ status: { $in: ['scheduled', 'offered'] }, dueAt: { $lte: new Date(now.getTime() - 15 * 60_000) } }, { limit: 100_000 }),
-      ...DEFAULT_QUEUES.map(async (q) => {
+      ...queues.map(async (q) => {
         const [count, oldest] = await Promise.all([
           models.Call.countDocuments({ state: { $in: ['queued', 'routing'] }, queue: q.name }, { limit: 100_000 }),
           models.Call.findOne({ state: { $in: ['queued', 'routing'] }, queue: q.name }, { receivedAt: 1 }).sort({ receivedAt: 1 }).lean(),
@@ -96,7 +101,7 @@ export class SupervisorService implements CallStatsSink {
     ]);
     return {
       at: now.toISOString(),
-      queues: DEFAULT_QUEUES.map((q) => {
+      queues: queues.map((q) => {
         const c = counters.find((x) => x.queue === q.name);
         const w = waiting.find((x) => x.queue === q.name);
         const offered = c?.offered ?? 0;

@@ -3,7 +3,7 @@ import type { SmsStatus, TwilioProvider } from '@ringside/telephony';
 import type { Clock } from '../clock';
 
 /**
- * `POST /telephony/twilio/voice` and `/status`: form-encoded and signed by Twilio. The adapter
+ * `POST /telephony/twilio/voice`, `/wait`, `/gather` and `/status`: form-encoded and signed by Twilio. The adapter
  * checks the signature before anything is read or recorded (unsigned or forged → 403).
  */
 export function twilioRoutes(provider: TwilioProvider, clock: Clock, onSmsStatus?: (status: SmsStatus) => Promise<void>): Router {
@@ -21,7 +21,7 @@ export function twilioRoutes(provider: TwilioProvider, clock: Clock, onSmsStatus
   });
   router.post('/:kind', async (req, res, next) => {
     const kind = req.params.kind;
-    if (kind !== 'voice' && kind !== 'status') return next();
+    if (kind !== 'voice' && kind !== 'status' && kind !== 'wait' && kind !== 'gather') return next();
     const receivedAt = clock.now();
     const params = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
     const answer = await provider.handleWebhook(

@@ -13,14 +13,32 @@ export interface AsteriskOptions {
   outboundEndpoint?: string;
   /** Seconds to ring an agent before giving up. */
   agentRingTimeout?: number;
+  /** Prompts played to waiting callers (sound names without `sound:`); see `DEFAULT_PROMPTS`. */
+  prompts?: Partial<typeof DEFAULT_PROMPTS>;
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
+
+/**
+ * Asterisk's own queue prompts (core sounds) for position and hold time; the callback offer and
+ * its confirmation are Ringside's prompts, installed as `sounds/<lang>/ringside/*.wav`.
+ */
+export const DEFAULT_PROMPTS = {
+  next: 'queue-youarenext',
+  thereAre: 'queue-thereare',
+  callsWaiting: 'queue-callswaiting',
+  holdTime: 'queue-holdtime',
+  minutes: 'queue-minutes',
+  callbackOffer: 'ringside/press-1-for-callback',
+  callbackConfirmed: 'ringside/callback-confirmed',
+};
 
 /** Agent legs carry `agent,<callId>` as Stasis arguments, so they are never taken for callers. */
 const AGENT_ARG = 'agent';
 
 interface ActiveCall {
   callId: string;
+  /** When to ask again what a waiting caller should hear. */
+  waitTimer?: NodeJS.Timeout;
   holdingBridgeId?: string;
   mixingBridgeId?: string;
   agentChannelId?: string;
@@ -69,7 +87,14 @@ export class AsteriskProvider implements TelephonyProvider {
     client.on('StasisEnd', (_event, channel) => this.guard(this.onChannelGone(channel.id, 'hangup')));
     client.on('ChannelDestroyed', (event, channel) => this.guard(this.onChannelGone(channel.id, event.cause_txt || 'hangup')));
     client.on('ChannelDtmfReceived', (event, channel) => {
-      if (this.calls.has(channel.id)) this.guard(this.emit({ type: 'call.dtmf', provider: 'asterisk', callId: channel.id, at: new Date(), digit: event.digit }));
+      const call = this.calls.get(channel.id);
+      if (!call) return;
+      this.guard(
+        (async () => {
+          const instruction = await this.emit({ type: 'call.dtmf', provider: 'asterisk', callId: channel.id, at: new Date(), digit: event.digit });
+          if (instruction) await this.perform(call, instruction);
+        })(),
+      );
     });
     client.on('WebSocketConnected', () => {
       this.connects += 1;
@@ -136,9 +161,68 @@ export class AsteriskProvider implements TelephonyProvider {
         return;
       }
       await this.holdInBridge(call);
+      await this.perform(call, instruction ?? { kind: 'hold' });
     } catch (err) {
       this.log('error', 'could not take the incoming call', { callId: channel.id, err: String(err) });
     }
+  }
+
+  private prompt(name: keyof typeof DEFAULT_PROMPTS): string {
+    return `sound:${this.options.prompts?.[name] ?? DEFAULT_PROMPTS[name]}`;
+  }
+
+  /**
+   * Carries out what the server wants for a caller in the holding bridge: announcements are
+   * played to the caller's channel over the music; `call.waiting` is asked again after
+   * `nextCheckSec`; a goodbye thanks the caller and hangs up.
+   */
+  private async perform(call: ActiveCall, instruction: CallInstruction): Promise<void> {
+    if (call.ended || call.mixingBridgeId || call.agentChannelId) return;
+    const client = this.ari();
+    if (instruction.kind === 'reject') {
+      await client.channels.hangup({ channelId: call.callId, reason: 'congestion' });
+      return;
+    }
+    if (instruction.kind === 'goodbye') {
+      this.stopWaiting(call);
+      const playback = client.Playback();
+      const finished = new Promise<void>((resolve) => {
+        playback.once('PlaybackFinished', () => resolve());
+        setTimeout(resolve, 15_000).unref();
+      });
+      await client.channels.play({ channelId: call.callId, media: this.prompt('callbackConfirmed'), playbackId: playback.id });
+      await finished;
+      if (!call.ended) await client.channels.hangup({ channelId: call.callId, reason: 'normal' }).catch(() => undefined);
+      return;
+    }
+    const media: string[] = [];
+    if (instruction.wait) {
+      const { position, etaSec } = instruction.wait;
+      if (position <= 1) media.push(this.prompt('next'));
+      else media.push(this.prompt('thereAre'), `number:${position - 1}`, this.prompt('callsWaiting'));
+      if (etaSec !== null) media.push(this.prompt('holdTime'), `number:${Math.max(1, Math.round(etaSec / 60))}`, this.prompt('minutes'));
+    }
+    if (instruction.offerCallback) media.push(this.prompt('callbackOffer'));
+    if (media.length > 0) await client.channels.play({ channelId: call.callId, media: media.join(',') });
+    this.stopWaiting(call);
+    if (instruction.nextCheckSec) {
+      call.waitTimer = setTimeout(() => {
+        delete call.waitTimer;
+        this.guard(
+          (async () => {
+            if (call.ended) return;
+            const next = await this.emit({ type: 'call.waiting', provider: 'asterisk', callId: call.callId, at: new Date() });
+            await this.perform(call, next ?? { kind: 'hold' });
+          })(),
+        );
+      }, instruction.nextCheckSec * 1000);
+      call.waitTimer.unref();
+    }
+  }
+
+  private stopWaiting(call: ActiveCall): void {
+    if (call.waitTimer) clearTimeout(call.waitTimer);
+    delete call.waitTimer;
   }
 
   /** Answer, then a holding bridge of its own with music on hold. */
@@ -162,6 +246,7 @@ export class AsteriskProvider implements TelephonyProvider {
     const call = this.calls.get(callId);
     if (!call || call.ended) throw new Error(`call ${callId} is not active`);
     const agentChannelId = `agent-${callId}`;
+    this.stopWaiting(call);
     call.agentChannelId = agentChannelId;
     const answered = new Promise<void>((resolve, reject) => this.agentLegs.set(agentChannelId, { resolve, reject }));
     await this.ari().channels.originate({
@@ -212,6 +297,8 @@ export class AsteriskProvider implements TelephonyProvider {
     if (leg) {
       // The agent's phone never answered (busy, no answer, unreachable).
       this.agentLegs.delete(channelId);
+      const waiting = [...this.calls.values()].find((c) => c.agentChannelId === channelId);
+      if (waiting) delete waiting.agentChannelId; // still waiting: announcements go on
       leg.reject(new Error(`agent endpoint did not answer: ${reason}`));
       return;
     }
@@ -230,6 +317,7 @@ export class AsteriskProvider implements TelephonyProvider {
   }
 
   private async cleanup(call: ActiveCall): Promise<void> {
+    this.stopWaiting(call);
     const client = this.ari();
     if (call.agentChannelId) await client.channels.hangup({ channelId: call.agentChannelId }).catch(() => undefined);
     for (const bridgeId of [call.holdingBridgeId, call.mixingBridgeId]) {
@@ -269,6 +357,7 @@ export class AsteriskProvider implements TelephonyProvider {
   }
 
   async close(): Promise<void> {
+    for (const call of this.calls.values()) this.stopWaiting(call);
     this.client?.stop();
     this.client = undefined;
   }

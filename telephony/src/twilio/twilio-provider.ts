@@ -41,6 +41,14 @@ const voiceSchema = z.object({
   CallStatus: z.string(),
   CallerName: z.string().optional(),
 });
+const waitSchema = z.object({
+  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
+  CallStatus: z.string().optional(),
+});
+const gatherSchema = z.object({
+  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
+  Digits: z.string().regex(/^[0-9*#]{0,20}$/).default(''),
+});
 const statusSchema = z.object({
   CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
   CallStatus: z.enum(['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled']),
@@ -107,8 +115,11 @@ export class TwilioProvider implements TelephonyProvider {
     return validateRequest(this.options.authToken, req.signature, this.options.publicUrl + req.path, req.params);
   }
 
-  /** The voice webhook (a call arrives) and the status callback, signed by Twilio. */
-  async handleWebhook(kind: 'voice' | 'status', req: WebhookRequest, receivedAt: Date): Promise<WebhookResponse> {
+  /**
+   * Twilio's webhooks, signed: `voice` (a call arrives), `wait` (a caller on hold asks what
+   * next), `gather` (the caller pressed a key while waiting) and `status` (call progress).
+   */
+  async handleWebhook(kind: 'voice' | 'status' | 'wait' | 'gather', req: WebhookRequest, receivedAt: Date): Promise<WebhookResponse> {
     if (!this.verify(req)) return json(403, { error: { code: 'forbidden', message: 'invalid Twilio signature' } });
     if (kind === 'voice') {
       const parsed = voiceSchema.safeParse(req.params);
@@ -123,7 +134,22 @@ export class TwilioProvider implements TelephonyProvider {
         at: receivedAt,
         ...(p.CallerName ? { callerName: p.CallerName } : {}),
       });
-      return { status: 200, contentType: 'text/xml', body: this.render(instruction ?? { kind: 'hold' }) };
+      return twimlResponse(this.render(instruction ?? { kind: 'hold' }));
+    }
+    if (kind === 'wait') {
+      const parsed = waitSchema.safeParse(req.params);
+      if (!parsed.success) return json(400, { error: { code: 'bad_request', message: 'not a Twilio call webhook' } });
+      const instruction = await this.emit({ type: 'call.waiting', provider: 'twilio', callId: parsed.data.CallSid, at: receivedAt });
+      return twimlResponse(this.render(instruction ?? { kind: 'hold' }));
+    }
+    if (kind === 'gather') {
+      const parsed = gatherSchema.safeParse(req.params);
+      if (!parsed.success) return json(400, { error: { code: 'bad_request', message: 'not a Twilio gather webhook' } });
+      const digit = parsed.data.Digits.slice(0, 1);
+      const instruction = digit
+        ? await this.emit({ type: 'call.dtmf', provider: 'twilio', callId: parsed.data.CallSid, at: receivedAt, digit })
+        : await this.emit({ type: 'call.waiting', provider: 'twilio', callId: parsed.data.CallSid, at: receivedAt });
+      return twimlResponse(this.render(instruction ?? { kind: 'hold' }));
     }
     const parsed = statusSchema.safeParse(req.params);
     if (!parsed.success) return json(400, { error: { code: 'bad_request', message: 'not a Twilio status callback' } });
@@ -139,11 +165,19 @@ export class TwilioProvider implements TelephonyProvider {
 
   private render(instruction: CallInstruction): string {
     if (instruction.kind === 'reject') return twiml.reject(instruction.reason);
-    return twiml.hold(this.options.holdMusicUrl ?? DEFAULT_HOLD_MUSIC, instruction.announce);
+    if (instruction.kind === 'goodbye') return twiml.goodbye();
+    return twiml.wait({
+      musicUrl: this.options.holdMusicUrl ?? DEFAULT_HOLD_MUSIC,
+      waitUrl: `${this.options.publicUrl}/telephony/twilio/wait`,
+      gatherUrl: `${this.options.publicUrl}/telephony/twilio/gather`,
+      ...(instruction.announce ? { announce: instruction.announce } : {}),
+      ...(instruction.wait ? { wait: instruction.wait } : {}),
+      ...(instruction.offerCallback ? { offerCallback: true } : {}),
+    });
   }
 
   async hold(callId: string): Promise<void> {
-    await this.client.calls(callId).update({ twiml: twiml.hold(this.options.holdMusicUrl ?? DEFAULT_HOLD_MUSIC) });
+    await this.client.calls(callId).update({ twiml: this.render({ kind: 'hold' }) });
   }
 
   async connect(callId: string, agent: AgentEndpoint): Promise<void> {
@@ -189,6 +223,10 @@ export class TwilioProvider implements TelephonyProvider {
   }
 
   async close(): Promise<void> {}
+}
+
+function twimlResponse(body: string): WebhookResponse {
+  return { status: 200, contentType: 'text/xml', body };
 }
 
 function json(status: number, body: unknown): WebhookResponse {
