@@ -24,6 +24,14 @@ export interface DialerOptions {
   ringSeconds: number;
 }
 
+/** What a callback's owner (dunning) says when it is due and when it is dialed. */
+export type GuardVerdict = { proceed: true } | { proceed: false; reason: string; postponeTo?: Date };
+
+/** Rules checked when a callback is offered and dialed, not when it was scheduled. */
+export interface CallbackGuard {
+  check(cb: Callback, now: Date, moment: 'offer' | 'dial'): Promise<GuardVerdict>;
+}
+
 export const DEFAULT_DIALER_OPTIONS: DialerOptions = {
   personalOfferMs: 10 * 60_000,
   maxAttempts: 3,
@@ -50,6 +58,7 @@ export class CallbackDialer {
       providers: Partial<Record<Provider, TelephonyProvider>>;
       options?: Partial<DialerOptions>;
       queues?: QueueDirectory;
+      guard?: CallbackGuard;
     },
   ) {
     this.options = { ...DEFAULT_DIALER_OPTIONS, ...deps.options };
@@ -102,6 +111,11 @@ export class CallbackDialer {
         postponed += res.modifiedCount;
         continue;
       }
+      const verdict = await this.deps.guard?.check(due, now, 'offer');
+      if (verdict && !verdict.proceed) {
+        postponed += await this.hold(due, now, verdict);
+        continue;
+      }
       const stage = due.personal && due.assignedTo ? 'agent' : 'queue';
       const cb = await models.Callback.findOneAndUpdate(
         { _id: due._id, status: 'scheduled' },
@@ -113,6 +127,17 @@ export class CallbackDialer {
       await this.announce(cb);
     }
     return { offered, escalated, postponed };
+  }
+
+  /** A callback its guard refused: later (back to scheduled) or not at all (cancelled). */
+  private async hold(cb: Callback, now: Date, verdict: { reason: string; postponeTo?: Date }): Promise<number> {
+    const res = await this.deps.models.Callback.updateOne(
+      { _id: cb._id, status: { $in: ['scheduled', 'offered'] } },
+      verdict.postponeTo
+        ? { $set: { status: 'scheduled', dueAt: verdict.postponeTo }, $unset: { offerStage: 1, offeredAt: 1 }, $push: { attempts: { at: now, outcome: `postponed: ${verdict.reason}` } } }
+        : { $set: { status: 'cancelled' }, $push: { attempts: { at: now, outcome: `cancelled: ${verdict.reason}` } } },
+    );
+    return verdict.postponeTo ? res.modifiedCount : 0;
   }
 
   /** Tells the agent (personal) or the queue's agents (everyone with the skill) about an offer. */
@@ -137,6 +162,11 @@ export class CallbackDialer {
     if (!existing) throw notFound('callback');
     const zone = await this.timeZoneOf(existing.customerId);
     if (!isCallable(now, zone)) throw conflict(`outside the customer's calling hours; next window ${nextCallable(now, zone).toISOString()}`);
+    const verdict = await this.deps.guard?.check(existing, now, 'dial');
+    if (verdict && !verdict.proceed) {
+      await this.hold(existing, now, verdict);
+      throw conflict(verdict.reason);
+    }
     const { provider, telephony, address } = await this.agentLine(agentId);
     const cb = await models.Callback.findOneAndUpdate(
       { _id: id, status: 'offered', $or: [{ offerStage: 'queue' }, { assignedTo: agentOid }] },
@@ -151,7 +181,7 @@ export class CallbackDialer {
    * A virtual-hold callback reached the head of its queue and its agent accepted: dial now. Outside
    * the customer's calling hours it becomes an ordinary callback at the next window instead.
    */
-  async dialHolding(callbackId: Types.ObjectId, agentId: string): Promise<{ providerCallId: string } | { postponedTo: Date }> {
+  async dialHolding(callbackId: Types.ObjectId, agentId: string, provider?: Provider): Promise<{ providerCallId: string } | { postponedTo: Date }> {
     const { models, clock } = this.deps;
     const now = clock.now();
     const existing = await models.Callback.findById(callbackId).lean();
@@ -166,10 +196,11 @@ export class CallbackDialer {
       return { postponedTo: next };
     }
     const agentOid = new Types.ObjectId(agentId);
-    const { provider, telephony, address } = await this.agentLine(agentId);
+    const line = await this.agentLine(agentId, provider);
+    const { telephony, address } = line;
     const cb = await models.Callback.findOneAndUpdate(
       { _id: callbackId, status: { $in: ['holding', 'offered'] } },
-      { $set: { status: 'dialing', assignedTo: agentOid, provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
+      { $set: { status: 'dialing', assignedTo: agentOid, provider: line.provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
       { returnDocument: 'after' },
     ).lean();
     if (!cb) throw conflict('this callback was cancelled or is being dialed already');
@@ -196,9 +227,10 @@ export class CallbackDialer {
   }
 
   /** The provider and the endpoint that ring this agent. */
-  private async agentLine(agentId: string): Promise<{ provider: Provider; telephony: TelephonyProvider; address: string }> {
+  private async agentLine(agentId: string, preferred?: Provider): Promise<{ provider: Provider; telephony: TelephonyProvider; address: string }> {
     const agent = await this.deps.models.User.findById(agentId, { endpoints: 1 }).lean();
-    const provider: Provider = agent?.endpoints?.asterisk && this.deps.providers.asterisk ? 'asterisk' : 'twilio';
+    const provider: Provider =
+      preferred && agent?.endpoints?.[preferred] && this.deps.providers[preferred] ? preferred : agent?.endpoints?.asterisk && this.deps.providers.asterisk ? 'asterisk' : 'twilio';
     const address = agent?.endpoints?.[provider];
     const telephony = this.deps.providers[provider];
     if (!address || !telephony) throw new AppError('unavailable', 'no phone endpoint to connect you to');

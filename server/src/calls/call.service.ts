@@ -89,8 +89,10 @@ export class CallService {
   private async waitingInstruction(callId: string): Promise<CallInstruction> {
     const { models, clock } = this.deps;
     const call = await models.Call.findById(callId, { state: 1, queue: 1, receivedAt: 1, seq: 1, customerId: 1, fromE164: 1, virtualHold: 1 }).lean();
-    if (!call || (call.state !== 'queued' && call.state !== 'routing')) return { kind: 'hold' }; // an agent is being rung
+    if (!call || (call.state !== 'queued' && call.state !== 'routing' && call.state !== 'offered')) return { kind: 'hold' };
     const queue = await this.queues.get(call.queue);
+    // Offered: an agent's console is deciding; the caller hears music and is asked about again.
+    if (call.state === 'offered') return { kind: 'hold', nextCheckSec: queue.announceEverySec };
     const ahead = await models.Call.countDocuments(
       {
         state: { $in: ['queued', 'routing'] },
@@ -229,7 +231,7 @@ export class CallService {
     this.deps.metrics.calls.inc({ provider: event.provider });
     await this.deps.stats.offered(queue.name, event.at);
     log.info({ match: resolution.match, queue: queue.name, popMs: call.popBuiltMs }, 'incoming call');
-    return { kind: 'hold' };
+    return { kind: 'hold', nextCheckSec: queue.announceEverySec };
   }
 
   /**
@@ -529,7 +531,7 @@ export class CallService {
     const agentOid = new Types.ObjectId(agentId);
     let result: Awaited<ReturnType<CallbackDialer['dialHolding']>>;
     try {
-      result = await this.deps.dialer.dialHolding(hold.callbackId, agentId);
+      result = await this.deps.dialer.dialHolding(hold.callbackId, agentId, call.provider); // back the way the caller came
     } catch (err) {
       await models.Call.updateOne({ _id: call._id, state: 'connecting' }, { $set: { state: 'offered' } });
       throw err;

@@ -27,7 +27,7 @@ export const queueSchema = new Schema<Queue>(
     skill: { type: String, required: true },
     slaSeconds: { type: Number, required: true, min: 1 },
     callbackAfterSec: { type: Number, default: 60, min: 0 },
-    announceEverySec: { type: Number, default: 30, min: 10 },
+    announceEverySec: { type: Number, default: 30, min: 2 },
     numbers: { type: [String], default: [] },
     isDefault: { type: Boolean, default: false },
     order: { type: Number, default: 100 },

@@ -33,7 +33,7 @@ export const queueInputSchema = z
     skill: z.string().trim().min(1).max(40).regex(/^[a-z0-9_-]+$/, { error: 'lower-case letters, digits, - and _' }),
     slaSeconds: z.number().int().min(1).max(3600),
     callbackAfterSec: z.number().int().min(0).max(3600).default(60),
-    announceEverySec: z.number().int().min(10).max(600).default(30),
+    announceEverySec: z.number().int().min(2).max(600).default(30),
     numbers: z.array(z.string().min(3).max(30)).max(50).default([]),
     isDefault: z.boolean().default(false),
     order: z.number().int().min(0).max(1000).default(100),
