@@ -9,6 +9,8 @@ import { seedDatabase } from '../server/src/seed/seed';
 export interface BenchDatabase {
   db: Database;
   uri: string;
+  /** The database server's process, when this machine runs it. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function openBenchDatabase(opts: { customers: number; dataDir?: str
   return {
     db,
     uri: database.uri,
+    ...(database.pid ? { pid: database.pid } : {}),
     async stop() {
       await db.close();
       await database.stop();

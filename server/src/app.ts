@@ -18,6 +18,8 @@ import { createGateway, Realtime, type RingsideServer } from './realtime/gateway
 import { CallService } from './calls/call.service';
 import { registerCallHandlers } from './calls/calls.handlers';
 import { twilioRoutes } from './telephony/twilio.routes';
+import { DunningService } from './dunning/dunning.service';
+import { dunningRoutes } from './dunning/dunning.routes';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { metricsRoutes } from './metrics/metrics.routes';
 import { customerRoutes } from './customers/customers.routes';
@@ -56,6 +58,7 @@ export interface App {
   calls: CallService;
   supervisor: SupervisorService;
   dialer: CallbackDialer;
+  dunning: DunningService;
   metrics: Metrics;
   twilio: TwilioProvider;
 }
@@ -83,9 +86,25 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   const customers = new CustomerService(db.models, config.defaultCountry);
   const audit = new AuditService(db.models, clock);
   const queues = new QueueDirectory(db.models, { defaultCountry: config.defaultCountry });
-  const supervisor = new SupervisorService({ models: db.models, clock, realtime, logger, queues });
-  const dialer = new CallbackDialer({ models: db.models, clock, logger, realtime, providers, queues });
+  const supervisor = new SupervisorService({ models: db.models, clock, realtime, logger, queues, dunningFigures: () => dunning.figures() });
+  // Dunning callbacks are checked against their case's rules when offered and dialed.
+  const dialer = new CallbackDialer({ models: db.models, clock, logger, realtime, providers, queues, options: { silentDialMs: config.callbacks.silentDialMs }, guard: { check: (cb, now, moment) => dunning.checkCallback(cb, now, moment) } });
   const callbacks = new CallbackService({ models: db.models, clock, customers, realtime, defaultCountry: config.defaultCountry });
+  if (!db.conn.db) throw new Error('createApp: the database connection is not open');
+  const dunning = new DunningService({
+    models: db.models,
+    db: db.conn.db,
+    clock,
+    logger,
+    sms: twilio,
+    callbacks,
+    customers,
+    options: {
+      ...(config.dunning.ladder ? { ladder: config.dunning.ladder } : {}),
+      sms: { from: config.dunning.smsFrom ?? '+48221002000', messagingServiceSid: config.dunning.messagingServiceSid },
+      stepLeaseMs: config.dunning.stepLeaseMs,
+    },
+  });
   const calls = new CallService({
     customers,
     stats: supervisor,
@@ -137,7 +156,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
 
   app.use(healthRoutes({ db }));
   app.use(metricsRoutes(metrics));
-  app.use('/telephony/twilio', twilioRoutes(twilio, clock));
+  app.use('/telephony/twilio', twilioRoutes(twilio, clock, (status) => dunning.onSmsStatus(status)));
   app.use('/api/auth', authRoutes({ auth, models: db.models, loginRateLimit: config.loginRateLimit }));
   app.use('/api', userRoutes({ models: db.models, auth }));
   const crm = { models: db.models, auth, clock, customers, audit };
@@ -148,6 +167,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use('/api/settings', settingsRoutes(crm));
   app.use('/api/supervisor', supervisorRoutes({ auth, supervisor }));
   app.use('/api/queues', queueRoutes({ auth, queues, audit }));
+  app.use('/api/dunning', dunningRoutes({ auth, dunning, audit }));
   app.use('/api/callbacks', callbackRoutes({ auth, callbacks, dialer, audit }));
   app.use('/api/calls', callRoutes({ auth, customers, dialer, audit, defaultCountry: config.defaultCountry }));
   app.use('/api/orders', orderRoutes({ ...crm, ...(deps.orderListener ? { listener: deps.orderListener } : {}) }));
@@ -155,5 +175,5 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use(['/api', '/telephony'], notFoundHandler);
   app.use(consoleRoutes());
   app.use(errorHandler);
-  return { express: app, io, realtime, auth, calls, supervisor, dialer, metrics, twilio };
+  return { express: app, io, realtime, auth, calls, supervisor, dialer, dunning, metrics, twilio };
 }

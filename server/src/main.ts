@@ -76,6 +76,8 @@ async function main(): Promise<void> {
     },
     { port: config.port, host: config.host },
   );
+  jobs.dunning.use(server.app.dunning);
+  jobs.callbacks.use(server.app.dialer);
   if (asterisk) void startWithRetry(() => asterisk.start(), (err, inMs) => logger.error({ err, retryInMs: inMs }, 'ARI connection failed'));
   logger.info({ url: `http://localhost:${server.port}`, db: database.kind }, 'Ringside is up');
 

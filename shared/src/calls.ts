@@ -7,8 +7,9 @@ export type Provider = z.infer<typeof providerSchema>;
 export type CallEvent =
   | { type: 'call.incoming'; provider: Provider; callId: string; from: string; to: string; at: Date; callerName?: string }
   | { type: 'call.ringing'; provider: Provider; callId: string; at: Date }
-  | { type: 'call.answered'; provider: Provider; callId: string; at: Date }
-  | { type: 'call.ended'; provider: Provider; callId: string; at: Date; reason: string }
+  /** `reference`: our own reference of a call we placed, when the provider echoes it. */
+  | { type: 'call.answered'; provider: Provider; callId: string; at: Date; reference?: string }
+  | { type: 'call.ended'; provider: Provider; callId: string; at: Date; reason: string; reference?: string }
   | { type: 'call.dtmf'; provider: Provider; callId: string; at: Date; digit: string }
   /** A caller on hold: what should they hear now (position, estimated wait, callback offer)? */
   | { type: 'call.waiting'; provider: Provider; callId: string; at: Date };

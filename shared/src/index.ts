@@ -6,3 +6,4 @@ export * from './screen-pop';
 export * from './calls';
 export * from './events';
 export * from './errors';
+export * from './dunning';

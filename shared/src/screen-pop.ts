@@ -58,6 +58,11 @@ export const screenPopSchema = z.object({
       currency: z.string(),
       lastAction: z.object({ type: z.string(), at: isoDate }).optional(),
       promiseToPay: z.object({ date: isoDate, amount: money }).optional(),
+      /** Why we are calling: the overdue invoices of the case… */
+      invoices: z.array(z.object({ number: z.string(), amount: money, open: money, dueAt: isoDate })).optional(),
+      /** …and the last reminder sent (SMS or letter). */
+      lastReminder: z.object({ type: z.string(), at: isoDate, status: z.string().optional() }).optional(),
+      pausedReason: z.string().optional(),
     })
     .optional(),
 });

@@ -22,6 +22,8 @@ export interface DialerOptions {
   callerId: string;
   /** Seconds to ring the customer. */
   ringSeconds: number;
+  /** A callback dialing this long without any provider event was never placed. */
+  silentDialMs: number;
 }
 
 /** What a callback's owner (dunning) says when it is due and when it is dialed. */
@@ -38,6 +40,7 @@ export const DEFAULT_DIALER_OPTIONS: DialerOptions = {
   backoffMs: [15 * 60_000, 60 * 60_000, 4 * 60 * 60_000],
   callerId: '+48221002000',
   ringSeconds: 30,
+  silentDialMs: 5 * 60_000,
 };
 
 /**
@@ -97,6 +100,25 @@ export class CallbackDialer {
         escalated += 1;
         await this.announce(cb);
       }
+    }
+
+    // Dialing with no word from the provider for long: the request never reached it (the
+    // process stopped while placing the call). Calls that did reach it report back with our
+    // reference, so these are tried again rather than lost.
+    const silent = await models.Callback.find(
+      { status: 'dialing', providerCallId: { $exists: false }, dialingAt: { $lte: new Date(now.getTime() - this.options.silentDialMs) } },
+    ).limit(limit).lean();
+    for (const cb of silent) {
+      // Never placed: offered again at once (inside calling hours); it did not ring anyone.
+      const next = nextCallable(now, await this.timeZoneOf(cb.customerId));
+      await models.Callback.updateOne(
+        { _id: cb._id, status: 'dialing', providerCallId: { $exists: false } },
+        {
+          $set: { status: 'scheduled', dueAt: next, ...(cb.personal && cb.requestedBy ? { assignedTo: cb.requestedBy } : {}) },
+          $unset: { offerStage: 1, offeredAt: 1, dialingAt: 1 },
+          $push: { attempts: { at: now, outcome: 'not placed: no word from the provider; offered again' } },
+        },
+      );
     }
 
     for (let i = 0; i < limit; i++) {
@@ -170,7 +192,7 @@ export class CallbackDialer {
     const { provider, telephony, address } = await this.agentLine(agentId);
     const cb = await models.Callback.findOneAndUpdate(
       { _id: id, status: 'offered', $or: [{ offerStage: 'queue' }, { assignedTo: agentOid }] },
-      { $set: { status: 'dialing', assignedTo: agentOid, provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
+      { $set: { status: 'dialing', dialingAt: now, assignedTo: agentOid, provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
       { returnDocument: 'after' },
     ).lean();
     if (!cb) throw conflict('this callback is not offered to you (taken by someone else, or not due)');
@@ -200,7 +222,7 @@ export class CallbackDialer {
     const { telephony, address } = line;
     const cb = await models.Callback.findOneAndUpdate(
       { _id: callbackId, status: { $in: ['holding', 'offered'] } },
-      { $set: { status: 'dialing', assignedTo: agentOid, provider: line.provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
+      { $set: { status: 'dialing', dialingAt: now, assignedTo: agentOid, provider: line.provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
       { returnDocument: 'after' },
     ).lean();
     if (!cb) throw conflict('this callback was cancelled or is being dialed already');
@@ -253,7 +275,15 @@ export class CallbackDialer {
   /** Provider events of callback calls; true when the event belonged to a callback. */
   async onProviderEvent(event: CallEvent): Promise<boolean> {
     if (event.type !== 'call.answered' && event.type !== 'call.ended') return false;
-    const cb = await this.deps.models.Callback.findOne({ providerCallId: event.callId }).lean();
+    let cb = await this.deps.models.Callback.findOne({ providerCallId: event.callId }).lean();
+    if (!cb && event.reference && Types.ObjectId.isValid(event.reference)) {
+      // Placed, but its id never written down (the process stopped right after dialing).
+      cb = await this.deps.models.Callback.findOneAndUpdate(
+        { _id: new Types.ObjectId(event.reference), status: 'dialing', providerCallId: { $exists: false } },
+        { $set: { providerCallId: event.callId } },
+        { returnDocument: 'after' },
+      ).lean();
+    }
     if (!cb) return false;
     const now = this.deps.clock.now();
     if (event.type === 'call.answered') {

@@ -28,6 +28,8 @@ export interface Callback {
   /** The outbound call of the attempt under way. */
   provider?: 'twilio' | 'asterisk';
   providerCallId?: string;
+  /** When the attempt under way was dialed (by the service clock). */
+  dialingAt?: Date;
   /** The dunning case that asked for this call. */
   dunningCaseId?: Types.ObjectId;
   /** The inbound call a virtual-hold callback replaces (it keeps that call's place). */
@@ -57,6 +59,7 @@ export const callbackSchema = new Schema<Callback>(
     offeredAt: Date,
     provider: { type: String, enum: ['twilio', 'asterisk'] },
     providerCallId: String,
+    dialingAt: Date,
     dunningCaseId: { type: Schema.Types.ObjectId, ref: 'DunningCase' },
     callId: String,
   },

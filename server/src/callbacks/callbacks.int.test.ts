@@ -203,3 +203,27 @@ it('tells a console its own state when it connects', async () => {
   expect(states.length).toBeGreaterThanOrEqual(1);
   expect(states.at(-1)).toBe((await h.models.User.findById(again.id).lean())?.state.status);
 });
+
+it('matches a placed call whose id was never written down by its reference, and re-offers one never placed', async () => {
+  const dialer = h.server.app.dialer;
+  const base = { customerId, phone: '+48601222333', queue: 'support', source: 'agent' as const, personal: false, attempts: [{ at: clock.now(), outcome: 'dialing' }] };
+  // Placed (the provider reports back with our reference), but the process stopped before saving the call id.
+  const placed = await h.models.Callback.create({ ...base, reason: 'placed', naturalKey: 'ref-test|placed', dueAt: clock.now(), status: 'dialing', dialingAt: clock.now() });
+  const path = `/telephony/twilio/status?ref=${placed._id.toString()}`;
+  const sid = `CA${'e'.repeat(32)}`;
+  expect((await h.webhook(path, { CallSid: sid, AccountSid: 'AC' + 'a'.repeat(32), CallStatus: 'in-progress' })).status).toBe(204);
+  expect(await h.models.Callback.findById(placed._id).lean()).toMatchObject({ status: 'completed', providerCallId: sid });
+  // A reference cannot be taken over by another call once the callback knows its own.
+  expect((await h.webhook(path, { CallSid: `CA${'f'.repeat(32)}`, AccountSid: 'AC' + 'a'.repeat(32), CallStatus: 'completed' })).status).toBe(204);
+  expect(await h.models.Callback.findById(placed._id).lean()).toMatchObject({ status: 'completed', providerCallId: sid });
+
+  // Never placed: no word from the provider for longer than the limit → offered again, not lost.
+  const silent = await h.models.Callback.create({ ...base, reason: 'silent', naturalKey: 'ref-test|silent', dueAt: clock.now(), status: 'dialing', dialingAt: clock.now() });
+  await dialer.processDue();
+  expect((await h.models.Callback.findById(silent._id).lean())?.status).toBe('dialing'); // not yet
+  clock.advance(6 * 60_000);
+  await dialer.processDue();
+  const again = await h.models.Callback.findById(silent._id).lean();
+  expect(again?.status).toBe('offered');
+  expect(again?.attempts.map((a) => a.outcome)).toContain('not placed: no word from the provider; offered again');
+});

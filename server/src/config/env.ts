@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
+import { parseLadder, type LadderStep } from '../dunning/ladder';
 
 // Configuration is environment variables, parsed once at start. The defaults serve the
 // embedded demo; production mode insists on real secrets.
@@ -47,8 +48,23 @@ const envSchema = z
     SEED_DEMO: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
     OFFER_ACK_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(100, { error: 'must be at least 100' }).default(5000),
     OFFER_ACCEPT_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, { error: 'must be at least 1000' }).default(20000),
+    CALLBACK_SILENT_DIAL_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, { error: 'must be at least 1000' }).default(300_000),
     HOLD_MUSIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     DEMO_CUSTOMERS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(2000),
+    DUNNING_LADDER: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return parseLadder(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `must be days:action pairs such as 3:sms,14:letter,21:call,45:legal (${err instanceof Error ? err.message : String(err)})` });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    DUNNING_SMS_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number' }).optional(),
+    TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, { error: 'must look like MG followed by 32 hex digits' }).optional(),
+    DUNNING_STEP_LEASE_MS: z.coerce.number({ error: 'must be a number' }).int().min(500, { error: 'must be at least 500' }).default(60_000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -74,7 +90,10 @@ export interface Config {
   seedDemo: boolean;
   demoCustomers: number;
   offers: { ackTimeoutMs: number; acceptTimeoutMs: number };
+  /** A callback dialing this long with no word from the provider was never placed. */
+  callbacks: { silentDialMs: number };
   holdMusicUrl: string | undefined;
+  dunning: { ladder: LadderStep[] | undefined; smsFrom: string | undefined; messagingServiceSid: string | undefined; stepLeaseMs: number };
 }
 
 /** Thrown with one line that names the variable and what is wrong with it. */
@@ -117,6 +136,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO === 'true' && e.NODE_ENV !== 'production',
     demoCustomers: e.DEMO_CUSTOMERS,
     offers: { ackTimeoutMs: e.OFFER_ACK_TIMEOUT_MS, acceptTimeoutMs: e.OFFER_ACCEPT_TIMEOUT_MS },
+    callbacks: { silentDialMs: e.CALLBACK_SILENT_DIAL_MS },
     holdMusicUrl: e.HOLD_MUSIC_URL,
+    dunning: { ladder: e.DUNNING_LADDER, smsFrom: e.DUNNING_SMS_FROM, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID, stepLeaseMs: e.DUNNING_STEP_LEASE_MS },
   };
 }

@@ -9,6 +9,8 @@ import type { Database } from '../db/connection';
 import type { Logger } from '../logger';
 import { SuggestionsService, type SuggestionsOptions } from '../suggestions/suggestions.service';
 import { defineSuggestionJobs, type SuggestionJobs, type SuggestionJobsOptions } from '../suggestions/suggestions.jobs';
+import { defineCallbackJobs, type CallbackJobs, type CallbackJobsOptions } from '../callbacks/callbacks.jobs';
+import { defineDunningJobs, type DunningJobs, type DunningJobsOptions } from '../dunning/dunning.jobs';
 
 export interface SchedulerOptions {
   /** When false, jobs can be queued but this process runs none (default true). */
@@ -22,11 +24,15 @@ export interface SchedulerOptions {
   /** How long stop() lets running jobs finish before leaving them to another process (default 10 s). */
   drainTimeoutMs?: number;
   suggestions?: SuggestionJobsOptions & { service?: SuggestionsOptions };
+  dunning?: DunningJobsOptions;
+  callbacks?: CallbackJobsOptions;
 }
 
 export interface Scheduler {
   readonly agenda: Agenda;
   readonly suggestions: SuggestionJobs & { service: SuggestionsService };
+  readonly dunning: DunningJobs;
+  readonly callbacks: CallbackJobs;
   /** Start processing and put recurring jobs on the schedule (nothing when disabled). */
   start(): Promise<void>;
   /**
@@ -42,7 +48,8 @@ export function createScheduler(deps: { db: Database; logger: Logger; clock: Clo
   const logger = deps.logger.child({ component: 'jobs' });
   const agenda = new Agenda({
     backend: new MongoBackend({ mongo, collection: options.collection ?? 'agendaJobs', ...(options.name ? { name: options.name } : {}) }),
-    processEvery: options.processEvery ?? '5 seconds',
+    // Due callbacks are offered within a few seconds of their time.
+    processEvery: options.processEvery ?? '1 second',
     ...(options.name ? { name: options.name } : {}),
   });
   agenda.on('error', (err) => logger.error({ err }, 'agenda error'));
@@ -59,18 +66,24 @@ export function createScheduler(deps: { db: Database; logger: Logger; clock: Clo
     ...(options.suggestions?.service ? { options: options.suggestions.service } : {}),
   });
   const suggestions = defineSuggestionJobs(agenda, { service, logger, signal: aborter.signal }, options.suggestions);
+  const dunning = defineDunningJobs(agenda, { logger, signal: aborter.signal }, options.dunning);
+  const callbacks = defineCallbackJobs(agenda, { logger }, options.callbacks);
 
   let started = false;
   let stopping: Promise<void> | undefined;
   return {
     agenda,
     suggestions: Object.assign(suggestions, { service }),
+    dunning,
+    callbacks,
     async start() {
       if (options.enabled === false || started) return;
       await agenda.ready;
       await agenda.start();
       started = true;
       await suggestions.schedule();
+      await dunning.schedule();
+      await callbacks.schedule();
       logger.info('jobs started');
     },
     stop() {

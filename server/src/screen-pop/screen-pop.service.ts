@@ -62,7 +62,7 @@ async function customerDetail(models: Models, customer: CustomerDoc, now: Date):
   const customerId: Types.ObjectId = customer._id;
   const [owner, invoices, orders, suggestions, cases, interactions, dunning] = await Promise.all([
     customer.ownerId ? models.User.findById(customer.ownerId, { name: 1 }).lean() : null,
-    models.Invoice.find({ customerId, status: 'open' }, { amount: 1, paid: 1, dueAt: 1, currency: 1 }).limit(1000).lean(),
+    models.Invoice.find({ customerId, status: 'open' }, { amount: 1, paid: 1, dueAt: 1, currency: 1, number: 1 }).limit(1000).lean(),
     models.Order.find({ customerId }, { lines: 1, placedAt: 1 }).sort({ placedAt: -1 }).limit(RECENT_LINES).lean(),
     models.CustomerSuggestions.findById(customerId).lean(),
     models.Case.find({ customerId, status: { $in: ['open', 'pending'] } }).sort({ openedAt: -1 }).limit(OPEN_CASES).lean(),
@@ -86,6 +86,10 @@ async function customerDetail(models: Models, customer: CustomerDoc, now: Date):
   }
   const limit = customer.creditTerms?.limit ?? 0;
   const lastAction = dunning?.history.at(-1);
+  // Why we are calling: the case's invoices (from the open ones read above) and its last reminder.
+  const caseInvoices = dunning ? invoices.filter((i) => dunning.invoiceIds.some((id) => id.equals(i._id))).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()) : [];
+  const lastReminder = dunning?.history.findLast((h) => h.action === 'sms' || h.action === 'letter');
+  const lastMessage = lastReminder?.action === 'sms' ? dunning?.messages?.at(-1) : undefined;
 
   return {
     ...(owner ? { owner: { id: owner._id.toString(), name: owner.name } } : {}),
@@ -134,6 +138,9 @@ async function customerDetail(models: Models, customer: CustomerDoc, now: Date):
             ...(dunning.promiseToPay?.date
               ? { promiseToPay: { date: dunning.promiseToPay.date.toISOString(), amount: dunning.promiseToPay.amount } }
               : {}),
+            invoices: caseInvoices.map((i) => ({ number: i.number, amount: i.amount, open: round2(i.amount - (i.paid ?? 0)), dueAt: i.dueAt.toISOString() })),
+            ...(lastReminder ? { lastReminder: { type: lastReminder.action, at: lastReminder.at.toISOString(), ...(lastMessage ? { status: lastMessage.status } : {}) } } : {}),
+            ...(dunning.pausedReason ? { pausedReason: dunning.pausedReason } : {}),
           },
         }
       : {}),

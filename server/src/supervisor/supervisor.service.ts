@@ -1,4 +1,4 @@
-import type { QueueStats } from '@ringside/shared';
+import type { DunningStats, QueueStats } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
@@ -34,7 +34,7 @@ export class SupervisorService implements CallStatsSink {
   private popIndex = 0;
 
   constructor(
-    private readonly deps: { models: Models; clock: Clock; realtime: Realtime; logger: Logger; intervalMs?: number; queues?: QueueDirectory },
+    private readonly deps: { models: Models; clock: Clock; realtime: Realtime; logger: Logger; intervalMs?: number; queues?: QueueDirectory; dunningFigures?: () => Promise<DunningStats> },
   ) {
     this.queues = deps.queues ?? new QueueDirectory(deps.models);
   }
@@ -86,6 +86,10 @@ export class SupervisorService implements CallStatsSink {
     const now = clock.now();
     const day = dayOf(now);
     const queues = await this.queues.all();
+    const dunningFigures = this.deps.dunningFigures?.().catch((err: unknown) => {
+      this.deps.logger.warn({ err }, 'dunning figures unavailable');
+      return undefined;
+    });
     const [counters, agents, callbacksDue, callbacksOverdue, ...waiting] = await Promise.all([
       models.QueueDayStats.find({ day }).lean(),
       models.User.find({ roles: 'agent', active: true }, { name: 1, state: 1 }).sort({ name: 1 }).limit(2000).lean(),
@@ -99,6 +103,7 @@ export class SupervisorService implements CallStatsSink {
         return { queue: q.name, count, oldest: oldest?.receivedAt };
       }),
     ]);
+    const dunning = await dunningFigures;
     return {
       at: now.toISOString(),
       queues: queues.map((q) => {
@@ -122,6 +127,7 @@ export class SupervisorService implements CallStatsSink {
       })),
       callbacks: { due: callbacksDue, overdue: callbacksOverdue },
       popLatencyP95Ms: this.popLatencyP95(),
+      ...(dunning ? { dunning } : {}),
     };
   }
 

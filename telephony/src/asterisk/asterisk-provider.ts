@@ -138,7 +138,7 @@ export class AsteriskProvider implements TelephonyProvider {
       // A call we placed was answered by the customer.
       this.pendingOutbound.delete(channel.id);
       this.calls.set(channel.id, { callId: channel.id, ended: false });
-      await this.emit({ type: 'call.answered', provider: 'asterisk', callId: channel.id, at: new Date() });
+      await this.emit({ type: 'call.answered', provider: 'asterisk', callId: channel.id, at: new Date(), ...(args[1] ? { reference: args[1] } : {}) });
       const agent = this.outboundAgents.get(channel.id);
       this.outboundAgents.delete(channel.id);
       if (agent) await this.connect(channel.id, agent);

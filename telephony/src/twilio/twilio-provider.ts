@@ -153,7 +153,10 @@ export class TwilioProvider implements TelephonyProvider {
     }
     const parsed = statusSchema.safeParse(req.params);
     if (!parsed.success) return json(400, { error: { code: 'bad_request', message: 'not a Twilio status callback' } });
-    const event = statusEvent(parsed.data, receivedAt);
+    // Calls we placed carry our reference in their status URL: their events can be matched
+    // even if we never learned the call's SID (a crash right after placing it).
+    const reference = new URL(req.path, 'http://local').searchParams.get('ref') ?? undefined;
+    const event = statusEvent(parsed.data, receivedAt, reference);
     if (event) await this.emit(event);
     return { status: 204, contentType: 'text/xml', body: '' };
   }
@@ -195,7 +198,7 @@ export class TwilioProvider implements TelephonyProvider {
       // A callback: when the customer answers, Twilio dials the agent at once.
       ...(request.connectTo ? { twiml: twiml.dial(request.connectTo.address) } : { url: `${this.options.publicUrl}/telephony/twilio/voice` }),
       ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
-      statusCallback: `${this.options.publicUrl}/telephony/twilio/status`,
+      statusCallback: `${this.options.publicUrl}/telephony/twilio/status${request.reference ? `?ref=${encodeURIComponent(request.reference)}` : ''}`,
       statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
     });
     return { callId: call.sid };
@@ -211,6 +214,15 @@ export class TwilioProvider implements TelephonyProvider {
       statusCallback: `${this.options.publicUrl}/telephony/twilio/sms-status`,
     });
     return { messageSid: message.sid, status: message.status };
+  }
+
+  /**
+   * Messages sent to `to` since `sentAfter` (Messages list API). How a sender that lost the
+   * answer to a send (a crash, a timeout) finds out whether the message went out.
+   */
+  async listSms(query: { to: string; sentAfter: Date; limit?: number }): Promise<Array<{ messageSid: string; body: string; status: string }>> {
+    const found = await this.client.messages.list({ to: query.to, dateSentAfter: query.sentAfter, limit: query.limit ?? 50 });
+    return found.map((m) => ({ messageSid: m.sid, body: m.body, status: m.status }));
   }
 
   /** Checks and reads a message status callback: null with the answer to give when it is not one. */
@@ -233,11 +245,11 @@ function json(status: number, body: unknown): WebhookResponse {
   return { status, contentType: 'application/json', body: JSON.stringify(body) };
 }
 
-function statusEvent(p: z.infer<typeof statusSchema>, at: Date): CallEvent | undefined {
-  const base = { provider: 'twilio' as const, callId: p.CallSid, at };
+function statusEvent(p: z.infer<typeof statusSchema>, at: Date, reference?: string): CallEvent | undefined {
+  const base = { provider: 'twilio' as const, callId: p.CallSid, at, ...(reference ? { reference } : {}) };
   switch (p.CallStatus) {
     case 'ringing':
-      return { type: 'call.ringing', ...base };
+      return { type: 'call.ringing', provider: 'twilio', callId: p.CallSid, at };
     case 'in-progress':
       return { type: 'call.answered', ...base };
     case 'completed':

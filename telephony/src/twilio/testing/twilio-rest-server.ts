@@ -12,6 +12,8 @@ export interface RecordedRequest {
   path: string;
   params: Record<string, string | string[]>;
   at: Date;
+  /** What the endpoint answered (e.g. the new call's `sid`). */
+  response?: { status: number; body: Record<string, unknown> };
 }
 
 export interface TwilioRestServer {
@@ -43,19 +45,23 @@ function readForm(req: IncomingMessage): Promise<Record<string, string | string[
 
 export async function startTwilioRestServer(opts: { accountSid: string; authToken: string }): Promise<TwilioRestServer> {
   const requests: RecordedRequest[] = [];
+  const messages: Array<Record<string, unknown> & { to: string | string[]; sentAt: Date }> = [];
   const events = new EventEmitter<{ request: [RecordedRequest] }>();
   const expectedAuth = `Basic ${Buffer.from(`${opts.accountSid}:${opts.authToken}`).toString('base64')}`;
 
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const reply = (status: number, body: unknown) => {
+      const current: { request?: RecordedRequest } = {};
+      const reply = (status: number, body: Record<string, unknown>) => {
+        if (current.request) current.request.response = { status, body };
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
       if (req.headers.authorization !== expectedAuth) return reply(401, { code: 20003, message: 'Authenticate', status: 401 });
       const params = req.method === 'POST' ? await readForm(req) : Object.fromEntries(url.searchParams);
       const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, params, at: new Date() };
+      current.request = recorded;
       requests.push(recorded);
       events.emit('request', recorded);
 
@@ -71,7 +77,18 @@ export async function startTwilioRestServer(opts: { accountSid: string; authToke
       }
       if (url.pathname === `${base}/Messages.json` && req.method === 'POST') {
         if (!params.To || !params.Body) return reply(400, { code: 21604, message: "A 'To' phone number and a 'Body' are required.", status: 400 });
-        return reply(201, { sid: sid('SM'), account_sid: opts.accountSid, to: params.To, from: params.From, body: params.Body, status: 'queued', date_created: now });
+        const message = { sid: sid('SM'), account_sid: opts.accountSid, to: params.To, from: params.From ?? null, messaging_service_sid: params.MessagingServiceSid ?? null, body: params.Body, status: 'queued', date_created: now, date_sent: now };
+        messages.push({ ...message, sentAt: recorded.at });
+        return reply(201, message);
+      }
+      // The Messages list, filtered by To and DateSent> as Twilio does (newest first).
+      if (url.pathname === `${base}/Messages.json` && req.method === 'GET') {
+        const after = typeof params['DateSent>'] === 'string' ? new Date(params['DateSent>']) : undefined;
+        const found = messages
+          .filter((m) => (!params.To || m.to === params.To) && (!after || m.sentAt >= after))
+          .reverse()
+          .map(({ sentAt: _sentAt, ...m }) => m);
+        return reply(200, { messages: found, page: 0, page_size: found.length, first_page_uri: url.pathname, next_page_uri: null, previous_page_uri: null, uri: url.pathname });
       }
       reply(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
     })();
