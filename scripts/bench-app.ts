@@ -1,0 +1,29 @@
+// The server as `npm start` runs it, in a child process, for the benchmarks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { freePort } from './embedded-db.mjs';
+
+/** Starts `server/src/main.ts` with this environment on a free port; resolves when /healthz answers. */
+export async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    detached: false,
+    cwd: resolve(import.meta.dirname, '..'),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  // Never leave the server behind, whatever ends this process.
+  process.once('exit', () => child.kill('SIGKILL'));
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`server exited with ${exited}`);
+    if (Date.now() > deadline) throw new Error('server did not come up within 120 s');
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
