@@ -121,32 +121,38 @@ export class CallbackDialer {
       );
     }
 
-    for (let i = 0; i < limit; i++) {
-      const due = await models.Callback.findOne({ status: 'scheduled', dueAt: { $lte: now } }).sort({ dueAt: 1 }).lean();
-      if (!due) break;
-      const zone = await this.timeZoneOf(due.customerId);
+    // What is due, oldest first, in one read (the database builds a query's whole result, so
+    // one read per callback would read every due callback again each time); each is then
+    // claimed by a conditional update, so another process running the same pass takes nothing twice.
+    const due = await models.Callback.find({ status: 'scheduled', dueAt: { $lte: now } }).sort({ dueAt: 1 }).limit(limit).lean();
+    const zones = new Map(
+      (await models.Customer.find({ _id: { $in: [...new Set(due.map((d) => d.customerId.toString()))] } }, { timeZone: 1 }).lean()).map((c) => [c._id.toString(), c.timeZone]),
+    );
+    const agents = new Map<string, Promise<string[]>>();
+    for (const d of due) {
+      const zone = zones.get(d.customerId.toString()) ?? 'UTC';
       if (!isCallable(now, zone)) {
         const res = await models.Callback.updateOne(
-          { _id: due._id, status: 'scheduled', dueAt: due.dueAt },
+          { _id: d._id, status: 'scheduled', dueAt: d.dueAt },
           { $set: { dueAt: nextCallable(now, zone) }, $push: { attempts: { at: now, outcome: 'postponed: outside calling hours' } } },
         );
         postponed += res.modifiedCount;
         continue;
       }
-      const verdict = await this.deps.guard?.check(due, now, 'offer');
+      const verdict = await this.deps.guard?.check(d, now, 'offer');
       if (verdict && !verdict.proceed) {
-        postponed += await this.hold(due, now, verdict);
+        postponed += await this.hold(d, now, verdict);
         continue;
       }
-      const stage = due.personal && due.assignedTo ? 'agent' : 'queue';
+      const stage = d.personal && d.assignedTo ? 'agent' : 'queue';
       const cb = await models.Callback.findOneAndUpdate(
-        { _id: due._id, status: 'scheduled' },
+        { _id: d._id, status: 'scheduled', dueAt: d.dueAt },
         { $set: { status: 'offered', offerStage: stage, offeredAt: now } },
         { returnDocument: 'after' },
       ).lean();
-      if (!cb) continue; // another process took it
+      if (!cb) continue; // another process took it, or it changed meanwhile
       offered += 1;
-      await this.announce(cb);
+      await this.announce(cb, agents);
     }
     return { offered, escalated, postponed };
   }
@@ -163,15 +169,22 @@ export class CallbackDialer {
   }
 
   /** Tells the agent (personal) or the queue's agents (everyone with the skill) about an offer. */
-  private async announce(cb: Callback): Promise<void> {
+  private async announce(cb: Callback, agentsOfQueue = new Map<string, Promise<string[]>>()): Promise<void> {
     const event: CallbackAssigned = { callbackId: cb._id.toString(), customerId: cb.customerId.toString(), dueAt: cb.dueAt.toISOString(), reason: cb.reason };
     if (cb.offerStage === 'agent' && cb.assignedTo) {
       this.deps.realtime.toUser(cb.assignedTo.toString()).emit('callback:assigned', event);
       return;
     }
-    const skill = (await this.queues.get(cb.queue)).skill;
-    const agents = await this.deps.models.User.find({ roles: 'agent', skills: skill, active: true }, { _id: 1 }).lean();
-    for (const a of agents) this.deps.realtime.toUser(a._id.toString()).emit('callback:assigned', event);
+    // The queue's agents, read once per pass.
+    let agents = agentsOfQueue.get(cb.queue);
+    if (!agents) {
+      agents = this.queues
+        .get(cb.queue)
+        .then((q) => this.deps.models.User.find({ roles: 'agent', skills: q.skill, active: true }, { _id: 1 }).lean())
+        .then((found) => found.map((a) => a._id.toString()));
+      agentsOfQueue.set(cb.queue, agents);
+    }
+    for (const id of await agents) this.deps.realtime.toUser(id).emit('callback:assigned', event);
   }
 
   /** An agent takes an offered callback: only now is the customer dialed. */

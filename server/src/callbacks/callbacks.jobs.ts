@@ -11,7 +11,7 @@ export const CALLBACKS_DUE = 'callbacks:due';
 export interface CallbackJobsOptions {
   /** How often due callbacks are looked for (Agenda interval, default every 2 seconds). */
   every?: string;
-  /** Callbacks handled per pass; passes repeat until a pass finds less (default 500). */
+  /** Callbacks handled per pass; passes repeat until a pass finds less (default 2000). */
   batch?: number;
 }
 
@@ -26,7 +26,7 @@ export interface CallbackJobs {
 
 export function defineCallbackJobs(agenda: Agenda, deps: { logger: Logger }, options: CallbackJobsOptions = {}): CallbackJobs {
   let dialer: Pick<CallbackDialer, 'processDue'> | undefined;
-  const batch = options.batch ?? 500;
+  const batch = options.batch ?? 2000;
 
   async function runNow() {
     const total = { offered: 0, escalated: 0, postponed: 0 };

@@ -95,7 +95,7 @@ afterAll(async () => {
   await db.close();
 });
 
-it('SIGKILL while callbacks are due and dialing: after a restart none is lost and none is dialed twice', { timeout: 120_000 }, async () => {
+it('SIGKILL while callbacks are due and dialing: after a restart none is lost and none is dialed twice', { timeout: 180_000 }, async () => {
   server = await startServer();
   let current = server;
   const delivered = new Set<RecordedRequest>();
@@ -127,8 +127,10 @@ it('SIGKILL while callbacks are due and dialing: after a restart none is lost an
   // Agents race for offered callbacks (two agents try each one; only one may win).
   let accepted = 0;
   let killed = false;
+  const deadline = Date.now() + 100_000;
   const agents = async () => {
-    for (;;) {
+    // Until every callback is done (or the deadline, when the checks below say what is left).
+    while (Date.now() < deadline) {
       const supervisor = await login(current.url, 'supervisor@ringside.test').catch(() => undefined);
       const tokens = await Promise.all(['agent1@ringside.test', 'agent2@ringside.test'].map((e) => login(current.url, e).catch(() => undefined)));
       if (!supervisor || tokens.some((t) => !t)) {
@@ -165,7 +167,7 @@ it('SIGKILL while callbacks are due and dialing: after a restart none is lost an
   expect(killed).toBe(true);
   const all = await db.models.Callback.find({}).lean();
   expect(all).toHaveLength(CALLBACKS);
-  expect(all.every((c) => c.status === 'completed')).toBe(true);
+  expect(all.filter((c) => c.status !== 'completed').map((c) => ({ status: c.status, attempts: c.attempts.map((a) => a.outcome), providerCallId: c.providerCallId }))).toEqual([]);
   // Each customer was dialed exactly once.
   const dials = twilio.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/Calls.json')).map((r) => String(r.params.To));
   expect(dials).toHaveLength(CALLBACKS);
