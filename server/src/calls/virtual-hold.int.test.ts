@@ -25,12 +25,7 @@ beforeAll(async () => {
   await h.models.User.updateMany({ email: { $ne: 'agent1@ringside.test' } }, { $set: { skills: ['sales'] } });
   agent = await h.agent('agent1@ringside.test');
   expect((await agent.setState('available')).ok).toBe(true);
-  const login = await fetch(`${h.server.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'admin@ringside.test', password: 'ringside' }),
-  });
-  adminToken = ((await login.json()) as { token: string }).token;
+  adminToken = await h.token('admin@ringside.test');
 });
 
 afterAll(async () => {

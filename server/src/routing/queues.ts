@@ -4,22 +4,8 @@ import type { Queue } from './queue.model';
 import { badRequest, notFound, parseOrThrow } from '../errors';
 import { normalizePhone, type CountryCode } from '@ringside/shared';
 
-/** A queue as the rest of the server sees it. */
-export interface QueueDefinition {
-  name: string;
-  skill: string;
-  /** Service level: answered within this many seconds. */
-  slaSeconds: number;
-  /** After this long in line the caller may press 1 to be called back (0: never). */
-  callbackAfterSec: number;
-  /** How often a waiting caller hears the position and estimated wait. */
-  announceEverySec: number;
-  /** Dialed numbers (E.164) routed to this queue. */
-  numbers: string[];
-  isDefault: boolean;
-  /** Listing order (wallboard, figures). */
-  order: number;
-}
+/** A queue as the rest of the server sees it: the stored queue, named. */
+export type QueueDefinition = Omit<Queue, '_id' | 'updatedAt'> & { name: string };
 
 /** The queues a new installation starts with; admins change them with `PUT /api/queues/:name`. */
 export const DEFAULT_QUEUES: QueueDefinition[] = [

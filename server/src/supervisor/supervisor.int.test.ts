@@ -29,12 +29,7 @@ beforeAll(async () => {
     a.socket.on('queue:stats', (s) => agentStats.push(s));
     expect((await a.setState('available')).ok).toBe(true);
   }
-  const login = await fetch(`${h.server.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'supervisor@ringside.test', password: 'ringside' }),
-  });
-  supervisorToken = ((await login.json()) as { token: string }).token;
+  supervisorToken = await h.token('supervisor@ringside.test');
   const sup = connectSocket(h.server.url, { auth: { token: supervisorToken }, transports: ['websocket'], forceNew: true });
   sup.on('queue:stats', (s) => pushed.push(s));
   await new Promise<void>((r) => sup.once('connect', () => r()));

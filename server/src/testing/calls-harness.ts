@@ -34,6 +34,8 @@ export interface CallsHarness {
   models: Models;
   twilio: TwilioRestServer;
   agent(email: string, opts?: { acking?: boolean }): Promise<TestAgent>;
+  /** Signs a demo user in; their token. */
+  token(email: string): Promise<string>;
   /** Posts a correctly signed Twilio voice webhook; returns the call id and the answer. */
   incoming(from: string, opts?: { callSid?: string; to?: string }): Promise<{ callSid: string; status: number; body: string }>;
   status(callSid: string, callStatus: string, extra?: Record<string, string>): Promise<number>;
@@ -79,6 +81,7 @@ export async function startCallsHarness(
     server,
     models: server.db.models,
     twilio,
+    token: async (email) => (await login(email)).token,
     async agent(email, opts = {}) {
       const { token, id } = await login(email);
       const socket: AgentSocket = connectSocket(server.url, { auth: { token }, transports: ['websocket'], forceNew: true });
