@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agentStatusSchema, screenPopSchema } from '@ringside/shared';
+import { agentStatusSchema, dunningStatsSchema, screenPopSchema } from '@ringside/shared';
 
 // The answers of the HTTP API this console reads, validated on arrival: the server is a
 // boundary too. Shapes follow server/src/*/*.routes.ts; unknown extra fields are dropped.
@@ -114,4 +114,5 @@ export const queueStatsSchema = z.object({
   agents: z.array(z.object({ agentId: z.string(), name: z.string(), status: agentStatusSchema, sinceSec: z.number() })),
   callbacks: z.object({ due: z.number(), overdue: z.number() }),
   popLatencyP95Ms: z.number().nullable(),
+  dunning: dunningStatsSchema.optional(),
 });

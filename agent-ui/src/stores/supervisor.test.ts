@@ -124,6 +124,14 @@ describe('supervisor store: loading and actions', () => {
     expect(supervisor.waitingTotal).toBe(2);
   });
 
+  it('keeps the dunning progress that comes with the figures', async () => {
+    const dunning = { byStage: { none: 1, sms: 4, letter: 2, call: 1, legal: 0 }, open: 7, paused: 1, promisesKept: 2, promisesBroken: 1, recovered: [{ currency: 'PLN', amount: 1234.5 }], lastScanAt: new Date(T0).toISOString() };
+    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async (input) => (String(input) === '/api/supervisor/stats' ? json(200, { ...figures(T0, [0, 0]), dunning }) : json(200, { agents: [] }))));
+    const supervisor = useSupervisorStore();
+    await supervisor.load();
+    expect(supervisor.stats?.dunning).toEqual(dunning);
+  });
+
   it("sets another agent's state with agentId and shows the server's refusal on that agent", async () => {
     const supervisor = useSupervisorStore();
     supervisor.receiveStats(figures(T0, [0, 0]));
