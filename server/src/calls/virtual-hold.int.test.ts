@@ -108,6 +108,13 @@ describe('virtual hold (Twilio)', () => {
     expect(forged.status).toBe(403);
     expect(await h.models.Callback.countDocuments({ callId: d.callSid })).toBe(0);
 
+    // Malformed webhooks get a reason, not a crash.
+    const malformed = await h.webhook('/telephony/twilio/gather', { CallSid: 'not-a-sid', AccountSid: TWILIO.sid, Digits: '1' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toContain('not a Twilio gather webhook');
+    expect((await h.webhook('/telephony/twilio/wait', { AccountSid: TWILIO.sid })).status).toBe(400);
+    expect((await h.webhook('/telephony/twilio/gather', { CallSid: d.callSid, AccountSid: TWILIO.sid, Digits: '1; drop' })).status).toBe(400);
+
     const pressed = await h.webhook('/telephony/twilio/gather', { CallSid: d.callSid, AccountSid: TWILIO.sid, Digits: '1' });
     expect(pressed.body).toContain('we will call you back');
     expect(pressed.body).toContain('<Hangup/>');
