@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type App, type AppDeps } from './app';
+import { useRedisAdapter } from './realtime/redis-adapter';
 
 export interface RunningServer {
   http: HttpServer;
@@ -18,6 +19,7 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
   const http = createServer();
   http.on('request', (req, res) => app.express(req, res));
   const app = createApp(deps, http);
+  const closeRedis = deps.config.redisUrl ? await useRedisAdapter(app.io, deps.config.redisUrl, deps.logger) : undefined;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(listen.port, listen.host ?? '0.0.0.0', () => resolve());
@@ -34,7 +36,7 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
         app.calls.close();
         app.supervisor.stop();
         // io.close() also closes the HTTP server; idle keep-alive connections are dropped.
-        void app.io.close(() => resolve());
+        void app.io.close(() => void (closeRedis?.() ?? Promise.resolve()).then(() => resolve()));
         http.closeIdleConnections();
       });
       return closing;
