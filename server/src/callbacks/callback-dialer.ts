@@ -204,7 +204,8 @@ export class CallbackDialer {
     }
     const { provider, telephony, address } = await this.agentLine(agentId);
     const cb = await models.Callback.findOneAndUpdate(
-      { _id: id, status: 'offered', $or: [{ offerStage: 'queue' }, { assignedTo: agentOid }] },
+      // Offered to the whole queue, or to this agent (no `$or`: the database would read every callback).
+      existing.offerStage === 'queue' ? { _id: id, status: 'offered', offerStage: 'queue' } : { _id: id, status: 'offered', assignedTo: agentOid },
       { $set: { status: 'dialing', dialingAt: now, assignedTo: agentOid, provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
       { returnDocument: 'after' },
     ).lean();
