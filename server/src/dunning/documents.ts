@@ -1,7 +1,9 @@
 // Printable documents of the dunning ladder: the reminder letter and the legal referral's
 // summary, made with pdfkit and kept in the database (one document per case and kind, so every
 // server process serves the same file and a repeated step never makes a second one).
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import { DateTime } from 'luxon';
 import { mongo, type Types } from 'mongoose';
@@ -11,6 +13,22 @@ import { mongo, type Types } from 'mongoose';
 const require = createRequire(import.meta.url);
 const FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 const FONT_BOLD = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
+
+/**
+ * The two faces, read and parsed once per process and shared by every document: parsing the
+ * font's tables again for each letter cost about ten times the rest of the letter. (pdfkit takes a
+ * parsed fontkit font wherever it takes a font file; its types only list files, hence the cast.)
+ */
+let fonts: { body: PDFKit.Mixins.PDFFontSource; bold: PDFKit.Mixins.PDFFontSource } | undefined;
+function loadFonts() {
+  const parse = (path: string) => {
+    const font = fontkit.create(readFileSync(path));
+    if (typeof font.layout !== 'function') throw new Error(`${path} is not a single font`);
+    return font as unknown as PDFKit.Mixins.PDFFontSource;
+  };
+  fonts ??= { body: parse(FONT), bold: parse(FONT_BOLD) };
+  return fonts;
+}
 
 export type DocumentKind = 'letter' | 'legal-summary';
 
@@ -65,13 +83,15 @@ export const formatDay = (at: Date, zone: string) => DateTime.fromJSDate(at, { z
 
 function render(title: string, draw: (doc: PDFKit.PDFDocument) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const doc = new PDFDocument({ size: 'A4', margin: 56, info: { Title: title, Author: 'Ringside' } });
+    const { body, bold } = loadFonts();
+    // No default font: the built-in Helvetica would be loaded for nothing.
+    const doc = new PDFDocument({ size: 'A4', margin: 56, font: '', info: { Title: title, Author: 'Ringside' } });
     const chunks: Buffer[] = [];
     doc.on('data', (c: Buffer) => chunks.push(c));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
-    doc.registerFont('body', FONT);
-    doc.registerFont('bold', FONT_BOLD);
+    doc.registerFont('body', body);
+    doc.registerFont('bold', bold);
     doc.font('body').fontSize(10.5);
     draw(doc);
     doc.end();

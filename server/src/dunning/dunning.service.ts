@@ -34,7 +34,9 @@ export interface DunningOptions {
   invoicesPerPage: number;
   /** Cases advanced per batch (read together, written with one bulk write). */
   batchSize: number;
-  /** Side effects (messages, letters, callbacks) in flight at once. */
+  /** Batches under way at once. */
+  batchesInFlight: number;
+  /** Side effects (messages, letters, callbacks) in flight at once, across all batches. */
   concurrency: number;
   /** At most this many call attempts… */
   maxCallAttempts: number;
@@ -59,6 +61,7 @@ export const DEFAULT_DUNNING_OPTIONS: DunningOptions = {
   stepLeaseMs: 60_000,
   invoicesPerPage: 20_000,
   batchSize: 500,
+  batchesInFlight: 2,
   concurrency: 16,
   maxCallAttempts: 7,
   callWindowMs: 7 * DAY_MS,
@@ -88,6 +91,7 @@ type CaseDoc = DunningCase;
 type CustomerDoc = Pick<Customer, '_id' | 'name' | 'phones' | 'flags' | 'timeZone' | 'address' | 'language' | 'country'>;
 type InvoiceDoc = Pick<Invoice, '_id' | 'customerId' | 'currency' | 'number' | 'amount' | 'paid' | 'dueAt' | 'paymentReference'>;
 type HistoryEntry = CaseDoc['history'][number];
+type LiveCase = Pick<CaseDoc, '_id' | 'customerId' | 'currency' | 'amount' | 'oldestDueAt' | 'invoiceIds' | 'status' | 'stage'>;
 
 interface Balance {
   amount: number;
@@ -122,19 +126,54 @@ const FINAL_SMS = new Set(['delivered', 'undelivered', 'failed', 'read', 'cancel
 
 const keyOf = (customerId: Types.ObjectId, currency: string) => `${customerId.toHexString()}|${currency}`;
 
+/**
+ * No claim whose lease is still running: no `pending`, or one whose lease ended. Written as one
+ * negated range, not as an `$or` of the two: the database reads every case of the collection
+ * for an `$or`, even next to an `_id`, which made each claim cost as much as a full scan.
+ */
+const noLiveClaim = (now: Date) => ({ 'pending.leaseUntil': { $not: { $gt: now } } });
+
 /** A deterministic ObjectId for a record that a retried step must not write twice. */
 const stableId = (text: string) => new Types.ObjectId(createHash('sha1').update(text).digest().subarray(0, 12));
 
-/** Runs `work` over `items` with at most `limit` in flight. */
+/** Runs `work` over `items` with at most `limit` in flight; after a failure no new item is started. */
 async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const item = items[next++] as T;
-      await work(item);
+      try {
+        await work(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   });
   await Promise.all(lanes);
+}
+
+/** A bound on work in flight shared by several callers: `run` waits for a free slot. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    }
+  }
 }
 
 /**
@@ -188,8 +227,10 @@ export class DunningService {
     const count = (action: string, n = 1) => {
       actions[action] = (actions[action] ?? 0) + n;
     };
-    const overdue = await this.readOverdue(now, opts);
-    const sync = await this.syncCases(overdue.byKey, now, count);
+    // The overdue invoices and the live cases are read at once: the database builds one answer
+    // while this process reads the other.
+    const [overdue, liveCases] = await Promise.all([this.readOverdue(now, opts), this.readLiveCases()]);
+    const sync = await this.syncCases(overdue.byKey, liveCases, now, count);
     opts.onProgress?.({ phase: 'cases', done: sync.live.size });
 
     // Every live case whose next look is due, open ones and paused ones (promise dates).
@@ -198,22 +239,27 @@ export class DunningService {
       const found = await this.deps.models.DunningCase.find({ status, nextActionAt: { $lte: now } }, { _id: 1 }).lean();
       for (const c of found) due.push(c._id);
     }
+    const batches: Types.ObjectId[][] = [];
+    for (let i = 0; i < due.length; i += this.options.batchSize) batches.push(due.slice(i, i + this.options.batchSize));
+    // A few batches at once (one reads while another writes or waits on its effects); side effects
+    // stay within `concurrency` across all of them.
+    const effects = new Slots(this.options.concurrency);
     let done = 0;
-    for (let i = 0; i < due.length; i += this.options.batchSize) {
+    await inParallel(batches, this.options.batchesInFlight, async (batch) => {
       opts.signal?.throwIfAborted();
-      let ids = due.slice(i, i + this.options.batchSize);
+      let ids = batch;
       // A case resumed in this pass (promise broken, dispute settled) takes its step at once.
       for (let pass = 0; pass < 2 && ids.length; pass++) {
-        const { again, states } = await this.advance(ids, now, count);
+        const { again, states } = await this.advance(ids, now, count, effects);
         for (const [id, state] of states) {
           if (state.status === 'closed') sync.live.delete(id);
           else sync.live.set(id, state);
         }
         ids = again;
       }
-      done += Math.min(this.options.batchSize, due.length - i);
+      done += batch.length;
       opts.onProgress?.({ phase: 'steps', done });
-    }
+    });
     await this.storeFigures(sync.live, now);
     return {
       startedAt: now.toISOString(),
@@ -267,9 +313,21 @@ export class DunningService {
     return { byKey, invoices };
   }
 
+  /** The live cases with what the scan compares, one indexed query per status and stage. */
+  private async readLiveCases(): Promise<LiveCase[][]> {
+    const parts: LiveCase[][] = [];
+    for (const status of LIVE) {
+      for (const stage of STAGES) {
+        parts.push(await this.deps.models.DunningCase.find({ status, stage }, { customerId: 1, currency: 1, amount: 1, oldestDueAt: 1, invoiceIds: 1, status: 1, stage: 1 }).lean<LiveCase[]>());
+      }
+    }
+    return parts;
+  }
+
   /** Opens, updates and closes cases so that there is one live case per overdue customer and currency. */
   private async syncCases(
     byKey: Awaited<ReturnType<DunningService['readOverdue']>>['byKey'],
+    liveCases: LiveCase[][],
     now: Date,
     count: (action: string, n?: number) => void,
   ) {
@@ -280,38 +338,32 @@ export class DunningService {
     const closing: Array<{ _id: Types.ObjectId; amount: number; currency: string; customerId: Types.ObjectId; reason: string }> = [];
     const seen = new Set<string>();
     let updated = 0;
-    // One query per status and stage: each an indexed range, none holding every case at once.
-    for (const status of LIVE) {
-      for (const stage of STAGES) {
-        const cases = await models.DunningCase.find(
-          { status, stage },
-          { customerId: 1, currency: 1, amount: 1, oldestDueAt: 1, invoiceIds: 1, status: 1, stage: 1 },
-        ).lean();
-        for (const c of cases) {
-          const key = keyOf(c.customerId, c.currency);
-          const agg = byKey.get(key);
-          if (!agg || seen.has(key)) {
-            closing.push({ _id: c._id, amount: c.amount, currency: c.currency, customerId: c.customerId, reason: agg ? 'duplicate' : 'paid' });
-            continue;
-          }
-          seen.add(key);
-          live.set(c._id.toHexString(), { status: c.status, stage: c.stage });
-          const amount = round2(agg.amount);
-          const sameInvoices = c.invoiceIds.length === agg.invoiceIds.length && agg.invoiceIds.every((id) => c.invoiceIds.some((x) => x.equals(id)));
-          if (Math.abs(amount - c.amount) < OPEN_INVOICE && sameInvoices && c.oldestDueAt.getTime() === agg.oldest) continue;
-          updated += 1;
-          const paid = round2(c.amount - amount);
-          updates.push({
-            updateOne: {
-              filter: { _id: c._id },
-              update: {
-                $set: { amount, oldestDueAt: new Date(agg.oldest), invoiceIds: agg.invoiceIds },
-                ...(paid > 0 ? { $push: { history: { at: now, action: 'payment_received', details: { from: c.amount, to: amount } } } } : {}),
-              },
-            },
-          });
-          if (paid > 0) void this.recovered(c.currency, paid);
+    const recovered: Record<string, number> = {};
+    for (const cases of liveCases) {
+      for (const c of cases) {
+        const key = keyOf(c.customerId, c.currency);
+        const agg = byKey.get(key);
+        if (!agg || seen.has(key)) {
+          closing.push({ _id: c._id, amount: c.amount, currency: c.currency, customerId: c.customerId, reason: agg ? 'duplicate' : 'paid' });
+          continue;
         }
+        seen.add(key);
+        live.set(c._id.toHexString(), { status: c.status, stage: c.stage });
+        const amount = round2(agg.amount);
+        const sameInvoices = c.invoiceIds.length === agg.invoiceIds.length && agg.invoiceIds.every((id) => c.invoiceIds.some((x) => x.equals(id)));
+        if (Math.abs(amount - c.amount) < OPEN_INVOICE && sameInvoices && c.oldestDueAt.getTime() === agg.oldest) continue;
+        updated += 1;
+        const paid = round2(c.amount - amount);
+        updates.push({
+          updateOne: {
+            filter: { _id: c._id },
+            update: {
+              $set: { amount, oldestDueAt: new Date(agg.oldest), invoiceIds: agg.invoiceIds },
+              ...(paid > 0 ? { $push: { history: { at: now, action: 'payment_received', details: { from: c.amount, to: amount } } } } : {}),
+            },
+          },
+        });
+        if (paid > 0) recovered[c.currency] = (recovered[c.currency] ?? 0) + paid;
       }
     }
     // New cases, numbered after the customer's earlier cases in that currency.
@@ -356,6 +408,7 @@ export class DunningService {
       await this.auditMany(ok.map((c) => ({ action: 'dunning.opened', entity: 'dunning_case', entityId: c._id?.toHexString(), details: { customerId: c.customerId?.toHexString(), amount: c.amount, currency: c.currency } })));
     }
     count('opened', opened);
+    await this.recovered(recovered);
     for (let i = 0; i < updates.length; i += 5000) await models.DunningCase.bulkWrite(updates.slice(i, i + 5000), { ordered: false });
     // Cases with nothing overdue left: paid (or credited). Closed, nothing more is sent.
     let closed = 0;
@@ -403,7 +456,11 @@ export class DunningService {
       { dunningCaseId: { $in: cases.map((c) => c._id) }, status: { $in: ['scheduled', 'offered'] } },
       { $set: { status: 'cancelled' }, $push: { attempts: { at: now, outcome: `cancelled: dunning case closed (${reason})` } } },
     );
-    if (reason === 'paid') for (const c of cases) if (c.amount > 0) void this.recovered(c.currency, c.amount);
+    if (reason === 'paid') {
+      const amounts: Record<string, number> = {};
+      for (const c of cases) if (c.amount > 0) amounts[c.currency] = (amounts[c.currency] ?? 0) + c.amount;
+      await this.recovered(amounts);
+    }
     await this.auditMany(cases.map((c) => ({ action: 'dunning.closed', entity: 'dunning_case', entityId: c._id.toHexString(), details: { reason, customerId: c.customerId.toHexString() } })));
     return res.modifiedCount;
   }
@@ -567,7 +624,7 @@ export class DunningService {
    * need no side effect in one bulk write, claims the others in one bulk write, performs the
    * claimed effects (a few at a time) and records them in one more bulk write.
    */
-  private async advance(ids: Types.ObjectId[], now: Date, count: (action: string, n?: number) => void) {
+  private async advance(ids: Types.ObjectId[], now: Date, count: (action: string, n?: number) => void, effects: Slots) {
     const { models } = this.deps;
     const ctx = await this.load(ids, now);
     const direct: AnyBulkWriteOperation<CaseDoc>[] = [];
@@ -576,6 +633,8 @@ export class DunningService {
     const audits: AuditInput[] = [];
     const again: Types.ObjectId[] = [];
     const states = new Map<string, { status: CaseDoc['status']; stage: CaseDoc['stage'] }>();
+    const promises: Partial<Record<'promisesKept' | 'promisesBroken', number>> = {};
+    const waits = new Map<string, { status: CaseDoc['status']; until: Date; ids: Types.ObjectId[] }>();
 
     for (const c of ctx.cases) {
       const customer = ctx.customers.get(c.customerId.toHexString());
@@ -585,7 +644,7 @@ export class DunningService {
       const sync = balance.amount > 0 && (Math.abs(balance.amount - c.amount) >= OPEN_INVOICE || balance.invoices.length !== c.invoiceIds.length)
         ? { amount: balance.amount, invoiceIds: balance.invoices.map((i) => i._id), ...(balance.oldestDueAt ? { oldestDueAt: balance.oldestDueAt } : {}) }
         : {};
-      const notPending = { $or: [{ pending: { $exists: false } }, { 'pending.leaseUntil': { $lte: now } }] };
+      const notPending = noLiveClaim(now);
       switch (plan.kind) {
         case 'busy':
           count('in_progress_elsewhere');
@@ -597,6 +656,15 @@ export class DunningService {
         case 'wait':
           if (c.status === 'closed') break;
           count(c.status === 'paused' ? 'still_paused' : 'waiting');
+          if (plan.until && !Object.keys(sync).length) {
+            // Most looks only move the next one (calls under way, every day): one update for all alike.
+            const group = `${c.status}|${plan.until.getTime()}`;
+            const alike = waits.get(group) ?? { status: c.status, until: plan.until, ids: [] };
+            alike.ids.push(c._id);
+            waits.set(group, alike);
+            states.set(id, { status: c.status, stage: c.stage });
+            break;
+          }
           direct.push({
             updateOne: {
               filter: { _id: c._id, status: c.status },
@@ -607,7 +675,8 @@ export class DunningService {
           break;
         case 'resume': {
           count(plan.action);
-          if (plan.action === 'promise_kept' || plan.action === 'promise_broken') void this.bump(plan.action === 'promise_kept' ? 'promisesKept' : 'promisesBroken');
+          if (plan.action === 'promise_kept') promises.promisesKept = (promises.promisesKept ?? 0) + 1;
+          if (plan.action === 'promise_broken') promises.promisesBroken = (promises.promisesBroken ?? 0) + 1;
           direct.push({
             updateOne: {
               filter: { _id: c._id, status: 'paused' },
@@ -645,6 +714,10 @@ export class DunningService {
       }
     }
     if (direct.length) await models.DunningCase.bulkWrite(direct, { ordered: false });
+    for (const { status, until, ids: alike } of waits.values()) {
+      await models.DunningCase.updateMany({ _id: { $in: alike }, status }, { $set: { nextActionAt: until } });
+    }
+    await this.bump(promises);
     for (const reason of new Set(toClose.map((x) => x.reason))) {
       const closed = await this.closeMany(toClose.filter((x) => x.reason === reason), now, reason);
       count(reason === 'paid' ? 'closed_paid' : 'closed', closed);
@@ -661,7 +734,7 @@ export class DunningService {
               _id: c._id,
               status: 'open',
               stepsDone: { $ne: plan.key },
-              $or: [{ pending: { $exists: false } }, { 'pending.leaseUntil': { $lte: now } }],
+              ...noLiveClaim(now),
             },
             update: {
               $set: {
@@ -686,10 +759,8 @@ export class DunningService {
 
     const results: AnyBulkWriteOperation<CaseDoc>[] = [];
     const interactions: Array<Partial<Interaction>> = [];
-    await inParallel(
-      claims.filter((x) => won.has(x.c._id.toHexString())),
-      this.options.concurrency,
-      async ({ c, customer, balance, plan }) => {
+    await Promise.all(
+      claims.filter((x) => won.has(x.c._id.toHexString())).map(({ c, customer, balance, plan }) => effects.run(async () => {
         const id = c._id.toHexString();
         try {
           const effect = await this.perform(c, customer, balance, plan, now);
@@ -750,7 +821,7 @@ export class DunningService {
           audits.push({ action: `dunning.${plan.action}_failed`, entity: 'dunning_case', entityId: id, details: { error: errorText(err) } });
           states.set(id, { status: c.status, stage: c.stage });
         }
-      },
+      })),
     );
     if (interactions.length) {
       await models.Interaction.insertMany(interactions, { ordered: false }).catch((err: unknown) => {
@@ -877,13 +948,17 @@ export class DunningService {
 
   // ---------------------------------------------------------------- figures
 
-  private async recovered(currency: string, amount: number): Promise<void> {
-    await this.stats.updateOne({ _id: 'summary' }, { $inc: { [`recovered.${currency}`]: round2(amount) } }, { upsert: true }).catch((err: unknown) => this.deps.logger.warn({ err }, 'dunning figures not updated'));
+  /** Adds what came in, per currency, with one update. */
+  private async recovered(amounts: Record<string, number>): Promise<void> {
+    const inc = Object.fromEntries(Object.entries(amounts).map(([currency, amount]) => [`recovered.${currency}`, round2(amount)]));
+    if (!Object.keys(inc).length) return;
+    await this.stats.updateOne({ _id: 'summary' }, { $inc: inc }, { upsert: true }).catch((err: unknown) => this.deps.logger.warn({ err }, 'dunning figures not updated'));
     this.statsCache = undefined;
   }
 
-  private async bump(field: 'promisesKept' | 'promisesBroken'): Promise<void> {
-    await this.stats.updateOne({ _id: 'summary' }, { $inc: { [field]: 1 } }, { upsert: true }).catch((err: unknown) => this.deps.logger.warn({ err }, 'dunning figures not updated'));
+  private async bump(counts: Partial<Record<'promisesKept' | 'promisesBroken', number>>): Promise<void> {
+    if (!Object.keys(counts).length) return;
+    await this.stats.updateOne({ _id: 'summary' }, { $inc: counts }, { upsert: true }).catch((err: unknown) => this.deps.logger.warn({ err }, 'dunning figures not updated'));
     this.statsCache = undefined;
   }
 
