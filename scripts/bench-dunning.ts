@@ -21,7 +21,7 @@ import { createLogger } from '../server/src/logger';
 import { CustomerService } from '../server/src/customers/customers.service';
 import { CallbackService } from '../server/src/callbacks/callbacks.service';
 import type { Callback } from '../server/src/callbacks/callback.model';
-import { DunningService, type ScanReport } from '../server/src/dunning/dunning.service';
+import { DunningService, addOverdue, type OverdueDebt, type ScanReport } from '../server/src/dunning/dunning.service';
 import type { DunningCase } from '../server/src/dunning/dunning-case.model';
 import { DAY_MS, DEFAULT_LADDER, nextStep, round2 } from '../server/src/dunning/ladder';
 
@@ -168,22 +168,10 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
   const { models } = bench.db;
   const now = DAY0.getTime();
   // Overdue open invoices per customer and currency, as the scan aggregates them.
-  const byKey = new Map<string, { customerId: Types.ObjectId; currency: string; amount: number; oldest: number; invoiceIds: Types.ObjectId[] }>();
+  const byKey = new Map<string, OverdueDebt>();
   for (let end = now; end > now - 400 * DAY_MS; end -= 20 * DAY_MS) {
     const page = await models.Invoice.find({ status: 'open', dueAt: { $gte: new Date(end - 20 * DAY_MS), $lt: new Date(end) } }, { customerId: 1, currency: 1, amount: 1, paid: 1, dueAt: 1 }).lean();
-    for (const inv of page) {
-      const open = inv.amount - (inv.paid ?? 0);
-      if (open <= 0.005) continue;
-      const key = `${inv.customerId.toHexString()}|${inv.currency}`;
-      const agg = byKey.get(key);
-      if (agg) {
-        agg.amount += open;
-        agg.oldest = Math.min(agg.oldest, inv.dueAt.getTime());
-        agg.invoiceIds.push(inv._id);
-      } else {
-        byKey.set(key, { customerId: inv.customerId, currency: inv.currency, amount: open, oldest: inv.dueAt.getTime(), invoiceIds: [inv._id] });
-      }
-    }
+    for (const inv of page) addOverdue(byKey, inv);
   }
   const entries = [...byKey.entries()];
   const byStage: Record<string, number> = {};

@@ -126,6 +126,34 @@ const FINAL_SMS = new Set(['delivered', 'undelivered', 'failed', 'read', 'cancel
 
 const keyOf = (customerId: Types.ObjectId, currency: string) => `${customerId.toHexString()}|${currency}`;
 
+/** Overdue debt of one customer in one currency, summed over its open invoices. */
+export interface OverdueDebt {
+  customerId: Types.ObjectId;
+  currency: string;
+  amount: number;
+  oldest: number;
+  invoiceIds: Types.ObjectId[];
+}
+
+/** Adds an open invoice to the debts by customer and currency; false when nothing is left to pay. */
+export function addOverdue(
+  byKey: Map<string, OverdueDebt>,
+  inv: { _id: Types.ObjectId; customerId: Types.ObjectId; currency: string; amount: number; paid?: number; dueAt: Date },
+): boolean {
+  const open = inv.amount - (inv.paid ?? 0);
+  if (open <= OPEN_INVOICE) return false;
+  const key = keyOf(inv.customerId, inv.currency);
+  const agg = byKey.get(key);
+  if (agg) {
+    agg.amount += open;
+    agg.oldest = Math.min(agg.oldest, inv.dueAt.getTime());
+    agg.invoiceIds.push(inv._id);
+  } else {
+    byKey.set(key, { customerId: inv.customerId, currency: inv.currency, amount: open, oldest: inv.dueAt.getTime(), invoiceIds: [inv._id] });
+  }
+  return true;
+}
+
 /**
  * No claim whose lease is still running: no `pending`, or one whose lease ended. Written as one
  * negated range, not as an `$or` of the two: the database reads every case of the collection
@@ -292,18 +320,7 @@ export class DunningService {
         .lean()
         .batchSize(10_000);
       for (const inv of page) {
-        const open = inv.amount - (inv.paid ?? 0);
-        if (open <= OPEN_INVOICE) continue;
-        invoices += 1;
-        const key = keyOf(inv.customerId, inv.currency);
-        const agg = byKey.get(key);
-        if (agg) {
-          agg.amount += open;
-          agg.oldest = Math.min(agg.oldest, inv.dueAt.getTime());
-          agg.invoiceIds.push(inv._id);
-        } else {
-          byKey.set(key, { customerId: inv.customerId, currency: inv.currency, amount: open, oldest: inv.dueAt.getTime(), invoiceIds: [inv._id] });
-        }
+        if (addOverdue(byKey, inv)) invoices += 1;
       }
       end = start;
       // Wider windows where invoices are sparse (and far into the past), narrower where dense.
