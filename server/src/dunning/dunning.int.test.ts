@@ -15,6 +15,16 @@ const tokens: Record<string, string> = {};
 let invoiceNo = 0;
 
 const at = (iso: string) => clock.set(new Date(iso));
+
+/** A debt due 2026-10-01 through its reminder (day 22), letter (day 33) and call (day 40) scans. */
+async function upToTheCall(): Promise<void> {
+  at('2026-10-23T13:00:00Z');
+  await dunning.scan(); // sms
+  at('2026-11-03T13:00:00Z');
+  await dunning.scan(); // letter
+  at('2026-11-10T13:00:00Z');
+  await dunning.scan(); // call
+}
 const smsTo = (phone: string) => h.twilio.requests.filter((r) => r.path.endsWith('/Messages.json') && r.method === 'POST' && r.params.To === phone);
 
 async function login(email: string): Promise<string> {
@@ -224,12 +234,7 @@ describe('rules checked when the step runs', () => {
 
   it('a payment before a due collections callback is offered: the callback is cancelled, never dialed', async () => {
     const d = await debtor('Piotr Nowak', '601 100 003', { dueAt: '2026-10-01T12:00:00Z' });
-    at('2026-10-23T13:00:00Z');
-    await dunning.scan(); // sms
-    at('2026-11-03T13:00:00Z');
-    await dunning.scan(); // letter
-    at('2026-11-10T13:00:00Z');
-    await dunning.scan(); // call
+    await upToTheCall();
     const cb = await h.models.Callback.findOne({ customerId: d.customer._id }).lean();
     expect(cb?.status).toBe('scheduled');
     // Paid in a way the scan has not seen yet: only the dialer's check stands between.
@@ -242,12 +247,7 @@ describe('rules checked when the step runs', () => {
 
   it('promise to pay pauses the ladder, a broken one resumes it, a kept one is counted', async () => {
     const d = await debtor('Ewa Wiśniewska', '601 100 004', { dueAt: '2026-10-01T12:00:00Z', amounts: [500] });
-    at('2026-10-23T13:00:00Z');
-    await dunning.scan();
-    at('2026-11-03T13:00:00Z');
-    await dunning.scan();
-    at('2026-11-10T13:00:00Z');
-    await dunning.scan();
+    await upToTheCall();
     const c = await caseOf(d.customer._id);
     const id = c?._id.toHexString() ?? '';
     expect(c?.stage).toBe('call');
@@ -287,12 +287,7 @@ describe('rules checked when the step runs', () => {
   it('dispute pauses and opens a case; wrong number flags the number', async () => {
     const d = await debtor('Jan Wójcik', '601 100 005', { dueAt: '2026-10-01T12:00:00Z' });
     await h.models.Customer.updateOne({ _id: d.customer._id }, { $push: { phones: { raw: '601 100 015', e164: '+48601100015', type: 'mobile' }, phoneKeys: '+48601100015' } });
-    at('2026-10-23T13:00:00Z');
-    await dunning.scan();
-    at('2026-11-03T13:00:00Z');
-    await dunning.scan();
-    at('2026-11-10T13:00:00Z');
-    await dunning.scan();
+    await upToTheCall();
     const c = await caseOf(d.customer._id);
     const id = c?._id.toHexString() ?? '';
     const wrong = await api('POST', `/api/dunning/cases/${id}/outcome`, 'agent5@ringside.test', { outcome: 'wrong_number' });
@@ -371,12 +366,7 @@ describe('rules checked when the step runs', () => {
 
   it('at most 7 call attempts in 7 days per case, also when dialed at the same moment', async () => {
     const d = await debtor('Adam Mazur', '601 100 011', { dueAt: '2026-10-01T12:00:00Z' });
-    at('2026-10-23T13:00:00Z');
-    await dunning.scan();
-    at('2026-11-03T13:00:00Z');
-    await dunning.scan();
-    at('2026-11-10T13:00:00Z');
-    await dunning.scan();
+    await upToTheCall();
     const cb = await h.models.Callback.findOne({ customerId: d.customer._id }).lean();
     if (!cb) throw new Error('no callback');
     for (let i = 0; i < 5; i++) {
