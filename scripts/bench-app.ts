@@ -1,7 +1,17 @@
-// The server as `npm start` runs it, in a child process, for the benchmarks.
+// What the benchmarks share: checked options, and the server as `npm start` runs it, in a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import type { z } from 'zod';
 import { freePort } from './embedded-db.mjs';
+
+/** A benchmark's command-line options, checked: a bad one ends the run with its reason (exit 2). */
+export function benchArgs<S extends z.ZodType>(name: string, schema: S, values: unknown): z.infer<S> {
+  const parsed = schema.safeParse(values);
+  if (parsed.success) return parsed.data;
+  process.stderr.write(`${name}: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}
+`);
+  process.exit(2);
+}
 
 /** Starts `server/src/main.ts` with this environment on a free port; resolves when /healthz answers. */
 export async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import type { Types } from 'mongoose';
 import { z } from 'zod';
 import { startDatabase } from './embedded-db.mjs';
-import { startApp } from './bench-app';
+import { benchArgs, startApp } from './bench-app';
 import { connectDatabase, type Database } from '../server/src/db/connection';
 import { ensureIndexes } from '../server/src/db/models';
 import { seedDemoUsers } from '../server/src/seed/seed';
@@ -57,12 +57,7 @@ async function insertCallbacks(db: Database, customers: Types.ObjectId[], dueAt:
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { burst: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' } } });
-  const parsed = argsSchema.safeParse(values);
-  if (!parsed.success) {
-    process.stderr.write(`bench:callbacks: ${z.prettifyError(parsed.error)}\n`);
-    process.exit(2);
-  }
-  const args = parsed.data;
+  const args = benchArgs('bench:callbacks', argsSchema, values);
   const dataDir = mkdtempSync(join(tmpdir(), 'ringside-bench-callbacks-'));
   const database = await startDatabase({ dataDir, dbName: 'ringside_bench_callbacks', env: { ...process.env, MONGODB_URI: '' } });
   const db = await connectDatabase(database.uri);

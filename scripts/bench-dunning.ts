@@ -15,6 +15,7 @@ import { Types } from 'mongoose';
 import { z } from 'zod';
 import { TwilioProvider } from '@ringside/telephony';
 import { startTwilioRestServer, type TwilioRestServer } from '@ringside/telephony/testing';
+import { benchArgs } from './bench-app';
 import { openBenchDatabase, type BenchDatabase } from './bench-db';
 import { ManualClock } from '../server/src/clock';
 import { createLogger } from '../server/src/logger';
@@ -298,12 +299,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { customers: { type: 'string' }, batch: { type: 'string' }, concurrency: { type: 'string' }, 'data-dir': { type: 'string' }, 'skip-catch-up': { type: 'boolean' } },
   });
-  const parsed = argsSchema.safeParse(values);
-  if (!parsed.success) {
-    console.error(z.prettifyError(parsed.error));
-    process.exit(2);
-  }
-  const args = parsed.data;
+  const args = benchArgs('bench:dunning', argsSchema, values);
   const bench = await openBenchDatabase({ customers: args.customers, ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}) });
   const account = { accountSid: `AC${'b'.repeat(32)}`, authToken: 'bench-auth-token-1234' };
   const twilioRest = await startTwilioRestServer(account);

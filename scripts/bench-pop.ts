@@ -13,7 +13,7 @@ import { Server as IoServer } from 'socket.io';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@ringside/shared';
 import { newCallSid, postTwilioWebhook, startTwilioRestServer, startAriServer, type AriServer } from '@ringside/telephony/testing';
-import { startApp } from './bench-app';
+import { benchArgs, startApp } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import type { Database } from '../server/src/db/connection';
 import { hashPassword } from '../server/src/auth/auth.service';
@@ -235,12 +235,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
     },
   });
-  const parsed = argsSchema.safeParse(values);
-  if (!parsed.success) {
-    process.stderr.write(`bench:pop: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
-    process.exit(2);
-  }
-  const args = parsed.data;
+  const args = benchArgs('bench:pop', argsSchema, values);
   const bench = await openBenchDatabase({ customers: args.customers, ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}) });
   const db = bench.db;
   const twilioRest = await startTwilioRestServer({ accountSid: TWILIO.sid, authToken: TWILIO.token });

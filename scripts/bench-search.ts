@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { foldLatin } from '@ringside/shared';
+import { benchArgs } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import { CustomerService, type Viewer } from '../server/src/customers/customers.service';
 
@@ -32,12 +33,7 @@ async function time(inputs: string[], run: (input: string) => Promise<number>): 
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { customers: { type: 'string' }, samples: { type: 'string' } } });
-  const parsed = argsSchema.safeParse(values);
-  if (!parsed.success) {
-    process.stderr.write(`bench:search: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
-    process.exit(2);
-  }
-  const args = parsed.data;
+  const args = benchArgs('bench:search', argsSchema, values);
   const bench = await openBenchDatabase({ customers: args.customers });
   try {
     const { models } = bench.db;

@@ -5,6 +5,7 @@
 // The database is kept in the cache directory and reused: the first run seeds it (long).
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { benchArgs } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import { systemClock } from '../server/src/clock';
 import { createLogger } from '../server/src/logger';
@@ -34,12 +35,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
     },
   });
-  const parsed = argsSchema.safeParse(values);
-  if (!parsed.success) {
-    console.error(z.prettifyError(parsed.error));
-    process.exit(2);
-  }
-  const args = parsed.data;
+  const args = benchArgs('bench:suggestions', argsSchema, values);
   const bench = await openBenchDatabase({ customers: args.customers, ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}) });
   try {
     const { models } = bench.db;
