@@ -5,9 +5,10 @@
 //      step (reminders go to a local stand-in of Twilio's REST API, as in the tests);
 //   2. the daily scan, what a contact center runs every day: the cases as the ladder leaves them
 //      after running daily (built directly in bulk, see `buildSteadyState`), the clock one day on.
-//   npm run bench:dunning -- [--customers 1000000] [--batch 500] [--concurrency 16] [--data-dir DIR] [--skip-catch-up]
+//   npm run bench:dunning -- [--customers 1000000] [--batch 500] [--concurrency 16] [--data-dir DIR] [--skip-catch-up] [--cpu-profile FILE]
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -32,6 +33,8 @@ const argsSchema = z.object({
   concurrency: z.coerce.number().int().min(1).max(256).default(16),
   'data-dir': z.string().optional(),
   'skip-catch-up': z.boolean().default(false),
+  /** Writes a CPU profile of the daily scan (Chrome DevTools' .cpuprofile format) to this file. */
+  'cpu-profile': z.string().optional(),
 });
 
 /** The day of the catch-up scan and of the built state: Monday 11:00 in Warsaw, the day after the seeded data's "now". */
@@ -114,6 +117,7 @@ function printReport(title: string, report: ScanReport, run: Run, sms: number) {
   console.log(`  overdue invoices   ${n(report.overdueInvoices)}`);
   console.log(`  cases              ${n(report.cases.live)} live; opened ${n(report.cases.opened)}, updated ${n(report.cases.updated)}, closed ${n(report.cases.closed)}`);
   console.log(`  cases looked at    ${n(report.cases.due)} due`);
+  console.log(`  phases             read ${seconds(report.phases.read)}, cases in step ${seconds(report.phases.sync)}, steps ${seconds(report.phases.steps)}`);
   const actions = Object.entries(report.actions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${n(v)}`);
   console.log(`  actions            ${actions.join(', ')}`);
   console.log(`  SMS requests       ${n(sms)} at the Twilio stand-in`);
@@ -147,6 +151,22 @@ async function warmUp(bench: BenchDatabase): Promise<number> {
   }
   console.log(`warm-up (untimed): ${n(read)} open invoices read in ${seconds(performance.now() - started)}`);
   return read;
+}
+
+/** Runs `work` under V8's sampling profiler and writes the profile to `file`. */
+async function profiled<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+    console.log(`  CPU profile of the daily scan written to ${file}`);
+  }
 }
 
 const hashOf = (text: string) => createHash('sha1').update(text).digest();
@@ -297,7 +317,7 @@ function dunningService(bench: BenchDatabase, clock: ManualClock, twilioRest: Tw
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { customers: { type: 'string' }, batch: { type: 'string' }, concurrency: { type: 'string' }, 'data-dir': { type: 'string' }, 'skip-catch-up': { type: 'boolean' } },
+    options: { customers: { type: 'string' }, batch: { type: 'string' }, concurrency: { type: 'string' }, 'data-dir': { type: 'string' }, 'skip-catch-up': { type: 'boolean' }, 'cpu-profile': { type: 'string' } },
   });
   const args = benchArgs('bench:dunning', argsSchema, values);
   const bench = await openBenchDatabase({ customers: args.customers, ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}) });
@@ -343,7 +363,7 @@ async function main(): Promise<void> {
 
     const nextDay = new ManualClock(new Date(DAY0.getTime() + DAY_MS));
     const daily = dunningService(bench, nextDay, twilioRest, account, options);
-    const run = await measured(bench, () => daily.scan());
+    const run = await measured(bench, () => (args['cpu-profile'] ? profiled(args['cpu-profile'], () => daily.scan()) : daily.scan()));
     printReport(`dunning: daily scan on ${nextDay.now().toISOString()} (steady state, one day after the built state)`, run.result, run, smsSent());
     console.log(`  target             daily scan ≤ ${seconds(TARGET_MS)}: ${run.ms <= TARGET_MS ? 'met' : 'NOT met'} (${seconds(run.ms)})`);
     if (bench.pid) console.log(`  database server's peak over its whole life (VmHWM): ${mb(memoryOf(bench.pid)?.hwm ?? 0)}`);

@@ -103,6 +103,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
       ...(config.dunning.ladder ? { ladder: config.dunning.ladder } : {}),
       sms: { from: config.dunning.smsFrom ?? '+48221002000', messagingServiceSid: config.dunning.messagingServiceSid },
       stepLeaseMs: config.dunning.stepLeaseMs,
+      ...(config.dunning.renderWorkers === undefined ? {} : { renderWorkers: config.dunning.renderWorkers }),
     },
   });
   const calls = new CallService({

@@ -35,6 +35,7 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
       closing ??= new Promise<void>((resolve) => {
         app.calls.close();
         app.supervisor.stop();
+        void app.dunning.close();
         // io.close() also closes the HTTP server; idle keep-alive connections are dropped.
         void app.io.close(() => void (closeRedis?.() ?? Promise.resolve()).then(() => resolve()));
         http.closeIdleConnections();

@@ -65,6 +65,7 @@ const envSchema = z
     DUNNING_SMS_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number' }).optional(),
     TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, { error: 'must look like MG followed by 32 hex digits' }).optional(),
     DUNNING_STEP_LEASE_MS: z.coerce.number({ error: 'must be a number' }).int().min(500, { error: 'must be at least 500' }).default(60_000),
+    DUNNING_RENDER_WORKERS: z.coerce.number({ error: 'must be a number' }).int().min(0, { error: 'must be 0 or more' }).max(16, { error: 'must be at most 16' }).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -93,7 +94,7 @@ export interface Config {
   /** A callback dialing this long with no word from the provider was never placed. */
   callbacks: { silentDialMs: number };
   holdMusicUrl: string | undefined;
-  dunning: { ladder: LadderStep[] | undefined; smsFrom: string | undefined; messagingServiceSid: string | undefined; stepLeaseMs: number };
+  dunning: { ladder: LadderStep[] | undefined; smsFrom: string | undefined; messagingServiceSid: string | undefined; stepLeaseMs: number; renderWorkers: number | undefined };
 }
 
 /** Thrown with one line that names the variable and what is wrong with it. */
@@ -138,6 +139,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     offers: { ackTimeoutMs: e.OFFER_ACK_TIMEOUT_MS, acceptTimeoutMs: e.OFFER_ACCEPT_TIMEOUT_MS },
     callbacks: { silentDialMs: e.CALLBACK_SILENT_DIAL_MS },
     holdMusicUrl: e.HOLD_MUSIC_URL,
-    dunning: { ladder: e.DUNNING_LADDER, smsFrom: e.DUNNING_SMS_FROM, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID, stepLeaseMs: e.DUNNING_STEP_LEASE_MS },
+    dunning: { ladder: e.DUNNING_LADDER, smsFrom: e.DUNNING_SMS_FROM, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID, stepLeaseMs: e.DUNNING_STEP_LEASE_MS, renderWorkers: e.DUNNING_RENDER_WORKERS },
   };
 }

@@ -20,7 +20,7 @@ const FONT_BOLD = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
  * parsed fontkit font wherever it takes a font file; its types only list files, hence the cast.)
  */
 let fonts: { body: PDFKit.Mixins.PDFFontSource; bold: PDFKit.Mixins.PDFFontSource } | undefined;
-function loadFonts() {
+export function loadFonts() {
   const parse = (path: string) => {
     const font = fontkit.create(readFileSync(path));
     if (typeof font.layout !== 'function') throw new Error(`${path} is not a single font`);
@@ -163,6 +163,13 @@ export function renderLegalSummary(input: LegalSummaryInput): Promise<Buffer> {
       doc.text(`${when}  ${h.action.replace(/_/g, ' ')}${h.outcome ? `: ${h.outcome}` : ''}${h.details ? ` (${h.details})` : ''}`);
     }
   });
+}
+
+/** One document to render: what a render-pool worker is sent. */
+export type RenderJob = { kind: 'letter'; input: LetterInput } | { kind: 'legal-summary'; input: LegalSummaryInput };
+
+export function renderDocument(job: RenderJob): Promise<Buffer> {
+  return job.kind === 'letter' ? renderLetter(job.input) : renderLegalSummary(job.input);
 }
 
 /** The documents collection: one PDF per case and kind, written once. */

@@ -19,7 +19,8 @@ import type { GuardVerdict } from '../callbacks/callback-dialer';
 import { badRequest, conflict, forbidden, notFound, parseOrThrow } from '../errors';
 import type { DunningCase } from './dunning-case.model';
 import { DAY_MS, DEFAULT_LADDER, nextStep, round2, type LadderStep } from './ladder';
-import { DocumentStore, formatDay, formatMoney, renderLegalSummary, renderLetter, type DocumentKind, type LetterInvoice } from './documents';
+import { DocumentStore, formatDay, formatMoney, type DocumentKind, type LetterInvoice } from './documents';
+import { RenderPool, defaultRenderWorkers } from './render-pool';
 
 export interface DunningOptions {
   ladder: LadderStep[];
@@ -50,6 +51,8 @@ export interface DunningOptions {
   callRetryMs: number;
   /** An agent who hears "I have paid" gives the payment this long to arrive. */
   paidClaimGraceMs: number;
+  /** Worker threads rendering letters and legal summaries; 0 renders them on the scan's thread. */
+  renderWorkers: number;
 }
 
 export const DEFAULT_DUNNING_OPTIONS: DunningOptions = {
@@ -69,6 +72,7 @@ export const DEFAULT_DUNNING_OPTIONS: DunningOptions = {
   letterPayDays: 7,
   callRetryMs: DAY_MS,
   paidClaimGraceMs: 3 * DAY_MS,
+  renderWorkers: defaultRenderWorkers(),
 };
 
 /** The text-message side of the Twilio adapter (TwilioProvider satisfies it). */
@@ -85,6 +89,8 @@ export interface ScanReport {
   overdueInvoices: number;
   cases: { opened: number; updated: number; closed: number; live: number; due: number };
   actions: Record<string, number>;
+  /** Wall time of each phase, ms: reading invoices and cases, bringing cases in step, the steps. */
+  phases: { read: number; sync: number; steps: number };
 }
 
 type CaseDoc = DunningCase;
@@ -225,6 +231,7 @@ export class DunningService {
   readonly options: DunningOptions;
   private readonly owner = randomUUID();
   private readonly documents: DocumentStore;
+  private readonly renderer: RenderPool;
   private readonly stats: mongo.Collection<{ _id: string } & mongo.Document>;
   private statsCache: { value: DunningStats; until: number } | undefined;
 
@@ -242,7 +249,13 @@ export class DunningService {
   ) {
     this.options = { ...DEFAULT_DUNNING_OPTIONS, ...deps.options };
     this.documents = new DocumentStore(deps.db);
+    this.renderer = new RenderPool({ size: this.options.renderWorkers, idleMs: 60_000 }, deps.logger);
     this.stats = deps.db.collection('dunningstats');
+  }
+
+  /** Stops the render workers (they also stop by themselves after a minute without work). */
+  close(): Promise<void> {
+    return this.renderer.close();
   }
 
   // ---------------------------------------------------------------- the scan
@@ -258,7 +271,9 @@ export class DunningService {
     // The overdue invoices and the live cases are read at once: the database builds one answer
     // while this process reads the other.
     const [overdue, liveCases] = await Promise.all([this.readOverdue(now, opts), this.readLiveCases()]);
+    const read = performance.now();
     const sync = await this.syncCases(overdue.byKey, liveCases, now, count);
+    const synced = performance.now();
     opts.onProgress?.({ phase: 'cases', done: sync.live.size });
 
     // Every live case whose next look is due, open ones and paused ones (promise dates).
@@ -295,6 +310,7 @@ export class DunningService {
       overdueInvoices: overdue.invoices,
       cases: { opened: sync.opened, updated: sync.updated, closed: sync.closed, live: sync.live.size, due: due.length },
       actions,
+      phases: { read: Math.round(read - started), sync: Math.round(synced - read), steps: Math.round(performance.now() - synced) },
     };
   }
 
@@ -887,14 +903,17 @@ export class DunningService {
       }
       case 'letter': {
         const invoices = balance.invoices.map(toLetterInvoice);
-        const pdf = await renderLetter({
-          customer: { name: customer.name, address: customer.address, timeZone: customer.timeZone, language: customer.language },
-          currency: c.currency,
-          invoices,
-          total: balance.amount,
-          at: now,
-          caseRef: caseRef(c._id),
-          payBy: new Date(now.getTime() + this.options.letterPayDays * DAY_MS),
+        const pdf = await this.renderer.render({
+          kind: 'letter',
+          input: {
+            customer: { name: customer.name, address: customer.address, timeZone: customer.timeZone, language: customer.language },
+            currency: c.currency,
+            invoices,
+            total: balance.amount,
+            at: now,
+            caseRef: caseRef(c._id),
+            payBy: new Date(now.getTime() + this.options.letterPayDays * DAY_MS),
+          },
         });
         await this.documents.putOnce({ caseId: c._id, kind: 'letter', filename: `reminder-${caseRef(c._id)}.pdf`, contentType: 'application/pdf', createdAt: now, data: pdf });
         return { letterPath: `/api/dunning/cases/${id}/letter` };
@@ -915,16 +934,19 @@ export class DunningService {
       case 'legal': {
         const legalCaseId = await this.openLegalCase(c, customer, balance, now);
         const full = await this.deps.models.DunningCase.findById(c._id, { history: 1, promiseToPay: 1, openedAt: 1 }).lean();
-        const pdf = await renderLegalSummary({
-          customer: { name: customer.name, id: customer._id.toHexString(), address: customer.address, timeZone: customer.timeZone, phones: customer.phones.map((p) => `${p.e164}${p.wrongNumber ? ' (wrong number)' : ''}`) },
-          currency: c.currency,
-          invoices: balance.invoices.map(toLetterInvoice),
-          total: balance.amount,
-          openedAt: c.openedAt,
-          at: now,
-          caseRef: caseRef(c._id),
-          history: (full?.history ?? c.history).map((h) => ({ at: h.at, action: h.action, outcome: h.outcome, details: describe(h.details) })),
-          promiseToPay: full?.promiseToPay ? { date: full.promiseToPay.date, amount: full.promiseToPay.amount } : undefined,
+        const pdf = await this.renderer.render({
+          kind: 'legal-summary',
+          input: {
+            customer: { name: customer.name, id: customer._id.toHexString(), address: customer.address, timeZone: customer.timeZone, phones: customer.phones.map((p) => `${p.e164}${p.wrongNumber ? ' (wrong number)' : ''}`) },
+            currency: c.currency,
+            invoices: balance.invoices.map(toLetterInvoice),
+            total: balance.amount,
+            openedAt: c.openedAt,
+            at: now,
+            caseRef: caseRef(c._id),
+            history: (full?.history ?? c.history).map((h) => ({ at: h.at, action: h.action, outcome: h.outcome, details: describe(h.details) })),
+            promiseToPay: full?.promiseToPay ? { date: full.promiseToPay.date, amount: full.promiseToPay.amount } : undefined,
+          },
         });
         await this.documents.putOnce({ caseId: c._id, kind: 'legal-summary', filename: `legal-${caseRef(c._id)}.pdf`, contentType: 'application/pdf', createdAt: now, data: pdf });
         return { legalCaseId, legalSummaryPath: `/api/dunning/cases/${id}/legal-summary` };
