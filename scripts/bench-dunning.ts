@@ -118,6 +118,7 @@ function printReport(title: string, report: ScanReport, run: Run, sms: number) {
   console.log(`  cases              ${n(report.cases.live)} live; opened ${n(report.cases.opened)}, updated ${n(report.cases.updated)}, closed ${n(report.cases.closed)}`);
   console.log(`  cases looked at    ${n(report.cases.due)} due`);
   console.log(`  phases             read ${seconds(report.phases.read)}, cases in step ${seconds(report.phases.sync)}, steps ${seconds(report.phases.steps)}`);
+  console.log(`  steps' parts       ${Object.entries(report.stepParts).map(([part, ms]) => `${part} ${seconds(ms)}`).join(', ')} (summed over batches in flight)`);
   const actions = Object.entries(report.actions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${n(v)}`);
   console.log(`  actions            ${actions.join(', ')}`);
   console.log(`  SMS requests       ${n(sms)} at the Twilio stand-in`);

@@ -91,6 +91,12 @@ export interface ScanReport {
   actions: Record<string, number>;
   /** Wall time of each phase, ms: reading invoices and cases, bringing cases in step, the steps. */
   phases: { read: number; sync: number; steps: number };
+  /**
+   * Time spent in each part of the steps, summed over batches (which overlap, so the sums can
+   * exceed the phase), ms: reading a batch, writing its decisions, claiming, side effects per
+   * action, recording them.
+   */
+  stepParts: Record<string, number>;
 }
 
 type CaseDoc = DunningCase;
@@ -166,6 +172,12 @@ export function addOverdue(
  * for an `$or`, even next to an `_id`, which made each claim cost as much as a full scan.
  */
 const noLiveClaim = (now: Date) => ({ 'pending.leaseUntil': { $not: { $gt: now } } });
+
+/** A fixed pseudo-random position for an id (its last four bytes, multiplied by a large odd number). */
+const spread = (id: Types.ObjectId) => {
+  const b = id.id;
+  return Math.imul(((b[8] ?? 0) << 24) | ((b[9] ?? 0) << 16) | ((b[10] ?? 0) << 8) | (b[11] ?? 0), 0x9e3779b1) >>> 0;
+};
 
 /** A deterministic ObjectId for a record that a retried step must not write twice. */
 const stableId = (text: string) => new Types.ObjectId(createHash('sha1').update(text).digest().subarray(0, 12));
@@ -268,6 +280,10 @@ export class DunningService {
     const count = (action: string, n = 1) => {
       actions[action] = (actions[action] ?? 0) + n;
     };
+    const stepParts: Record<string, number> = {};
+    const took = (part: string, since: number) => {
+      stepParts[part] = (stepParts[part] ?? 0) + (performance.now() - since);
+    };
     // The overdue invoices and the live cases are read at once: the database builds one answer
     // while this process reads the other.
     const [overdue, liveCases] = await Promise.all([this.readOverdue(now, opts), this.readLiveCases()]);
@@ -282,6 +298,9 @@ export class DunningService {
       const found = await this.deps.models.DunningCase.find({ status, nextActionAt: { $lte: now } }, { _id: 1 }).lean();
       for (const c of found) due.push(c._id);
     }
+    // Cases due alike sit together in the index (a day's letters, a day's calls); mixed, every
+    // batch has some database work and some rendering, and the two overlap across batches.
+    due.sort((a, b) => spread(a) - spread(b));
     const batches: Types.ObjectId[][] = [];
     for (let i = 0; i < due.length; i += this.options.batchSize) batches.push(due.slice(i, i + this.options.batchSize));
     // A few batches at once (one reads while another writes or waits on its effects); side effects
@@ -293,7 +312,7 @@ export class DunningService {
       let ids = batch;
       // A case resumed in this pass (promise broken, dispute settled) takes its step at once.
       for (let pass = 0; pass < 2 && ids.length; pass++) {
-        const { again, states } = await this.advance(ids, now, count, effects);
+        const { again, states } = await this.advance(ids, now, { count, took }, effects);
         for (const [id, state] of states) {
           if (state.status === 'closed') sync.live.delete(id);
           else sync.live.set(id, state);
@@ -311,6 +330,7 @@ export class DunningService {
       cases: { opened: sync.opened, updated: sync.updated, closed: sync.closed, live: sync.live.size, due: due.length },
       actions,
       phases: { read: Math.round(read - started), sync: Math.round(synced - read), steps: Math.round(performance.now() - synced) },
+      stepParts: Object.fromEntries(Object.entries(stepParts).map(([part, ms]) => [part, Math.round(ms)])),
     };
   }
 
@@ -326,22 +346,30 @@ export class DunningService {
     let span = 7 * DAY_MS;
     let invoices = 0;
     const horizon = now.getTime() - 30 * 365 * DAY_MS;
+    const read = (start: number, end: number) => {
+      const page = this.deps.models.Invoice.find({ status: 'open', dueAt: { $gte: new Date(start), $lt: new Date(end) } }, { customerId: 1, currency: 1, amount: 1, paid: 1, dueAt: 1 })
+        .lean()
+        .batchSize(10_000)
+        .exec();
+      // Awaited below; a page read ahead of an aborted scan must not fail unheard.
+      page.catch(() => undefined);
+      return page;
+    };
+    let start = Math.max(horizon, end - span);
+    let next = read(start, end);
     while (end > horizon) {
       opts.signal?.throwIfAborted();
-      const start = Math.max(horizon, end - span);
-      const page = await this.deps.models.Invoice.find(
-        { status: 'open', dueAt: { $gte: new Date(start), $lt: new Date(end) } },
-        { customerId: 1, currency: 1, amount: 1, paid: 1, dueAt: 1 },
-      )
-        .lean()
-        .batchSize(10_000);
-      for (const inv of page) {
-        if (addOverdue(byKey, inv)) invoices += 1;
-      }
+      const page = await next;
       end = start;
       // Wider windows where invoices are sparse (and far into the past), narrower where dense.
       if (page.length < target / 4) span *= page.length === 0 ? 4 : 2;
       else if (page.length > target) span = Math.max(3_600_000, span / 2);
+      // The database builds the next page while this one is added up.
+      start = Math.max(horizon, end - span);
+      if (end > horizon) next = read(start, end);
+      for (const inv of page) {
+        if (addOverdue(byKey, inv)) invoices += 1;
+      }
     }
     return { byKey, invoices };
   }
@@ -657,9 +685,16 @@ export class DunningService {
    * need no side effect in one bulk write, claims the others in one bulk write, performs the
    * claimed effects (a few at a time) and records them in one more bulk write.
    */
-  private async advance(ids: Types.ObjectId[], now: Date, count: (action: string, n?: number) => void, effects: Slots) {
+  private async advance(
+    ids: Types.ObjectId[],
+    now: Date,
+    { count, took }: { count: (action: string, n?: number) => void; took: (part: string, since: number) => void },
+    effects: Slots,
+  ) {
     const { models } = this.deps;
+    let since = performance.now();
     const ctx = await this.load(ids, now);
+    took('read', since);
     const direct: AnyBulkWriteOperation<CaseDoc>[] = [];
     const toClose: Array<{ _id: Types.ObjectId; amount: number; currency: string; customerId: Types.ObjectId; reason: string }> = [];
     const claims: Array<{ c: CaseDoc; customer: CustomerDoc; balance: Balance; plan: Extract<Plan, { kind: 'step' }> }> = [];
@@ -746,6 +781,7 @@ export class DunningService {
           break;
       }
     }
+    since = performance.now();
     if (direct.length) await models.DunningCase.bulkWrite(direct, { ordered: false });
     for (const { status, until, ids: alike } of waits.values()) {
       await models.DunningCase.updateMany({ _id: { $in: alike }, status }, { $set: { nextActionAt: until } });
@@ -756,6 +792,8 @@ export class DunningService {
       count(reason === 'paid' ? 'closed_paid' : 'closed', closed);
     }
 
+    took('decisions', since);
+    since = performance.now();
     // Claims: one conditional update per case; read back which ones this runner won.
     const token = randomUUID();
     const leaseUntil = new Date(now.getTime() + this.options.stepLeaseMs);
@@ -790,13 +828,17 @@ export class DunningService {
       ? new Set((await models.DunningCase.find({ _id: { $in: claims.map((x) => x.c._id) }, 'pending.owner': `${this.owner}/${token}` }, { _id: 1 }).lean()).map((c) => c._id.toHexString()))
       : new Set<string>();
 
+    took('claims', since);
+    since = performance.now();
     const results: AnyBulkWriteOperation<CaseDoc>[] = [];
     const interactions: Array<Partial<Interaction>> = [];
     await Promise.all(
       claims.filter((x) => won.has(x.c._id.toHexString())).map(({ c, customer, balance, plan }) => effects.run(async () => {
         const id = c._id.toHexString();
         try {
+          const started = performance.now();
           const effect = await this.perform(c, customer, balance, plan, now);
+          took(`effect:${plan.action}`, started);
           count(effect.reconciled ? `${plan.action}_reconciled` : plan.action);
           const entry: HistoryEntry = { at: now, action: plan.action, stage: plan.action, details: this.effectDetails(plan, effect, balance) };
           const round = plan.action === 'call' ? { callRounds: plan.round } : {};
@@ -856,6 +898,8 @@ export class DunningService {
         }
       })),
     );
+    took('effects', since);
+    since = performance.now();
     if (interactions.length) {
       await models.Interaction.insertMany(interactions, { ordered: false }).catch((err: unknown) => {
         if (!(err instanceof mongo.MongoBulkWriteError)) throw err;
@@ -863,6 +907,7 @@ export class DunningService {
     }
     if (results.length) await models.DunningCase.bulkWrite(results, { ordered: false });
     await this.auditMany(audits);
+    took('records', since);
     return { again, states };
   }
 
