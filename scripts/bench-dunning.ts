@@ -180,10 +180,10 @@ const fraction = (text: string) => hashOf(text).readUInt32BE(0) / 2 ** 32;
  * customer and currency as of DAY0: one case, every rung due by DAY0 taken at its due time (a
  * text message where the customer may get one, otherwise skipped as the ladder does; the letter;
  * a collections call where calling is allowed; the legal referral). Its next look is the next
- * rung, and in the call stage the next day. Of the calls asked before DAY0, 10% found nobody
- * (another round is due the next day), the others reached the customer; 5% of the cases past the
- * call rung are paused on a promise to pay, the promised dates spread over the next two weeks.
- * Letters' and legal summaries' PDFs and the legal desk's cases are not made for the built state.
+ * rung, and the next day while a collections call is not made yet or found nobody. Of the calls
+ * asked before DAY0, 10% found nobody (another round is due the next day), the others reached the
+ * customer (looked at again at the next rung); 5% of the cases past the call rung are paused on
+ * a promise to pay, the promised dates spread over the next two weeks. Letters' and legal summaries' PDFs and the legal desk's cases are not made for the built state.
  */
 async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; callbacks: number; byStage: Record<string, number>; paused: number; ms: number }> {
   const started = performance.now();
@@ -277,14 +277,16 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
         }
       }
       const next = nextStep(DEFAULT_LADDER, { oldestDueAt: new Date(agg.oldest), stepsDone: c.stepsDone, lastStepAt: c.lastStepAt });
+      const lastCall = calls.at(-1);
+      const reached = lastCall?.dunningCaseId?.equals(_id) === true && lastCall.status === 'completed';
       const promise = c.stepsDone.includes('call') && fraction(`promise:${key}`) < 0.05;
       if (promise) {
         const date = new Date(now + Math.floor(fraction(`promise-date:${key}`) * 14) * DAY_MS - DAY_MS);
         Object.assign(c, { status: 'paused', pausedReason: 'promise', promiseToPay: { date, amount, recordedAt: new Date(now - DAY_MS) }, balanceAtPromise: amount, nextActionAt: new Date(date.getTime() + DAY_MS) });
         c.history.push({ at: new Date(now - DAY_MS), action: 'promise_to_pay', outcome: 'built state' });
         paused += 1;
-      } else if (c.stage === 'call' && (c.callRounds ?? 0) > 0) {
-        // Calls under way: looked at again the next day (as the ladder does).
+      } else if (c.stage === 'call' && (c.callRounds ?? 0) > 0 && !reached) {
+        // A call not yet made, or one that found nobody: looked at again the next day (as the ladder does).
         c.nextActionAt = new Date(Math.min(next?.dueAt.getTime() ?? Infinity, now + DAY_MS));
       } else if (next) {
         c.nextActionAt = next.dueAt;

@@ -364,6 +364,35 @@ describe('rules checked when the step runs', () => {
     expect(await dunning.checkCallback(nyCall as NonNullable<typeof nyCall>, new Date('2026-11-02T13:00:00Z'), 'offer')).toEqual({ proceed: true });
   });
 
+  it('a call that found nobody is asked again the next day; one that reached the customer waits for the next rung', async () => {
+    const d = await debtor('Ewa Jabłońska', '601 100 012', { dueAt: '2026-10-01T12:00:00Z' });
+    await upToTheCall();
+    const caseId = (await caseOf(d.customer._id))?._id.toHexString() ?? 'missing';
+    const round = (n: number) => h.models.Callback.findOne({ naturalKey: `dunning|${caseId}|call|${n}` }).lean();
+    const first = await round(1);
+    expect(first).toMatchObject({ status: 'scheduled', phone: '+48601100012' });
+    expect((await caseOf(d.customer._id))?.nextActionAt).toEqual(new Date('2026-11-11T13:00:00Z'));
+    // The dialer gives up on it: nobody answered.
+    await h.models.Callback.updateOne({ _id: first?._id }, { $set: { status: 'failed' }, $push: { attempts: { at: new Date('2026-11-10T15:00:00Z'), outcome: 'no-answer; gave up after 3 attempts' } } });
+    at('2026-11-11T13:00:00Z');
+    await dunning.scan(); // a day after the last attempt is 15:00
+    expect(await round(2)).toBeNull();
+    expect((await caseOf(d.customer._id))?.nextActionAt).toEqual(new Date('2026-11-11T15:00:00Z'));
+    at('2026-11-11T15:00:00Z');
+    await dunning.scan();
+    const second = await round(2);
+    expect(second).toMatchObject({ status: 'scheduled', dueAt: new Date('2026-11-11T15:00:00Z') });
+    expect(await caseOf(d.customer._id)).toMatchObject({ callRounds: 2, nextActionAt: new Date('2026-11-12T15:00:00Z') });
+    // The second one reaches the customer: the case is next looked at when the legal referral is
+    // due, 24 days (45 − 21) after the call rung was taken, however many rounds its calls took.
+    await h.models.Callback.updateOne({ _id: second?._id }, { $set: { status: 'completed' }, $push: { attempts: { at: new Date('2026-11-11T16:00:00Z'), outcome: 'answered' } } });
+    at('2026-11-12T15:00:00Z');
+    await dunning.scan();
+    const after = await caseOf(d.customer._id);
+    expect(after).toMatchObject({ stage: 'call', callRounds: 2, lastStepAt: new Date('2026-11-10T13:00:00Z'), nextActionAt: new Date('2026-12-04T13:00:00Z') });
+    expect(await h.models.Callback.countDocuments({ customerId: d.customer._id })).toBe(2);
+  });
+
   it('at most 7 call attempts in 7 days per case, also when dialed at the same moment', async () => {
     const d = await debtor('Adam Mazur', '601 100 011', { dueAt: '2026-10-01T12:00:00Z' });
     await upToTheCall();

@@ -173,12 +173,6 @@ export function addOverdue(
  */
 const noLiveClaim = (now: Date) => ({ 'pending.leaseUntil': { $not: { $gt: now } } });
 
-/** A fixed pseudo-random position for an id (its last four bytes, multiplied by a large odd number). */
-const spread = (id: Types.ObjectId) => {
-  const b = id.id;
-  return Math.imul(((b[8] ?? 0) << 24) | ((b[9] ?? 0) << 16) | ((b[10] ?? 0) << 8) | (b[11] ?? 0), 0x9e3779b1) >>> 0;
-};
-
 /** A deterministic ObjectId for a record that a retried step must not write twice. */
 const stableId = (text: string) => new Types.ObjectId(createHash('sha1').update(text).digest().subarray(0, 12));
 
@@ -298,9 +292,6 @@ export class DunningService {
       const found = await this.deps.models.DunningCase.find({ status, nextActionAt: { $lte: now } }, { _id: 1 }).lean();
       for (const c of found) due.push(c._id);
     }
-    // Cases due alike sit together in the index (a day's letters, a day's calls); mixed, every
-    // batch has some database work and some rendering, and the two overlap across batches.
-    due.sort((a, b) => spread(a) - spread(b));
     const batches: Types.ObjectId[][] = [];
     for (let i = 0; i < due.length; i += this.options.batchSize) batches.push(due.slice(i, i + this.options.batchSize));
     // A few batches at once (one reads while another writes or waits on its effects); side effects
@@ -637,6 +628,10 @@ export class DunningService {
       const lastAt = last ? (last.attempts.at(-1)?.at ?? last.dueAt) : now;
       const wrongNumberSince = c.history.some((h) => h.action === 'wrong_number' && last && h.at >= last.dueAt);
       const revisit = next ? new Date(Math.min(next.dueAt.getTime(), now.getTime() + DAY_MS)) : new Date(now.getTime() + DAY_MS);
+      // A call that reached the customer is done with until the next rung: nothing changes it
+      // meanwhile (an outcome the agent records brings the case back by itself). Calls not yet
+      // ended are looked at daily, to call again when one ends without reaching anybody.
+      if (last?.status === 'completed' && !wrongNumberSince) return { kind: 'wait', until: next?.dueAt };
       if (!last || !(lastEnded || wrongNumberSince)) return { kind: 'wait', until: revisit };
       if (!wrongNumberSince && lastAt.getTime() + this.options.callRetryMs > now.getTime()) {
         return { kind: 'wait', until: new Date(lastAt.getTime() + this.options.callRetryMs) };
@@ -812,7 +807,7 @@ export class DunningService {
                 pending: {
                   key: plan.key,
                   owner: `${this.owner}/${token}`,
-                  startedAt: c.pending?.key === plan.key ? c.pending.startedAt : now,
+                  startedAt: this.stepStartedAt(c, plan, now),
                   leaseUntil,
                   ...(plan.phone ? { to: plan.phone } : {}),
                   ...(plan.body ? { body: plan.body } : {}),
@@ -850,7 +845,9 @@ export class DunningService {
                 $addToSet: { stepsDone: plan.key },
                 $set: {
                   stage: plan.action,
-                  lastStepAt: c.pending?.key === plan.key ? c.pending.startedAt : now,
+                  // The ladder's spacing counts from when a rung was taken, not from later rounds
+                  // of its calls (daily calls that find nobody must not hold off the next rung).
+                  ...(isRung(plan) ? { lastStepAt: this.stepStartedAt(c, plan, now) } : {}),
                   amount: balance.amount,
                   invoiceIds: balance.invoices.map((i) => i._id),
                   ...(balance.oldestDueAt ? { oldestDueAt: balance.oldestDueAt } : {}),
@@ -913,10 +910,15 @@ export class DunningService {
 
   /** When to look at a case again after a step: the next rung, and daily while calls are under way. */
   private nextLook(c: CaseDoc, plan: Extract<Plan, { kind: 'step' }>, balance: Balance, now: Date): Date | undefined {
-    const lastStepAt = c.pending?.key === plan.key ? c.pending.startedAt : now;
+    const lastStepAt = isRung(plan) ? this.stepStartedAt(c, plan, now) : c.lastStepAt;
     const after = nextStep(this.options.ladder, { oldestDueAt: balance.oldestDueAt ?? c.oldestDueAt, stepsDone: [...c.stepsDone, plan.key], lastStepAt });
     if (plan.action === 'call') return new Date(Math.min(after?.dueAt.getTime() ?? Infinity, now.getTime() + DAY_MS));
     return after?.dueAt;
+  }
+
+  /** When a step began: now, or when the claim of a stopped process that is finished now was made. */
+  private stepStartedAt(c: CaseDoc, plan: Extract<Plan, { kind: 'step' }>, now: Date): Date {
+    return c.pending?.key === plan.key ? c.pending.startedAt : now;
   }
 
   private effectDetails(plan: Extract<Plan, { kind: 'step' }>, effect: Effect, balance: Balance): Record<string, unknown> {
@@ -1318,6 +1320,9 @@ function caseView(c: CaseDoc, customerName?: string): DunningCaseView {
     history: c.history.map((h) => ({ at: h.at.toISOString(), action: h.action, ...(h.stage ? { stage: h.stage } : {}), ...(h.outcome ? { outcome: h.outcome } : {}) })),
   };
 }
+
+/** A rung of the ladder (`call`), not a later round of its calls (`call:2`). */
+const isRung = (plan: { key: string }) => !plan.key.includes(':');
 
 const caseRef = (id: Types.ObjectId) => id.toHexString().slice(-10).toUpperCase();
 
