@@ -5,7 +5,7 @@
 //      step (reminders go to a local stand-in of Twilio's REST API, as in the tests);
 //   2. the daily scan, what a contact center runs every day: the cases as the ladder leaves them
 //      after running daily (built directly in bulk, see `buildSteadyState`), the clock one day on.
-//   npm run bench:dunning -- [--customers 1000000] [--batch 500] [--concurrency 16] [--data-dir DIR] [--skip-catch-up] [--cpu-profile FILE]
+//   npm run bench:dunning -- [--customers 1000000] [--batch 500] [--concurrency 16] [--render-workers N] [--data-dir DIR] [--skip-catch-up] [--cpu-profile FILE]
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -31,6 +31,8 @@ const argsSchema = z.object({
   customers: z.coerce.number().int().min(1000).default(1_000_000),
   batch: z.coerce.number().int().min(10).max(10_000).default(500),
   concurrency: z.coerce.number().int().min(1).max(256).default(16),
+  /** Worker threads rendering PDFs (the app's default: cores − 1, 1 to 4). */
+  'render-workers': z.coerce.number().int().min(0).max(16).optional(),
   'data-dir': z.string().optional(),
   'skip-catch-up': z.boolean().default(false),
   /** Writes a CPU profile of the daily scan (Chrome DevTools' .cpuprofile format) to this file. */
@@ -301,7 +303,7 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
   return { cases: entries.length, callbacks, byStage, paused, ms: performance.now() - started };
 }
 
-function dunningService(bench: BenchDatabase, clock: ManualClock, twilioRest: TwilioRestServer, account: { accountSid: string; authToken: string }, options: { batchSize: number; concurrency: number }) {
+function dunningService(bench: BenchDatabase, clock: ManualClock, twilioRest: TwilioRestServer, account: { accountSid: string; authToken: string }, options: { batchSize: number; concurrency: number; renderWorkers?: number }) {
   const { models } = bench.db;
   const mongo = bench.db.conn.db;
   if (!mongo) throw new Error('no database');
@@ -320,7 +322,7 @@ function dunningService(bench: BenchDatabase, clock: ManualClock, twilioRest: Tw
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { customers: { type: 'string' }, batch: { type: 'string' }, concurrency: { type: 'string' }, 'data-dir': { type: 'string' }, 'skip-catch-up': { type: 'boolean' }, 'cpu-profile': { type: 'string' } },
+    options: { customers: { type: 'string' }, batch: { type: 'string' }, concurrency: { type: 'string' }, 'render-workers': { type: 'string' }, 'data-dir': { type: 'string' }, 'skip-catch-up': { type: 'boolean' }, 'cpu-profile': { type: 'string' } },
   });
   const args = benchArgs('bench:dunning', argsSchema, values);
   const bench = await openBenchDatabase({ customers: args.customers, ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}) });
@@ -331,7 +333,7 @@ async function main(): Promise<void> {
     twilioRest.requests.length = 0;
     return sent;
   };
-  const options = { batchSize: args.batch, concurrency: args.concurrency };
+  const options = { batchSize: args.batch, concurrency: args.concurrency, ...(args['render-workers'] === undefined ? {} : { renderWorkers: args['render-workers'] }) };
   try {
     const { models } = bench.db;
     console.log(`bench: ${n(await models.Customer.estimatedDocumentCount())} customers, ${n(await models.Invoice.estimatedDocumentCount())} invoices`);

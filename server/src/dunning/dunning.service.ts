@@ -37,7 +37,7 @@ export interface DunningOptions {
   batchSize: number;
   /** Batches under way at once. */
   batchesInFlight: number;
-  /** Side effects (messages, letters, callbacks) in flight at once, across all batches. */
+  /** Messages and callbacks in flight at once, across all batches (documents have their own bound: twice the render workers). */
   concurrency: number;
   /** At most this many call attempts… */
   maxCallAttempts: number;
@@ -64,7 +64,7 @@ export const DEFAULT_DUNNING_OPTIONS: DunningOptions = {
   stepLeaseMs: 60_000,
   invoicesPerPage: 20_000,
   batchSize: 500,
-  batchesInFlight: 2,
+  batchesInFlight: 3,
   concurrency: 16,
   maxCallAttempts: 7,
   callWindowMs: 7 * DAY_MS,
@@ -216,6 +216,12 @@ class Slots {
   }
 }
 
+/** Bounds on side effects in flight: messages and callbacks; letters and legal summaries. */
+interface EffectSlots {
+  contact: Slots;
+  document: Slots;
+}
+
 /**
  * The dunning ladder. A scan (the recurring job, or `POST /api/dunning/run`) keeps one live case
  * per customer and currency in step with the overdue invoices, then advances every case whose
@@ -295,8 +301,9 @@ export class DunningService {
     const batches: Types.ObjectId[][] = [];
     for (let i = 0; i < due.length; i += this.options.batchSize) batches.push(due.slice(i, i + this.options.batchSize));
     // A few batches at once (one reads while another writes or waits on its effects); side effects
-    // stay within `concurrency` across all of them.
-    const effects = new Slots(this.options.concurrency);
+    // stay within their bounds across all of them. Documents wait for a render worker: they have
+    // slots of their own, so that messages and callbacks never queue behind them.
+    const effects: EffectSlots = { contact: new Slots(this.options.concurrency), document: new Slots(Math.max(2, 2 * this.options.renderWorkers)) };
     let done = 0;
     await inParallel(batches, this.options.batchesInFlight, async (batch) => {
       opts.signal?.throwIfAborted();
@@ -684,7 +691,7 @@ export class DunningService {
     ids: Types.ObjectId[],
     now: Date,
     { count, took }: { count: (action: string, n?: number) => void; took: (part: string, since: number) => void },
-    effects: Slots,
+    effects: EffectSlots,
   ) {
     const { models } = this.deps;
     let since = performance.now();
@@ -828,7 +835,7 @@ export class DunningService {
     const results: AnyBulkWriteOperation<CaseDoc>[] = [];
     const interactions: Array<Partial<Interaction>> = [];
     await Promise.all(
-      claims.filter((x) => won.has(x.c._id.toHexString())).map(({ c, customer, balance, plan }) => effects.run(async () => {
+      claims.filter((x) => won.has(x.c._id.toHexString())).map(({ c, customer, balance, plan }) => effects[plan.action === 'letter' || plan.action === 'legal' ? 'document' : 'contact'].run(async () => {
         const id = c._id.toHexString();
         try {
           const started = performance.now();
