@@ -232,6 +232,36 @@ describe('rules checked when the step runs', () => {
     expect(await h.models.DunningCase.find({ customerId: d.customer._id }, { status: 1, amount: 1 }).sort({ openedAt: 1 }).lean()).toMatchObject([{ status: 'closed' }, { status: 'open', amount: 80 }]);
   });
 
+  it('payments seen by two scans at once are recorded and counted once; a case with a step under way is closed after it', async () => {
+    const d = await debtor('Karol Dąbrowski', '601 100 013', { dueAt: '2026-11-01T12:00:00Z', amounts: [300, 200] });
+    at('2026-11-02T13:00:00Z');
+    await dunning.scan();
+    const recovered = async () => (await dunning.figures()).recovered.find((r) => r.currency === 'PLN')?.amount ?? 0;
+    const before = await recovered();
+    await pay(d.invoices[0]?._id ?? new Types.ObjectId(), 100);
+    await Promise.all([dunning.scan(), dunning.scan()]);
+    const partly = await caseOf(d.customer._id);
+    expect(partly).toMatchObject({ status: 'open', amount: 400 });
+    expect(partly?.history.filter((x) => x.action === 'payment_received')).toHaveLength(1);
+    expect(await recovered()).toBeCloseTo(before + 100, 2);
+
+    // Paid in full while another process has the case's reminder under way: left open for it…
+    const lease = { key: 'sms', owner: 'elsewhere', startedAt: clock.now(), leaseUntil: new Date(clock.now().getTime() + 60_000), to: d.phone, body: 'reminder' };
+    await h.models.DunningCase.updateOne({ _id: partly?._id }, { $set: { pending: lease } });
+    await pay(d.invoices[0]?._id ?? new Types.ObjectId(), 200);
+    await pay(d.invoices[1]?._id ?? new Types.ObjectId(), 200);
+    await Promise.all([dunning.scan(), dunning.scan()]);
+    expect(await caseOf(d.customer._id)).toMatchObject({ status: 'open', pending: { owner: 'elsewhere' } });
+    // …and closed, once, when that step is over.
+    await h.models.DunningCase.updateOne({ _id: partly?._id }, { $unset: { pending: 1 } });
+    await Promise.all([dunning.scan(), dunning.scan()]);
+    const closed = await caseOf(d.customer._id);
+    expect(closed).toMatchObject({ status: 'closed', closedReason: 'paid' });
+    expect(closed?.history.filter((x) => x.action === 'closed')).toHaveLength(1);
+    expect(await recovered()).toBeCloseTo(before + 500, 2);
+    expect(await h.models.Audit.countDocuments({ action: 'dunning.closed', entityId: closed?._id.toHexString() })).toBe(1);
+  });
+
   it('a payment before a due collections callback is offered: the callback is cancelled, never dialed', async () => {
     const d = await debtor('Piotr Nowak', '601 100 003', { dueAt: '2026-10-01T12:00:00Z' });
     await upToTheCall();

@@ -397,7 +397,8 @@ export class DunningService {
     const closing: Array<{ _id: Types.ObjectId; amount: number; currency: string; customerId: Types.ObjectId; reason: string }> = [];
     const seen = new Set<string>();
     let updated = 0;
-    const recovered: Record<string, number> = {};
+    const paidDown: Array<{ _id: Types.ObjectId; currency: string; paid: number }> = [];
+    const scan = randomUUID();
     for (const cases of liveCases) {
       for (const c of cases) {
         const key = keyOf(c.customerId, c.currency);
@@ -413,16 +414,17 @@ export class DunningService {
         if (Math.abs(amount - c.amount) < OPEN_INVOICE && sameInvoices && c.oldestDueAt.getTime() === agg.oldest) continue;
         updated += 1;
         const paid = round2(c.amount - amount);
+        if (paid > 0) paidDown.push({ _id: c._id, currency: c.currency, paid });
         updates.push({
           updateOne: {
-            filter: { _id: c._id },
+            // Only from the amount read: of two scans at once, one records the payment.
+            filter: { _id: c._id, amount: c.amount },
             update: {
               $set: { amount, oldestDueAt: new Date(agg.oldest), invoiceIds: agg.invoiceIds },
-              ...(paid > 0 ? { $push: { history: { at: now, action: 'payment_received', details: { from: c.amount, to: amount } } } } : {}),
+              ...(paid > 0 ? { $push: { history: { at: now, action: 'payment_received', details: { from: c.amount, to: amount, scan } } } } : {}),
             },
           },
         });
-        if (paid > 0) recovered[c.currency] = (recovered[c.currency] ?? 0) + paid;
       }
     }
     // New cases, numbered after the customer's earlier cases in that currency.
@@ -467,8 +469,16 @@ export class DunningService {
       await this.auditMany(ok.map((c) => ({ action: 'dunning.opened', entity: 'dunning_case', entityId: c._id?.toHexString(), details: { customerId: c.customerId?.toHexString(), amount: c.amount, currency: c.currency } })));
     }
     count('opened', opened);
-    await this.recovered(recovered);
     for (let i = 0; i < updates.length; i += 5000) await models.DunningCase.bulkWrite(updates.slice(i, i + 5000), { ordered: false });
+    // What came in, counted for the payments this scan recorded (its own history entries).
+    const recovered: Record<string, number> = {};
+    for (let i = 0; i < paidDown.length; i += 5000) {
+      const chunk = paidDown.slice(i, i + 5000);
+      const ours = await models.DunningCase.find({ _id: { $in: chunk.map((x) => x._id) }, history: { $elemMatch: { action: 'payment_received', 'details.scan': scan } } }, { _id: 1 }).lean();
+      const recorded = new Set(ours.map((c) => c._id.toHexString()));
+      for (const x of chunk) if (recorded.has(x._id.toHexString())) recovered[x.currency] = (recovered[x.currency] ?? 0) + x.paid;
+    }
+    await this.recovered(recovered);
     // Cases with nothing overdue left: paid (or credited). Closed, nothing more is sent.
     let closed = 0;
     for (const reason of ['paid', 'duplicate']) {
@@ -494,34 +504,48 @@ export class DunningService {
     }
   }
 
-  /** Closes live cases (one conditional update each, in one bulk write); their waiting callbacks are cancelled. */
+  /**
+   * Closes live cases (one conditional update each, in one bulk write); their waiting callbacks are
+   * cancelled. A case with a step claimed and still under way is left open: closing it would drop
+   * the record of that step, and the next look closes it.
+   */
   private async closeMany(cases: Array<{ _id: Types.ObjectId; amount: number; currency: string; customerId: Types.ObjectId }>, now: Date, reason: string): Promise<number> {
     if (!cases.length) return 0;
     const { models } = this.deps;
+    const token = randomUUID();
     const res = await models.DunningCase.bulkWrite(
       cases.map((c) => ({
         updateOne: {
-          filter: { _id: c._id, status: { $in: [...LIVE] } },
+          filter: { _id: c._id, status: { $in: [...LIVE] }, ...noLiveClaim(now) },
           update: {
             $set: { status: 'closed' as const, closedAt: now, closedReason: reason, amount: 0 },
             $unset: { nextActionAt: 1, pending: 1, pausedReason: 1 },
-            $push: { history: { at: now, action: 'closed', outcome: reason } },
+            $push: { history: { at: now, action: 'closed', outcome: reason, details: { by: token } } },
           },
         },
       })),
       { ordered: false },
     );
+    // What follows is for the cases closed here only (not those closed before, or left open).
+    let closed = cases;
+    if (res.modifiedCount < cases.length) {
+      const ours = new Set(
+        (await models.DunningCase.find({ _id: { $in: cases.map((c) => c._id) }, history: { $elemMatch: { action: 'closed', 'details.by': token } } }, { _id: 1 }).lean()).map((c) => c._id.toHexString()),
+      );
+      closed = cases.filter((c) => ours.has(c._id.toHexString()));
+    }
+    if (!closed.length) return 0;
     await models.Callback.updateMany(
-      { dunningCaseId: { $in: cases.map((c) => c._id) }, status: { $in: ['scheduled', 'offered'] } },
+      { dunningCaseId: { $in: closed.map((c) => c._id) }, status: { $in: ['scheduled', 'offered'] } },
       { $set: { status: 'cancelled' }, $push: { attempts: { at: now, outcome: `cancelled: dunning case closed (${reason})` } } },
     );
     if (reason === 'paid') {
       const amounts: Record<string, number> = {};
-      for (const c of cases) if (c.amount > 0) amounts[c.currency] = (amounts[c.currency] ?? 0) + c.amount;
+      for (const c of closed) if (c.amount > 0) amounts[c.currency] = (amounts[c.currency] ?? 0) + c.amount;
       await this.recovered(amounts);
     }
-    await this.auditMany(cases.map((c) => ({ action: 'dunning.closed', entity: 'dunning_case', entityId: c._id.toHexString(), details: { reason, customerId: c.customerId.toHexString() } })));
-    return res.modifiedCount;
+    await this.auditMany(closed.map((c) => ({ action: 'dunning.closed', entity: 'dunning_case', entityId: c._id.toHexString(), details: { reason, customerId: c.customerId.toHexString() } })));
+    return closed.length;
   }
 
   // ---------------------------------------------------------------- advancing cases
@@ -711,9 +735,6 @@ export class DunningService {
       const balance = this.balance(ctx.invoicesOf(c));
       const plan = this.plan(c, customer, balance, ctx, now);
       const id = c._id.toHexString();
-      const sync = balance.amount > 0 && (Math.abs(balance.amount - c.amount) >= OPEN_INVOICE || balance.invoices.length !== c.invoiceIds.length)
-        ? { amount: balance.amount, invoiceIds: balance.invoices.map((i) => i._id), ...(balance.oldestDueAt ? { oldestDueAt: balance.oldestDueAt } : {}) }
-        : {};
       const notPending = noLiveClaim(now);
       switch (plan.kind) {
         case 'busy':
@@ -726,7 +747,7 @@ export class DunningService {
         case 'wait':
           if (c.status === 'closed') break;
           count(c.status === 'paused' ? 'still_paused' : 'waiting');
-          if (plan.until && !Object.keys(sync).length) {
+          if (plan.until) {
             // Most looks only move the next one (calls under way, every day): one update for all alike.
             const group = `${c.status}|${plan.until.getTime()}`;
             const alike = waits.get(group) ?? { status: c.status, until: plan.until, ids: [] };
@@ -738,7 +759,7 @@ export class DunningService {
           direct.push({
             updateOne: {
               filter: { _id: c._id, status: c.status },
-              update: plan.until ? { $set: { nextActionAt: plan.until, ...sync } } : { ...(Object.keys(sync).length ? { $set: sync } : {}), $unset: { nextActionAt: 1 } },
+              update: { $unset: { nextActionAt: 1 } },
             },
           });
           states.set(id, { status: c.status, stage: c.stage });
@@ -751,7 +772,7 @@ export class DunningService {
             updateOne: {
               filter: { _id: c._id, status: 'paused' },
               update: {
-                $set: { status: 'open', nextActionAt: now, ...sync },
+                $set: { status: 'open', nextActionAt: now },
                 $unset: { pausedReason: 1, ...(plan.action === 'dispute_resolved' ? {} : { promiseToPay: 1, balanceAtPromise: 1 }) },
                 $push: { history: { at: now, action: plan.action, details: c.promiseToPay ? { promised: c.promiseToPay.amount, by: c.promiseToPay.date } : undefined } },
               },
@@ -769,7 +790,7 @@ export class DunningService {
               filter: { _id: c._id, status: 'open', stepsDone: { $ne: plan.key }, ...notPending },
               update: {
                 $addToSet: { stepsDone: plan.key },
-                $set: { lastStepAt: now, nextActionAt: now, ...sync },
+                $set: { lastStepAt: now, nextActionAt: now },
                 $push: { history: { at: now, action: `${plan.action}_skipped`, outcome: plan.reason } },
               },
             },
@@ -855,9 +876,6 @@ export class DunningService {
                   // The ladder's spacing counts from when a rung was taken, not from later rounds
                   // of its calls (daily calls that find nobody must not hold off the next rung).
                   ...(isRung(plan) ? { lastStepAt: this.stepStartedAt(c, plan, now) } : {}),
-                  amount: balance.amount,
-                  invoiceIds: balance.invoices.map((i) => i._id),
-                  ...(balance.oldestDueAt ? { oldestDueAt: balance.oldestDueAt } : {}),
                   ...round,
                   ...(effect.letterPath ? { letterPath: effect.letterPath } : {}),
                   ...(effect.legalCaseId ? { legalCaseId: effect.legalCaseId, legalSummaryPath: effect.legalSummaryPath } : {}),
