@@ -119,7 +119,7 @@ function printReport(title: string, report: ScanReport, run: Run, sms: number) {
   console.log(`  overdue invoices   ${n(report.overdueInvoices)}`);
   console.log(`  cases              ${n(report.cases.live)} live; opened ${n(report.cases.opened)}, updated ${n(report.cases.updated)}, closed ${n(report.cases.closed)}`);
   console.log(`  cases looked at    ${n(report.cases.due)} due`);
-  console.log(`  phases             read ${seconds(report.phases.read)}, cases in step ${seconds(report.phases.sync)}, steps ${seconds(report.phases.steps)}`);
+  console.log(`  phases             invoices and cases read ${seconds(report.phases.read)}, then cases in step ${seconds(report.phases.sync)}; steps (begun with the reading) done at ${seconds(report.phases.steps)}`);
   console.log(`  steps' parts       ${Object.entries(report.stepParts).map(([part, ms]) => `${part} ${seconds(ms)}`).join(', ')} (summed over batches in flight)`);
   const actions = Object.entries(report.actions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${n(v)}`);
   console.log(`  actions            ${actions.join(', ')}`);

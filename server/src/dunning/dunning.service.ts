@@ -89,7 +89,10 @@ export interface ScanReport {
   overdueInvoices: number;
   cases: { opened: number; updated: number; closed: number; live: number; due: number };
   actions: Record<string, number>;
-  /** Wall time of each phase, ms: reading invoices and cases, bringing cases in step, the steps. */
+  /**
+   * Wall time of each phase, ms: reading invoices and cases, bringing cases in step after it, and
+   * the steps (from the start: they begin with the reading, and end after the cases opened by it).
+   */
   phases: { read: number; sync: number; steps: number };
   /**
    * Time spent in each part of the steps, summed over batches (which overlap, so the sums can
@@ -132,6 +135,8 @@ interface Effect {
 }
 
 const OPEN_INVOICE = 0.005;
+/** What the scan compares of a live case. */
+const LIVE_CASE_FIELDS = { customerId: 1, currency: 1, amount: 1, oldestDueAt: 1, invoiceIds: 1, status: 1, stage: 1 } as const;
 const LIVE = ['open', 'paused'] as const;
 const STAGES = ['none', 'sms', 'letter', 'call', 'legal'] as const;
 const FINAL_SMS = new Set(['delivered', 'undelivered', 'failed', 'read', 'canceled']);
@@ -284,50 +289,76 @@ export class DunningService {
     const took = (part: string, since: number) => {
       stepParts[part] = (stepParts[part] ?? 0) + (performance.now() - since);
     };
-    // The overdue invoices and the live cases are read at once: the database builds one answer
-    // while this process reads the other.
-    const [overdue, liveCases] = await Promise.all([this.readOverdue(now, opts), this.readLiveCases()]);
-    const read = performance.now();
-    const sync = await this.syncCases(overdue.byKey, liveCases, now, count);
-    const synced = performance.now();
-    opts.onProgress?.({ phase: 'cases', done: sync.live.size });
-
-    // Every live case whose next look is due, open ones and paused ones (promise dates).
-    const due: Types.ObjectId[] = [];
-    for (const status of LIVE) {
-      const found = await this.deps.models.DunningCase.find({ status, nextActionAt: { $lte: now } }, { _id: 1 }).lean();
-      for (const c of found) due.push(c._id);
-    }
-    const batches: Types.ObjectId[][] = [];
-    for (let i = 0; i < due.length; i += this.options.batchSize) batches.push(due.slice(i, i + this.options.batchSize));
     // A few batches at once (one reads while another writes or waits on its effects); side effects
     // stay within their bounds across all of them. Documents wait for a render worker: they have
     // slots of their own, so that messages and callbacks never queue behind them.
     const effects: EffectSlots = { contact: new Slots(this.options.concurrency), document: new Slots(Math.max(2, 2 * this.options.renderWorkers)) };
+    const stepped = new Map<string, { status: CaseDoc['status']; stage: CaseDoc['stage'] }>();
+    const looked = new Set<string>();
     let done = 0;
-    await inParallel(batches, this.options.batchesInFlight, async (batch) => {
-      opts.signal?.throwIfAborted();
-      let ids = batch;
-      // A case resumed in this pass (promise broken, dispute settled) takes its step at once.
-      for (let pass = 0; pass < 2 && ids.length; pass++) {
-        const { again, states } = await this.advance(ids, now, { count, took }, effects);
-        for (const [id, state] of states) {
-          if (state.status === 'closed') sync.live.delete(id);
-          else sync.live.set(id, state);
-        }
-        ids = again;
+    // Every live case whose next look is due and that this scan has not looked at yet.
+    const advanceDue = async (signal: AbortSignal) => {
+      const due: Types.ObjectId[] = [];
+      for (const status of LIVE) {
+        const found = await this.deps.models.DunningCase.find({ status, nextActionAt: { $lte: now } }, { _id: 1 }).lean();
+        for (const c of found) if (!looked.has(c._id.toHexString())) due.push(c._id);
       }
-      done += batch.length;
-      opts.onProgress?.({ phase: 'steps', done });
-    });
+      for (const id of due) looked.add(id.toHexString());
+      const batches: Types.ObjectId[][] = [];
+      for (let i = 0; i < due.length; i += this.options.batchSize) batches.push(due.slice(i, i + this.options.batchSize));
+      await inParallel(batches, this.options.batchesInFlight, async (batch) => {
+        signal.throwIfAborted();
+        let ids = batch;
+        // A case resumed in this pass (promise broken, dispute settled) takes its step at once.
+        for (let pass = 0; pass < 2 && ids.length; pass++) {
+          const { again, states } = await this.advance(ids, now, { count, took }, effects);
+          for (const [id, state] of states) stepped.set(id, state);
+          ids = again;
+        }
+        done += batch.length;
+        opts.onProgress?.({ phase: 'steps', done });
+      });
+    };
+
+    // The cases due now are advanced while the overdue invoices are read and the cases brought in
+    // step: every step reads the balance it acts on itself, so neither needs the other first (and a
+    // case with a step under way is not closed under it). The invoices and the live cases are read
+    // at once too: the database builds one answer while this process reads the other.
+    const stop = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+    const early = advanceDue(signal);
+    early.catch(() => undefined); // awaited below, or stopped when reading fails
+    let read = 0;
+    let synced = 0;
+    let sync: Awaited<ReturnType<DunningService['syncCases']>>;
+    let overdue: Awaited<ReturnType<DunningService['readOverdue']>>;
+    try {
+      const [invoices, liveCases] = await Promise.all([this.readOverdue(now, { signal }), this.readLiveCases()]);
+      overdue = invoices;
+      read = performance.now();
+      sync = await this.syncCases(overdue.byKey, liveCases, now, count);
+      synced = performance.now();
+    } catch (err) {
+      stop.abort(err);
+      await early.catch(() => undefined);
+      throw err;
+    }
+    opts.onProgress?.({ phase: 'cases', done: sync.live.size });
+    await early;
+    // The cases this scan opened whose first rung is due already (a debt found late).
+    await advanceDue(signal);
+    for (const [id, state] of stepped) {
+      if (state.status === 'closed') sync.live.delete(id);
+      else sync.live.set(id, state);
+    }
     await this.storeFigures(sync.live, now);
     return {
       startedAt: now.toISOString(),
       ms: Math.round(performance.now() - started),
       overdueInvoices: overdue.invoices,
-      cases: { opened: sync.opened, updated: sync.updated, closed: sync.closed, live: sync.live.size, due: due.length },
+      cases: { opened: sync.opened, updated: sync.updated, closed: sync.closed, live: sync.live.size, due: looked.size },
       actions,
-      phases: { read: Math.round(read - started), sync: Math.round(synced - read), steps: Math.round(performance.now() - synced) },
+      phases: { read: Math.round(read - started), sync: Math.round(synced - read), steps: Math.round(performance.now() - started) },
       stepParts: Object.fromEntries(Object.entries(stepParts).map(([part, ms]) => [part, Math.round(ms)])),
     };
   }
@@ -338,7 +369,7 @@ export class DunningService {
    * a query's whole result before answering, so one query over everything would hold it all.
    */
   private async readOverdue(now: Date, opts: { signal?: AbortSignal }) {
-    const byKey = new Map<string, { customerId: Types.ObjectId; currency: string; amount: number; oldest: number; invoiceIds: Types.ObjectId[] }>();
+    const byKey = new Map<string, OverdueDebt>();
     const target = this.options.invoicesPerPage;
     let end = now.getTime();
     let span = 7 * DAY_MS;
@@ -377,7 +408,7 @@ export class DunningService {
     const parts: LiveCase[][] = [];
     for (const status of LIVE) {
       for (const stage of STAGES) {
-        parts.push(await this.deps.models.DunningCase.find({ status, stage }, { customerId: 1, currency: 1, amount: 1, oldestDueAt: 1, invoiceIds: 1, status: 1, stage: 1 }).lean<LiveCase[]>());
+        parts.push(await this.deps.models.DunningCase.find({ status, stage }, LIVE_CASE_FIELDS).lean<LiveCase[]>());
       }
     }
     return parts;
@@ -385,7 +416,7 @@ export class DunningService {
 
   /** Opens, updates and closes cases so that there is one live case per overdue customer and currency. */
   private async syncCases(
-    byKey: Awaited<ReturnType<DunningService['readOverdue']>>['byKey'],
+    byKey: Map<string, OverdueDebt>,
     liveCases: LiveCase[][],
     now: Date,
     count: (action: string, n?: number) => void,
@@ -396,11 +427,37 @@ export class DunningService {
     const updates: AnyBulkWriteOperation<CaseDoc>[] = [];
     const closing: Array<{ _id: Types.ObjectId; amount: number; currency: string; customerId: Types.ObjectId; reason: string }> = [];
     const seen = new Set<string>();
+    // The live cases are read in parts (status and stage) while this scan's steps move some of them
+    // from one part to another: a case read twice is one case, not a duplicate, and one missed is
+    // found below before a case is opened in its place.
+    const read = new Set<string>();
     let updated = 0;
     const paidDown: Array<{ _id: Types.ObjectId; currency: string; paid: number }> = [];
     const scan = randomUUID();
+    /** Keeps a live case's amount and invoices in step with its overdue debt. */
+    const bringInStep = (c: LiveCase, agg: OverdueDebt) => {
+      live.set(c._id.toHexString(), { status: c.status, stage: c.stage });
+      const amount = round2(agg.amount);
+      const sameInvoices = c.invoiceIds.length === agg.invoiceIds.length && agg.invoiceIds.every((id) => c.invoiceIds.some((x) => x.equals(id)));
+      if (Math.abs(amount - c.amount) < OPEN_INVOICE && sameInvoices && c.oldestDueAt.getTime() === agg.oldest) return;
+      updated += 1;
+      const paid = round2(c.amount - amount);
+      if (paid > 0) paidDown.push({ _id: c._id, currency: c.currency, paid });
+      updates.push({
+        updateOne: {
+          // Only from the amount read: of two scans at once, one records the payment.
+          filter: { _id: c._id, amount: c.amount },
+          update: {
+            $set: { amount, oldestDueAt: new Date(agg.oldest), invoiceIds: agg.invoiceIds },
+            ...(paid > 0 ? { $push: { history: { at: now, action: 'payment_received', details: { from: c.amount, to: amount, scan } } } } : {}),
+          },
+        },
+      });
+    };
     for (const cases of liveCases) {
       for (const c of cases) {
+        if (read.has(c._id.toHexString())) continue;
+        read.add(c._id.toHexString());
         const key = keyOf(c.customerId, c.currency);
         const agg = byKey.get(key);
         if (!agg || seen.has(key)) {
@@ -408,23 +465,7 @@ export class DunningService {
           continue;
         }
         seen.add(key);
-        live.set(c._id.toHexString(), { status: c.status, stage: c.stage });
-        const amount = round2(agg.amount);
-        const sameInvoices = c.invoiceIds.length === agg.invoiceIds.length && agg.invoiceIds.every((id) => c.invoiceIds.some((x) => x.equals(id)));
-        if (Math.abs(amount - c.amount) < OPEN_INVOICE && sameInvoices && c.oldestDueAt.getTime() === agg.oldest) continue;
-        updated += 1;
-        const paid = round2(c.amount - amount);
-        if (paid > 0) paidDown.push({ _id: c._id, currency: c.currency, paid });
-        updates.push({
-          updateOne: {
-            // Only from the amount read: of two scans at once, one records the payment.
-            filter: { _id: c._id, amount: c.amount },
-            update: {
-              $set: { amount, oldestDueAt: new Date(agg.oldest), invoiceIds: agg.invoiceIds },
-              ...(paid > 0 ? { $push: { history: { at: now, action: 'payment_received', details: { from: c.amount, to: amount, scan } } } } : {}),
-            },
-          },
-        });
+        bringInStep(c, agg);
       }
     }
     // New cases, numbered after the customer's earlier cases in that currency.
@@ -432,13 +473,20 @@ export class DunningService {
     const earlier = new Map<string, number>();
     for (let i = 0; i < fresh.length; i += 5000) {
       const ids = [...new Set(fresh.slice(i, i + 5000).map(([, agg]) => agg.customerId.toHexString()))].map((id) => new Types.ObjectId(id));
-      for (const c of await models.DunningCase.find({ customerId: { $in: ids } }, { customerId: 1, currency: 1 }).lean()) {
+      for (const c of await models.DunningCase.find({ customerId: { $in: ids } }, LIVE_CASE_FIELDS).lean<LiveCase[]>()) {
         const key = keyOf(c.customerId, c.currency);
         earlier.set(key, (earlier.get(key) ?? 0) + 1);
+        const agg = byKey.get(key);
+        if (agg && c.status !== 'closed' && !seen.has(key)) {
+          // Live after all: it moved while the live cases were read.
+          seen.add(key);
+          bringInStep(c, agg);
+        }
       }
     }
     const inserts: Array<Partial<CaseDoc>> = [];
     for (const [key, agg] of fresh) {
+      if (seen.has(key)) continue;
       const amount = round2(agg.amount);
       inserts.push({
         _id: new Types.ObjectId(),
