@@ -39,6 +39,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(ConfigError);
     expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(/^Invalid environment: JWT_SECRET must be at least 32 characters \(got "\*\*\*"\)$/);
     expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ DUNNING_RENDER_WORKERS: '-1' })).toThrow(/DUNNING_RENDER_WORKERS must be 0 or more/);
+    expect(() => loadConfig({ DUNNING_RENDER_WORKERS: 'many' })).toThrow(/DUNNING_RENDER_WORKERS must be a number/);
+    expect(loadConfig({ DUNNING_RENDER_WORKERS: '0' }).dunning.renderWorkers).toBe(0);
+    expect(loadConfig({}).dunning.renderWorkers).toBeUndefined();
   });
 
   it('requires real secrets in production and never seeds demo data there', () => {
