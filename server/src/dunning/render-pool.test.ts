@@ -53,6 +53,11 @@ describe('render pool', () => {
     expect(failed.status).toBe('rejected');
     expect(failed.status === 'rejected' && String(failed.reason)).toMatch(/rendering the letter failed/);
     expect(fine.status === 'fulfilled' && (await text(fine.value))).toContain('Jan Kowalski');
+    // A value that cannot cross to another thread fails that document only.
+    const uncloneable = letter('Jan Kowalski');
+    if (uncloneable.kind === 'letter') Object.assign(uncloneable.input.customer, { address: { street: () => 'x' } });
+    await expect(p.render(uncloneable)).rejects.toThrow(/could not be cloned/);
+    expect(await text(await p.render(letter('Anna Nowak')))).toContain('Anna Nowak');
     expect(p.rendered.here).toBe(0);
   });
 
@@ -65,7 +70,7 @@ describe('render pool', () => {
     expect(p.rendered.workers).toBe(2);
   });
 
-  it('renders on the calling thread with size 0, and renders what is still waiting when closed', async () => {
+  it('renders on the calling thread with size 0, and after closing (also what was still waiting)', async () => {
     const here = pool(0);
     expect(await text(await here.render(letter('Anna Nowak')))).toContain('Anna Nowak');
     expect(here.rendered).toEqual({ workers: 0, here: 1 });
@@ -77,5 +82,9 @@ describe('render pool', () => {
     const pdfs = await Promise.all(waiting);
     expect(p.rendered.workers + p.rendered.here).toBe(5);
     expect(await text(pdfs[4] as Buffer)).toContain('Customer 4');
+    const renderedHere = p.rendered.here;
+    expect(await text(await p.render(letter('After Close')))).toContain('After Close');
+    expect(p.rendered.here).toBe(renderedHere + 1);
+    expect(p.workers).toBe(0);
   });
 });

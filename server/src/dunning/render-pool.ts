@@ -80,8 +80,9 @@ export class RenderPool {
     });
   }
 
-  /** Stops the workers; documents still waiting are rendered here. */
+  /** Stops the workers; documents still waiting, and any asked for later, are rendered here. */
   async close(): Promise<void> {
+    this.inProcess = true;
     clearTimeout(this.idleTimer);
     const slots = this.slots.splice(0);
     await Promise.all(slots.map((s) => s.worker.terminate()));
@@ -93,7 +94,7 @@ export class RenderPool {
     clearTimeout(this.idleTimer);
     for (const slot of this.slots) {
       if (!this.queue.length) break;
-      if (slot.ready && !slot.job) this.send(slot, this.queue.shift() as Pending);
+      while (slot.ready && !slot.job && this.queue.length) this.send(slot, this.queue.shift() as Pending);
     }
     while (!this.inProcess && this.queue.length > this.slots.filter((s) => !s.ready).length && this.slots.length < this.options.size) this.spawn();
     if (!this.queue.length && this.slots.every((s) => !s.job)) {
@@ -103,8 +104,13 @@ export class RenderPool {
   }
 
   private send(slot: Slot, pending: Pending): void {
-    slot.job = pending;
-    slot.worker.postMessage({ ...pending.job, id: pending.id });
+    try {
+      slot.worker.postMessage({ ...pending.job, id: pending.id });
+      slot.job = pending;
+    } catch (err) {
+      // Something in the document cannot be sent to another thread: that document fails alone.
+      pending.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   private spawn(): void {
