@@ -22,6 +22,7 @@ import { ManualClock } from '../server/src/clock';
 import { createLogger } from '../server/src/logger';
 import { CustomerService } from '../server/src/customers/customers.service';
 import { CallbackService } from '../server/src/callbacks/callbacks.service';
+import { AuditService } from '../server/src/audit/audit.service';
 import type { Callback } from '../server/src/callbacks/callback.model';
 import { DunningService, addOverdue, type OverdueDebt, type ScanReport } from '../server/src/dunning/dunning.service';
 import type { DunningCase } from '../server/src/dunning/dunning-case.model';
@@ -315,6 +316,7 @@ function dunningService(bench: BenchDatabase, clock: ManualClock, twilioRest: Tw
     logger: createLogger('warn'),
     sms: new TwilioProvider({ ...account, apiBase: twilioRest.url, publicUrl: 'https://ringside.example.com' }),
     callbacks: new CallbackService({ models, clock, customers, defaultCountry: 'PL' }),
+    audit: new AuditService(models, clock),
     customers,
     options,
   });

@@ -98,6 +98,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
     logger,
     sms: twilio,
     callbacks,
+    audit,
     customers,
     options: {
       ...(config.dunning.ladder ? { ladder: config.dunning.ladder } : {}),

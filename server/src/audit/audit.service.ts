@@ -24,11 +24,18 @@ export class AuditService {
   ) {}
 
   async record(entry: AuditInput): Promise<void> {
-    await this.models.Audit.create({
-      at: this.clock.now(),
-      ...entry,
-      ...(entry.userId ? { userId: new Types.ObjectId(entry.userId) } : {}),
-    });
+    await this.models.Audit.create(this.toDoc(entry, this.clock.now()));
+  }
+
+  /** Many entries at once (a scan's actions), in bulk inserts of at most 5,000. */
+  async recordMany(entries: AuditInput[]): Promise<void> {
+    const at = this.clock.now();
+    const docs = entries.map((e) => this.toDoc(e, at));
+    for (let i = 0; i < docs.length; i += 5000) await this.models.Audit.insertMany(docs.slice(i, i + 5000), { ordered: false, lean: true });
+  }
+
+  private toDoc({ userId, ...entry }: AuditInput, at: Date): Omit<AuditEntry, '_id'> {
+    return { at, ...entry, ...(userId ? { userId: new Types.ObjectId(userId) } : {}) };
   }
 
   /** Newest first; page with `before` (the `at` of the last entry seen). */

@@ -5,8 +5,7 @@ import { dunningCaseQuerySchema, dunningOutcomeSchema } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { AuditInput } from '../audit/audit.service';
-import type { AuditEntry } from '../audit/audit.model';
+import type { AuditInput, AuditService } from '../audit/audit.service';
 import type { Customer } from '../customers/customer.model';
 import type { Invoice } from '../billing/invoice.model';
 import type { Callback } from '../callbacks/callback.model';
@@ -260,6 +259,7 @@ export class DunningService {
       logger: Logger;
       sms: SmsGateway;
       callbacks: Pick<CallbackService, 'scheduleFor'>;
+      audit: Pick<AuditService, 'recordMany'>;
       customers: Pick<CustomerService, 'assertCanSee' | 'canSee'>;
       options?: Partial<DunningOptions>;
     },
@@ -1099,10 +1099,7 @@ export class DunningService {
   }
 
   private async auditMany(entries: AuditInput[]): Promise<void> {
-    if (!entries.length) return;
-    const at = this.deps.clock.now();
-    const docs: Array<Omit<AuditEntry, '_id'>> = entries.map(({ userId, ...e }) => ({ at, ...e, ...(userId ? { userId: new Types.ObjectId(userId) } : {}) }));
-    for (let i = 0; i < docs.length; i += 5000) await this.deps.models.Audit.insertMany(docs.slice(i, i + 5000), { ordered: false, lean: true });
+    if (entries.length) await this.deps.audit.recordMany(entries);
   }
 
   // ---------------------------------------------------------------- figures
