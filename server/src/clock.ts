@@ -1,7 +1,6 @@
-/** Time, injected: routing, callbacks, calling hours and dunning are all about time. */
-export interface Clock {
-  now(): Date;
-}
+import type { Clock } from '@ringside/shared';
+
+export type { Clock };
 
 export const systemClock: Clock = { now: () => new Date() };
 

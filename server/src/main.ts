@@ -61,6 +61,7 @@ async function main(): Promise<void> {
         username: config.ari.username,
         password: config.ari.password,
         app: config.ari.app,
+        clock: systemClock,
         log: (level, msg, data) => logger[level]({ ...data, provider: 'asterisk' }, msg),
       })
     : undefined;

@@ -1,3 +1,4 @@
+export * from './clock';
 export * from './roles';
 export * from './auth';
 export * from './text';

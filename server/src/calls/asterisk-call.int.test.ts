@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AsteriskProvider } from '@ringside/telephony';
 import { startAriServer, type AriServer } from '@ringside/telephony/testing';
+import { systemClock } from '../clock';
 import { addCustomer, startCallsHarness, until, type CallsHarness, type TestAgent } from '../testing/calls-harness';
 
 const ARI = { username: 'ringside', password: 'ari-test-password', app: 'ringside' };
@@ -11,7 +12,7 @@ let agent: TestAgent;
 
 beforeAll(async () => {
   ari = await startAriServer({ username: ARI.username, password: ARI.password, app: ARI.app });
-  asterisk = new AsteriskProvider({ url: ari.url, ...ARI });
+  asterisk = new AsteriskProvider({ url: ari.url, ...ARI, clock: systemClock });
   h = await startCallsHarness({}, { providers: { asterisk } });
   await asterisk.start();
   agent = await h.agent('agent1@ringside.test');
@@ -88,7 +89,7 @@ describe('inbound Asterisk call → screen pop', () => {
   });
 
   it('refuses wrong ARI credentials with a clear error instead of crashing', async () => {
-    const wrong = new AsteriskProvider({ url: ari.url, username: 'ringside', password: 'wrong', app: 'other' });
+    const wrong = new AsteriskProvider({ url: ari.url, username: 'ringside', password: 'wrong', app: 'other', clock: systemClock });
     await expect(wrong.start()).rejects.toThrow(/ARI refused the username or password/);
   });
 });

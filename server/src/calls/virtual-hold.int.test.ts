@@ -17,7 +17,7 @@ const numbers = { a: '+48 600 100 001', b: '+48 600 100 002', c: '+48 600 100 00
 
 beforeAll(async () => {
   ari = await startAriServer({ username: ARI.username, password: ARI.password, app: ARI.app });
-  asterisk = new AsteriskProvider({ url: ari.url, ...ARI });
+  asterisk = new AsteriskProvider({ url: ari.url, ...ARI, clock });
   h = await startCallsHarness({ OFFER_ACK_TIMEOUT_MS: '5000', OFFER_ACCEPT_TIMEOUT_MS: '60000' }, { clock, providers: { asterisk } });
   await asterisk.start();
   for (const [key, phone] of Object.entries(numbers)) await addCustomer(h.models, { name: `Caller ${key.toUpperCase()}`, phones: [phone] });

@@ -1,5 +1,5 @@
 import ari, { type Channel, type Client } from 'ari-client';
-import type { CallEvent } from '@ringside/shared';
+import type { CallEvent, Clock } from '@ringside/shared';
 import type { AgentEndpoint, CallEventHandler, CallInstruction, OriginateRequest, TelephonyProvider } from '../provider';
 
 export interface AsteriskOptions {
@@ -9,6 +9,8 @@ export interface AsteriskOptions {
   password: string;
   /** Stasis application name (dialplan: `Stasis(ringside)`). */
   app: string;
+  /** Stamps every event (`at`): the same clock as the rest of the call path. */
+  clock: Clock;
   /** Dial string for outbound calls; `{number}` is replaced by the E.164 number. */
   outboundEndpoint?: string;
   /** Seconds to ring an agent before giving up. */
@@ -91,7 +93,7 @@ export class AsteriskProvider implements TelephonyProvider {
       if (!call) return;
       this.guard(
         (async () => {
-          const instruction = await this.emit({ type: 'call.dtmf', provider: 'asterisk', callId: channel.id, at: new Date(), digit: event.digit });
+          const instruction = await this.emit({ type: 'call.dtmf', provider: 'asterisk', callId: channel.id, at: this.options.clock.now(), digit: event.digit });
           if (instruction) await this.perform(call, instruction);
         })(),
       );
@@ -138,7 +140,7 @@ export class AsteriskProvider implements TelephonyProvider {
       // A call we placed was answered by the customer.
       this.pendingOutbound.delete(channel.id);
       this.calls.set(channel.id, { callId: channel.id, ended: false });
-      await this.emit({ type: 'call.answered', provider: 'asterisk', callId: channel.id, at: new Date(), ...(args[1] ? { reference: args[1] } : {}) });
+      await this.emit({ type: 'call.answered', provider: 'asterisk', callId: channel.id, at: this.options.clock.now(), ...(args[1] ? { reference: args[1] } : {}) });
       const agent = this.outboundAgents.get(channel.id);
       this.outboundAgents.delete(channel.id);
       if (agent) await this.connect(channel.id, agent);
@@ -153,7 +155,7 @@ export class AsteriskProvider implements TelephonyProvider {
         callId: channel.id,
         from: channel.caller?.number ?? '',
         to: channel.dialplan?.exten ?? '',
-        at: new Date(),
+        at: this.options.clock.now(),
         ...(channel.caller?.name ? { callerName: channel.caller.name } : {}),
       });
       if (instruction?.kind === 'reject') {
@@ -211,7 +213,7 @@ export class AsteriskProvider implements TelephonyProvider {
         this.guard(
           (async () => {
             if (call.ended) return;
-            const next = await this.emit({ type: 'call.waiting', provider: 'asterisk', callId: call.callId, at: new Date() });
+            const next = await this.emit({ type: 'call.waiting', provider: 'asterisk', callId: call.callId, at: this.options.clock.now() });
             await this.perform(call, next ?? { kind: 'hold' });
           })(),
         );
@@ -279,7 +281,7 @@ export class AsteriskProvider implements TelephonyProvider {
       await client.bridges.addChannel({ bridgeId: mixing.id, channel: `${callId},${agentChannel.id}` });
       this.agentLegs.delete(agentChannel.id);
       pending?.resolve();
-      await this.emit({ type: 'call.answered', provider: 'asterisk', callId, at: new Date() });
+      await this.emit({ type: 'call.answered', provider: 'asterisk', callId, at: this.options.clock.now() });
     } catch (err) {
       this.agentLegs.delete(agentChannel.id);
       pending?.reject(err instanceof Error ? err : new Error(String(err)));
@@ -290,7 +292,7 @@ export class AsteriskProvider implements TelephonyProvider {
     if (this.pendingOutbound.delete(channelId)) {
       // An outbound call that was never answered (busy, no answer, failed).
       this.outboundAgents.delete(channelId);
-      await this.emit({ type: 'call.ended', provider: 'asterisk', callId: channelId, at: new Date(), reason: /busy/i.test(reason) ? 'busy' : /answer/i.test(reason) ? 'no-answer' : reason });
+      await this.emit({ type: 'call.ended', provider: 'asterisk', callId: channelId, at: this.options.clock.now(), reason: /busy/i.test(reason) ? 'busy' : /answer/i.test(reason) ? 'no-answer' : reason });
       return;
     }
     const leg = this.agentLegs.get(channelId);
@@ -313,7 +315,7 @@ export class AsteriskProvider implements TelephonyProvider {
     call.ended = true;
     this.calls.delete(channelId);
     await this.cleanup(call);
-    await this.emit({ type: 'call.ended', provider: 'asterisk', callId: channelId, at: new Date(), reason });
+    await this.emit({ type: 'call.ended', provider: 'asterisk', callId: channelId, at: this.options.clock.now(), reason });
   }
 
   private async cleanup(call: ActiveCall): Promise<void> {
