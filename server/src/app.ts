@@ -38,6 +38,7 @@ import { CallbackDialer } from './callbacks/callback-dialer';
 import { callRoutes } from './calls/calls.routes';
 import { queueRoutes } from './routing/queues.routes';
 import { QueueDirectory } from './routing/queues';
+import { Presence } from './presence/presence.service';
 
 export interface AppDeps {
   config: Config;
@@ -59,6 +60,7 @@ export interface App {
   supervisor: SupervisorService;
   dialer: CallbackDialer;
   dunning: DunningService;
+  presence: Presence;
   metrics: Metrics;
   twilio: TwilioProvider;
 }
@@ -124,19 +126,24 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
       defaultCountry: config.defaultCountry,
       offerAckTimeoutMs: config.offers.ackTimeoutMs,
       offerAcceptTimeoutMs: config.offers.acceptTimeoutMs,
+      consoleGraceMs: config.presence.graceMs,
     },
   });
+  const presence = new Presence({ models: db.models, clock, io, logger, graceMs: config.presence.graceMs, listener: calls });
   for (const provider of Object.values(providers)) provider.onEvent((event) => calls.handleEvent(event));
   dialer.onHoldingLegEnded = (callId, reason) => calls.callbackLegEnded(callId, reason);
 
   supervisor.start();
   io.on('connection', (socket) => {
     registerCallHandlers(socket, calls, callbacks, logger);
-    // A console that (re)connects learns its agent's own state at once.
-    void db.models.User.findById(socket.data.userId, { state: 1 })
-      .lean()
+    socket.on('disconnect', () => void presence.disconnected(socket));
+    // A console that (re)connects is present again, then learns its agent's own state.
+    void presence
+      .connected(socket)
+      .then(() => db.models.User.findById(socket.data.userId, { state: 1, console: 1 }).lean())
       .then((u) => {
-        if (u?.state) socket.emit('agent:state', { agentId: socket.data.userId, status: u.state.status, since: u.state.since.toISOString(), ...(u.state.reason ? { reason: u.state.reason } : {}) });
+        if (!u?.state || !socket.connected) return;
+        socket.emit('agent:state', { agentId: socket.data.userId, status: u.state.status, since: u.state.since.toISOString(), ...(u.state.reason ? { reason: u.state.reason } : {}), connected: u.console?.connected === true });
       })
       .catch((err: unknown) => logger.error({ err }, 'sending own state failed'));
     void calls.replayOffers(socket).catch((err: unknown) => logger.error({ err }, 'replaying offers failed'));
@@ -177,5 +184,5 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use(['/api', '/telephony'], notFoundHandler);
   app.use(consoleRoutes());
   app.use(errorHandler);
-  return { express: app, io, realtime, auth, calls, supervisor, dialer, dunning, metrics, twilio };
+  return { express: app, io, realtime, auth, calls, supervisor, dialer, dunning, presence, metrics, twilio };
 }

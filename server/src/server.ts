@@ -20,6 +20,9 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
   http.on('request', (req, res) => app.express(req, res));
   const app = createApp(deps, http);
   const closeRedis = deps.config.redisUrl ? await useRedisAdapter(app.io, deps.config.redisUrl, deps.logger) : undefined;
+  // With the adapter in place, presence sees every process's consoles: agents without one are
+  // marked gone before anything is routed.
+  await app.presence.start();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(listen.port, listen.host ?? '0.0.0.0', () => resolve());
@@ -33,6 +36,7 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
     url: `http://127.0.0.1:${port}`,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        app.presence.close();
         app.calls.close();
         app.supervisor.stop();
         void app.dunning.close();

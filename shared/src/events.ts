@@ -64,6 +64,8 @@ export interface AgentStateEvent {
   status: AgentStatus;
   reason?: string;
   since: string;
+  /** False while no console of the agent is connected (the agent is offered no calls then). */
+  connected?: boolean;
 }
 
 export interface QueueStats {
@@ -76,7 +78,8 @@ export interface QueueStats {
     abandonRate: number;
     averageHandleSec: number;
   }>;
-  agents: Array<{ agentId: string; name: string; status: AgentStatus; sinceSec: number }>;
+  /** `connected`: a console of the agent is connected; only then is the agent offered calls. */
+  agents: Array<{ agentId: string; name: string; status: AgentStatus; sinceSec: number; connected: boolean }>;
   callbacks: { due: number; overdue: number };
   popLatencyP95Ms: number | null;
   /** Dunning progress (cases by stage, promises kept and broken, amount recovered). */

@@ -93,6 +93,7 @@ export const agentsSchema = z.object({
       email: z.string(),
       skills: z.array(z.string()),
       state: z.object({ status: agentStatusSchema, since: z.string(), reason: z.string().optional() }),
+      connected: z.boolean().default(false),
     }),
   ),
 });
@@ -111,7 +112,7 @@ export const queueStatsSchema = z.object({
       averageHandleSec: z.number(),
     }),
   ),
-  agents: z.array(z.object({ agentId: z.string(), name: z.string(), status: agentStatusSchema, sinceSec: z.number() })),
+  agents: z.array(z.object({ agentId: z.string(), name: z.string(), status: agentStatusSchema, sinceSec: z.number(), connected: z.boolean() })),
   callbacks: z.object({ due: z.number(), overdue: z.number() }),
   popLatencyP95Ms: z.number().nullable(),
   dunning: dunningStatsSchema.optional(),

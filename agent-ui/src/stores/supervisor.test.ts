@@ -23,8 +23,8 @@ function figures(at: number, waiting: [number, number], p95: number | null = 120
       { name: 'collections', waiting: waiting[1], longestWaitSec: 0, serviceLevel: 1, abandonRate: 0, averageHandleSec: 0 },
     ],
     agents: [
-      { agentId: 'a1', name: 'Ada', status: 'available', sinceSec: 30 },
-      { agentId: 'a2', name: 'Bob', status: 'on_call', sinceSec: 90 },
+      { agentId: 'a1', name: 'Ada', status: 'available', sinceSec: 30, connected: true },
+      { agentId: 'a2', name: 'Bob', status: 'on_call', sinceSec: 90, connected: true },
     ],
     callbacks: { due: 2, overdue: 1 },
     popLatencyP95Ms: p95,

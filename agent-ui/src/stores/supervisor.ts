@@ -14,6 +14,8 @@ export interface BoardAgent {
   status: AgentStatus;
   since: number;
   reason: string | null;
+  /** A console of the agent is connected: only then are they offered calls. */
+  connected: boolean;
   busy: boolean;
   error: string | null;
 }
@@ -59,7 +61,7 @@ export const useSupervisorStore = defineStore('supervisor', () => {
     return counts;
   });
 
-  function upsertAgent(id: string, fields: Pick<BoardAgent, 'name' | 'status' | 'since' | 'reason'>): void {
+  function upsertAgent(id: string, fields: Pick<BoardAgent, 'name' | 'status' | 'since' | 'reason' | 'connected'>): void {
     const existing = agents.value[id];
     if (existing) Object.assign(existing, fields);
     else agents.value[id] = { id, ...fields, busy: false, error: null };
@@ -95,6 +97,7 @@ export const useSupervisorStore = defineStore('supervisor', () => {
         status: a.status,
         since: received - a.sinceSec * 1000,
         reason: existing && existing.status === a.status ? existing.reason : null,
+        connected: a.connected,
       });
     }
     return true;
@@ -115,6 +118,7 @@ export const useSupervisorStore = defineStore('supervisor', () => {
       status: event.status,
       since: Number.isNaN(since) ? Date.now() : Math.min(since, Date.now()),
       reason: event.reason ?? null,
+      connected: event.connected ?? existing.connected,
     });
   }
 
@@ -153,6 +157,7 @@ export const useSupervisorStore = defineStore('supervisor', () => {
           status: a.state.status,
           since: Number.isNaN(since) ? Date.now() : Math.min(since, Date.now()),
           reason: a.state.reason ?? null,
+          connected: a.connected,
         });
       }
     } catch (e) {

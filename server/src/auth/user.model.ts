@@ -14,6 +14,12 @@ export interface User {
   state: { status: AgentStatus; since: Date; reason?: string; callId?: string };
   /** When the agent last became idle: routing prefers the longest-idle agent. */
   idleSince?: Date;
+  /**
+   * Whether a console of this agent is connected (presence, written by presence only): only a
+   * connected console is offered calls. `token` is new with every connection, so that a "gone"
+   * decided on an older connection never undoes a newer one; `lostAt` is when the last console went.
+   */
+  console?: { connected: boolean; token: string; since: Date; lostAt?: Date };
   active: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -34,6 +40,7 @@ export const userSchema = new Schema<User>(
       callId: String,
     },
     idleSince: Date,
+    console: { connected: Boolean, token: String, since: Date, lostAt: Date },
     active: { type: Boolean, default: true },
   },
   { timestamps: true, collection: 'users' },

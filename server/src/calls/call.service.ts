@@ -7,6 +7,8 @@ import type { Logger } from '../logger';
 import type { Realtime, RingsideSocket } from '../realtime/gateway';
 import type { Metrics } from '../metrics/metrics';
 import type { Call } from './call.model';
+import type { User } from '../auth/user.model';
+import { CONSOLE_DISCONNECTED } from '../presence/presence.service';
 import { resolveCaller, rememberChoice } from './caller-resolution';
 import { buildScreenPop, identityOnly } from '../screen-pop/screen-pop.service';
 import { Routing, type Reservation } from '../routing/routing.service';
@@ -23,6 +25,8 @@ export interface CallServiceOptions {
   offerAckTimeoutMs: number;
   /** How long an agent has to accept an offered call before it moves on. */
   offerAcceptTimeoutMs: number;
+  /** How long an agent's state outlives their last console (presence). */
+  consoleGraceMs: number;
 }
 
 export interface CallServiceDeps {
@@ -668,7 +672,12 @@ export class CallService {
    * The agent's own state change (or a supervisor's for an agent). An agent holding an offer
    * who changes state declines it: the call goes to the next agent.
    */
-  async setAgentStatus(agentId: string, status: AgentStatus, reason?: string): Promise<{ status: AgentStatus; since: Date }> {
+  async setAgentStatus(
+    agentId: string,
+    status: AgentStatus,
+    reason?: string,
+    opts: { onlyIf?: QueryFilter<User> } = {},
+  ): Promise<{ status: AgentStatus; since: Date }> {
     const { models, clock } = this.deps;
     const agentOid = new Types.ObjectId(agentId);
     const current = await models.User.findById(agentOid, { state: 1 }).lean();
@@ -681,19 +690,71 @@ export class CallService {
     if (reason) set['state.reason'] = reason;
     if (status === 'available') set.idleSince = now;
     const updated = await models.User.findOneAndUpdate(
-      { _id: agentOid, 'state.status': { $nin: ['reserved', 'on_call'] } },
+      { ...opts.onlyIf, _id: agentOid, 'state.status': { $nin: ['reserved', 'on_call'] } },
       { $set: set, $unset: { 'state.callId': 1, ...(reason ? {} : { 'state.reason': 1 }) } },
       { returnDocument: 'after' },
     ).lean();
     if (!updated) throw conflict('the agent is busy with a call; finish it first');
     this.publishAgentState(agentId, status, now, reason, status === 'available' ? now : undefined);
-    if (status === 'available') {
-      const queues = new Set((await this.queues.all()).filter((q) => updated.skills.includes(q.skill)).map((q) => q.name));
-      const owned: string[] = await models.Call.distinct('queue', { state: 'queued', ownerId: agentOid });
-      for (const q of owned) queues.add(q);
-      for (const q of queues) await this.dispatch(q);
-    }
+    if (status === 'available') await this.dispatchFor(agentOid, updated.skills);
     return { status, since: now };
+  }
+
+  /** An agent came free: the queues of their skills, and calls waiting for them as owner, are served. */
+  private async dispatchFor(agentOid: Types.ObjectId, skills: string[]): Promise<void> {
+    const queues = new Set((await this.queues.all()).filter((q) => skills.includes(q.skill)).map((q) => q.name));
+    const owned: string[] = await this.deps.models.Call.distinct('queue', { state: 'queued', ownerId: agentOid });
+    for (const q of owned) queues.add(q);
+    for (const q of queues) await this.dispatch(q);
+  }
+
+  /**
+   * Presence: the agent's last console went. Routing stops offering them calls at once; an
+   * offer they hold moves on unless a console is back within the offer's acknowledgement time
+   * (a reload, a brief network loss: the pop is replayed to it).
+   */
+  async consoleLost(agentId: string): Promise<void> {
+    const { models, options } = this.deps;
+    this.routing.notePresence(agentId, false);
+    const agent = await models.User.findById(agentId, { state: 1 }).lean();
+    if (!agent) return;
+    this.publishPresence(agentId, agent.state, false);
+    const callId = agent.state.status === 'reserved' ? agent.state.callId : undefined;
+    if (!callId) return;
+    const agentOid = agent._id;
+    this.arm(`console:${agentId}`, Math.min(options.offerAckTimeoutMs, options.consoleGraceMs), async () => {
+      const now = await models.User.findById(agentOid, { 'console.connected': 1 }).lean();
+      if (now?.console?.connected === true) return;
+      await this.passOn(callId, agentOid, CONSOLE_DISCONNECTED, { status: 'available' });
+    });
+  }
+
+  /** Presence: a console is back within the grace. The state holds; a free agent gets waiting calls. */
+  async consoleBack(agentId: string): Promise<void> {
+    this.disarm(`console:${agentId}`);
+    this.routing.notePresence(agentId, true);
+    const agent = await this.deps.models.User.findById(agentId, { state: 1, skills: 1 }).lean();
+    if (!agent) return;
+    this.publishPresence(agentId, agent.state, true);
+    if (agent.state.status === 'available') await this.dispatchFor(agent._id, agent.skills);
+  }
+
+  /** Presence: no console for longer than the grace: offline until the agent chooses again. */
+  async consoleExpired(agentId: string, whileDisconnected: boolean): Promise<void> {
+    this.disarm(`console:${agentId}`);
+    try {
+      await this.setAgentStatus(agentId, 'offline', CONSOLE_DISCONNECTED, whileDisconnected ? { onlyIf: { 'console.connected': { $ne: true } } } : {});
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'conflict' || err.code === 'not_found')) return; // on a call, connected again, or gone
+      throw err;
+    }
+  }
+
+  private publishPresence(agentId: string, state: User['state'], connected: boolean): void {
+    const event = { agentId, status: state.status, since: state.since.toISOString(), ...(state.reason ? { reason: state.reason } : {}), connected };
+    this.deps.realtime.toUser(agentId).emit('agent:state', event);
+    this.deps.realtime.toRole('supervisor').emit('agent:state', event);
+    this.deps.stats.changed();
   }
 
   private publishAgentState(agentId: string, status: AgentStatus, since: Date, reason?: string, idleSince?: Date): void {

@@ -48,6 +48,7 @@ const envSchema = z
     SEED_DEMO: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
     OFFER_ACK_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(100, { error: 'must be at least 100' }).default(5000),
     OFFER_ACCEPT_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, { error: 'must be at least 1000' }).default(20000),
+    CONSOLE_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().min(100, { error: 'must be at least 100' }).default(20_000),
     CALLBACK_SILENT_DIAL_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, { error: 'must be at least 1000' }).default(300_000),
     HOLD_MUSIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     DEMO_CUSTOMERS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(2000),
@@ -91,6 +92,8 @@ export interface Config {
   seedDemo: boolean;
   demoCustomers: number;
   offers: { ackTimeoutMs: number; acceptTimeoutMs: number };
+  /** How long an agent's state outlives their last console; meanwhile they are offered no calls. */
+  presence: { graceMs: number };
   /** A callback dialing this long with no word from the provider was never placed. */
   callbacks: { silentDialMs: number };
   holdMusicUrl: string | undefined;
@@ -137,6 +140,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: e.SEED_DEMO === 'true' && e.NODE_ENV !== 'production',
     demoCustomers: e.DEMO_CUSTOMERS,
     offers: { ackTimeoutMs: e.OFFER_ACK_TIMEOUT_MS, acceptTimeoutMs: e.OFFER_ACCEPT_TIMEOUT_MS },
+    presence: { graceMs: e.CONSOLE_GRACE_MS },
     callbacks: { silentDialMs: e.CALLBACK_SILENT_DIAL_MS },
     holdMusicUrl: e.HOLD_MUSIC_URL,
     dunning: { ladder: e.DUNNING_LADDER, smsFrom: e.DUNNING_SMS_FROM, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID, stepLeaseMs: e.DUNNING_STEP_LEASE_MS, renderWorkers: e.DUNNING_RENDER_WORKERS },

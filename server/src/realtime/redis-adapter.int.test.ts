@@ -1,28 +1,21 @@
 // Two server processes' worth of Socket.IO behind one Redis: a call arriving at one reaches
 // the agent whose console is connected to the other, and the console's acknowledgement comes back.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ScreenPop, ServerToClientEvents } from '@ringside/shared';
-import { freePort } from '../../../scripts/embedded-db.mjs';
 import { addCustomer, startCallsHarness, until, type CallsHarness } from '../testing/calls-harness';
 import { startTestServer, type TestServer } from '../testing/harness';
+import { startRedis } from '../testing/redis';
 
-let redis: ChildProcess;
+let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
 let a: CallsHarness;
 let b: TestServer;
 let console_: Socket<ServerToClientEvents, ClientToServerEvents>;
 const pops: ScreenPop[] = [];
 
 beforeAll(async () => {
-  const port = await freePort();
-  // Debian's redis-server (.ci/run installs it).
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await new Promise<void>((resolve, reject) => {
-    redis.once('error', (err) => reject(new Error(`redis-server could not start (apt-get install redis-server): ${err.message}`)));
-    redis.once('spawn', () => resolve());
-  });
-  const env = { REDIS_URL: `redis://127.0.0.1:${port}` };
+  redis = await startRedis();
+  const env = { REDIS_URL: redis.url };
   await until(async () => {
     try {
       a = await startCallsHarness(env);
@@ -49,7 +42,7 @@ afterAll(async () => {
   console_?.close();
   await b?.stop();
   await a?.stop();
-  redis?.kill();
+  redis?.stop();
 });
 
 it('a call received by one server pops on a console connected to another, and the acknowledgement returns', async () => {

@@ -21,6 +21,7 @@ beforeAll(async () => {
       roles: ['agent'],
       skills: n === 4 ? ['sales'] : ['support'],
       state: { status: 'available', since: new Date() },
+      console: { connected: true, token: 'pool-test', since: new Date() },
       idleSince: minutesAgo(10 * n), // pool4 idle longest, but without the skill
     })),
   );

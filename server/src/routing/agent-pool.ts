@@ -8,6 +8,8 @@ interface PoolEntry {
   skills: string[];
   idleSince: number;
   available: boolean;
+  /** A console of the agent is connected (only then is the agent offered calls). */
+  connected: boolean;
   /** performance.now() of the last change made by this process; a slower refresh does not undo it. */
   changedAt: number;
 }
@@ -35,7 +37,7 @@ export class AgentPool {
     await this.ensureLoaded();
     const skipped = new Set(skip.map(String));
     return [...this.agents.values()]
-      .filter((a) => a.available && a.skills.includes(skill) && !skipped.has(a.id.toString()))
+      .filter((a) => a.available && a.connected && a.skills.includes(skill) && !skipped.has(a.id.toString()))
       .sort((a, b) => a.idleSince - b.idleSince || a.id.toString().localeCompare(b.id.toString()))
       .map((a) => a.id);
   }
@@ -43,7 +45,8 @@ export class AgentPool {
   /** False only when this process knows the agent is not free (unknown agents may be). */
   async maybeAvailable(agentId: Types.ObjectId): Promise<boolean> {
     await this.ensureLoaded();
-    return this.agents.get(agentId.toString())?.available ?? true;
+    const entry = this.agents.get(agentId.toString());
+    return entry ? entry.available && entry.connected : true;
   }
 
   /** A state change made by this process. `idleSince` only when it was set with the change. */
@@ -55,6 +58,14 @@ export class AgentPool {
     }
     entry.available = status === 'available';
     if (idleSince) entry.idleSince = idleSince.getTime();
+    entry.changedAt = performance.now();
+  }
+
+  /** A console connected or went (decided by this process). */
+  notePresence(agentId: Types.ObjectId | string, connected: boolean): void {
+    const entry = this.agents.get(agentId.toString());
+    if (!entry) return;
+    entry.connected = connected;
     entry.changedAt = performance.now();
   }
 
@@ -70,7 +81,7 @@ export class AgentPool {
   /** Reads every active agent's skills and state (a few hundred small documents). */
   async refresh(): Promise<void> {
     const started = performance.now();
-    const docs = await this.models.User.find({ roles: 'agent', active: true }, { skills: 1, idleSince: 1, state: 1 }).lean();
+    const docs = await this.models.User.find({ roles: 'agent', active: true }, { skills: 1, idleSince: 1, state: 1, console: 1 }).lean();
     const seen = new Set<string>();
     for (const d of docs) {
       const key = d._id.toString();
@@ -82,6 +93,7 @@ export class AgentPool {
         skills: d.skills,
         idleSince: d.idleSince?.getTime() ?? 0,
         available: d.state.status === 'available',
+        connected: d.console?.connected === true,
         changedAt: entry?.changedAt ?? 0,
       });
     }

@@ -39,6 +39,11 @@ export class Routing {
     this.pool.note(agentId, status, idleSince);
   }
 
+  /** An agent's console connected or went (presence decided it in this process). */
+  notePresence(agentId: Types.ObjectId | string, connected: boolean): void {
+    this.pool.notePresence(agentId, connected);
+  }
+
   close(): void {
     this.pool.close();
   }
@@ -51,7 +56,7 @@ export class Routing {
     // The owner is asked only when this process does not know them to be busy (one round trip saved).
     if (call.ownerId && !call.passedBy.some((id) => id.equals(call.ownerId)) && (await this.pool.maybeAvailable(call.ownerId))) {
       const owner = await this.models.User.findOneAndUpdate(
-        { _id: call.ownerId, roles: 'agent', active: true, 'state.status': 'available' },
+        { _id: call.ownerId, roles: 'agent', active: true, 'state.status': 'available', 'console.connected': true },
         update,
         { projection, returnDocument: 'after' },
       ).lean();
@@ -60,7 +65,8 @@ export class Routing {
         return { agent: owner, reason: 'account owner' };
       }
     }
-    const eligible: QueryFilter<User> = { 'state.status': 'available', skills: call.skill, roles: 'agent', active: true };
+    // Only an agent whose console is connected can see the pop: nobody else is offered a call.
+    const eligible: QueryFilter<User> = { 'state.status': 'available', 'console.connected': true, skills: call.skill, roles: 'agent', active: true };
     const reason = `longest idle with skill ${call.skill}`;
     // Longest idle as this process sees it, each claimed by one conditional update on its _id.
     const candidates = await this.pool.candidates(call.skill, call.passedBy);

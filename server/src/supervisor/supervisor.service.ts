@@ -92,7 +92,7 @@ export class SupervisorService implements CallStatsSink {
     });
     const [counters, agents, callbacksDue, callbacksOverdue, ...waiting] = await Promise.all([
       models.QueueDayStats.find({ day }).lean(),
-      models.User.find({ roles: 'agent', active: true }, { name: 1, state: 1 }).sort({ name: 1 }).limit(2000).lean(),
+      models.User.find({ roles: 'agent', active: true }, { name: 1, state: 1, console: 1 }).sort({ name: 1 }).limit(2000).lean(),
       models.Callback.countDocuments({ status: { $in: ['scheduled', 'offered'] }, dueAt: { $lte: now } }, { limit: 100_000 }),
       models.Callback.countDocuments({ status: { $in: ['scheduled', 'offered'] }, dueAt: { $lte: new Date(now.getTime() - 15 * 60_000) } }, { limit: 100_000 }),
       ...queues.map(async (q) => {
@@ -124,6 +124,7 @@ export class SupervisorService implements CallStatsSink {
         name: a.name,
         status: a.state.status,
         sinceSec: Math.max(0, Math.floor((now.getTime() - a.state.since.getTime()) / 1000)),
+        connected: a.console?.connected === true,
       })),
       callbacks: { due: callbacksDue, overdue: callbacksOverdue },
       popLatencyP95Ms: this.popLatencyP95(),

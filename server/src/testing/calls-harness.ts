@@ -8,6 +8,7 @@ import { DEMO_PASSWORD, seedDemoUsers } from '../seed/seed';
 import type { Models } from '../db/models';
 import type { AppDeps } from '../app';
 import type { Clock } from '../clock';
+import type { Database } from '../db/connection';
 
 export const TWILIO = { sid: `AC${'a'.repeat(32)}`, token: 'test-auth-token-1234', publicUrl: 'https://ringside.example.com' };
 
@@ -33,7 +34,8 @@ export interface CallsHarness {
   server: TestServer;
   models: Models;
   twilio: TwilioRestServer;
-  agent(email: string, opts?: { acking?: boolean }): Promise<TestAgent>;
+  /** A console signed in as `email`, connected to this server or to another one (`url`). */
+  agent(email: string, opts?: { acking?: boolean; url?: string }): Promise<TestAgent>;
   /** Signs a demo user in; their token. */
   token(email: string): Promise<string>;
   /** Posts a correctly signed Twilio voice webhook; returns the call id and the answer. */
@@ -45,7 +47,7 @@ export interface CallsHarness {
 
 export async function startCallsHarness(
   env: NodeJS.ProcessEnv = {},
-  opts: { providers?: AppDeps['providers']; clock?: Clock } = {},
+  opts: { providers?: AppDeps['providers']; clock?: Clock; db?: Database } = {},
 ): Promise<CallsHarness> {
   const twilio = await startTwilioRestServer({ accountSid: TWILIO.sid, authToken: TWILIO.token });
   const server = await startTestServer({
@@ -60,6 +62,7 @@ export async function startCallsHarness(
     },
     ...(opts.providers ? { providers: opts.providers } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.db ? { db: opts.db } : {}),
   });
   await seedDemoUsers(server.db.models);
   const sockets: AgentSocket[] = [];
@@ -84,7 +87,7 @@ export async function startCallsHarness(
     token: async (email) => (await login(email)).token,
     async agent(email, opts = {}) {
       const { token, id } = await login(email);
-      const socket: AgentSocket = connectSocket(server.url, { auth: { token }, transports: ['websocket'], forceNew: true });
+      const socket: AgentSocket = connectSocket(opts.url ?? server.url, { auth: { token }, transports: ['websocket'], forceNew: true });
       sockets.push(socket);
       const agent: TestAgent = {
         id,

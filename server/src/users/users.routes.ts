@@ -42,7 +42,7 @@ export function userRoutes(deps: { models: Models; auth: AuthService }): Router 
   });
 
   router.get('/agents', authed, requireRole('supervisor'), async (_req, res) => {
-    const agents = await deps.models.User.find({ roles: 'agent', active: true }, { name: 1, email: 1, skills: 1, state: 1 })
+    const agents = await deps.models.User.find({ roles: 'agent', active: true }, { name: 1, email: 1, skills: 1, state: 1, console: 1 })
       .sort({ name: 1 })
       .lean();
     res.json({
@@ -52,6 +52,7 @@ export function userRoutes(deps: { models: Models; auth: AuthService }): Router 
         email: a.email,
         skills: a.skills,
         state: { status: a.state.status, since: a.state.since.toISOString(), ...(a.state.reason ? { reason: a.state.reason } : {}) },
+        connected: a.console?.connected === true,
       })),
     });
   });
