@@ -18,7 +18,9 @@ const letter = (name: string): RenderJob => ({
 
 const text = async (pdf: Buffer) => (await extractText(new Uint8Array(pdf), { mergePages: true })).text;
 
-describe('render pool', () => {
+// Each worker loads the TypeScript renderer and its fonts when it starts: seconds on a busy
+// 2-core machine, so these tests get more than the unit tier's 5 s.
+describe('render pool', { timeout: 30_000 }, () => {
   const pools: RenderPool[] = [];
   const pool = (size: number, idleMs = 60_000) => {
     const p = new RenderPool({ size, idleMs });
