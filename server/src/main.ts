@@ -9,6 +9,7 @@ import { systemClock } from './clock';
 import { startServer } from './server';
 import { createScheduler } from './jobs/scheduler';
 import { seedDemoIfEmpty } from './seed/demo';
+import { prepareConsole } from './http/console';
 import { startDatabase } from '../../scripts/embedded-db.mjs';
 import { AsteriskProvider, TwilioProvider } from '@ringside/telephony';
 import { startTwilioRestServer } from '@ringside/telephony/testing';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
       })
     : undefined;
 
+  await prepareConsole({ logger, production: config.env === 'production' });
   const server = await startServer(
     {
       config,
