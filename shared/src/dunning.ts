@@ -66,6 +66,10 @@ export const dunningCaseViewSchema = z.object({
 });
 export type DunningCaseView = z.infer<typeof dunningCaseViewSchema>;
 
+/** `GET /api/dunning/cases` answers a page of cases, newest opened first; `hasMore` when an older page follows (`before`). */
+export const dunningCaseListSchema = z.object({ cases: z.array(dunningCaseViewSchema), hasMore: z.boolean() });
+export type DunningCaseList = z.infer<typeof dunningCaseListSchema>;
+
 /** Dunning progress on the supervisors' figures. */
 export const dunningStatsSchema = z.object({
   /** Live cases (open or paused) by stage, as of the last scan. */

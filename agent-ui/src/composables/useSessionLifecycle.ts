@@ -6,6 +6,7 @@ import { useConnectionStore } from '../stores/connection';
 import { useCallbacksStore } from '../stores/callbacks';
 import { useCustomersStore } from '../stores/customers';
 import { bindRealtime } from '../stores/realtime';
+import { useReferralsStore } from '../stores/referrals';
 import { useSessionStore } from '../stores/session';
 import { useSupervisorStore } from '../stores/supervisor';
 
@@ -38,6 +39,7 @@ export function useSessionLifecycle(): void {
         useSupervisorStore().reset();
         useCustomersStore().reset();
         useCallbacksStore().reset();
+        useReferralsStore().reset();
       }
     },
     { immediate: true },

@@ -1,4 +1,4 @@
-import { createRouter, createWebHistory, type RouteLocationRaw, type Router } from 'vue-router';
+import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteLocationRaw, type Router, type RouterHistory } from 'vue-router';
 import type { Role } from '@ringside/shared';
 import { useSessionStore } from '../stores/session';
 
@@ -11,21 +11,44 @@ declare module 'vue-router' {
   }
 }
 
-/** Where a signed-in user starts: agents at their desk, supervisors at the wallboard. */
+/** Where a signed-in user starts: agents at their desk, supervisors and admins at the wallboard, legal at its referrals. */
 export function homeFor(roles: readonly Role[]): RouteLocationRaw {
   if (roles.includes('agent')) return { name: 'desk' };
   if (roles.includes('supervisor') || roles.includes('admin')) return { name: 'wallboard' };
+  if (roles.includes('legal')) return { name: 'referrals' };
   return { name: 'customers' };
 }
 
-/** History-mode routes; the server answers unknown paths with index.html. */
-export function createAppRouter(): Router {
-  // No base argument: the router takes it from index.html's <base href>, like the assets.
+/** Who the guard sees: the session store, or a plain object in tests. */
+export interface GuardSession {
+  isAuthenticated: boolean;
+  roles: readonly Role[];
+}
+
+/**
+ * Where a navigation may go. `/` is nobody's page: signed in, it is the user's own start page;
+ * signed out, it is the sign-in page without a `redirect` (so that signing in then lands on the
+ * start page of whoever signs in). Any other page asked for signed out is remembered in `redirect`.
+ */
+export function guard(to: Pick<RouteLocationNormalized, 'name' | 'fullPath' | 'meta'>, session: GuardSession): RouteLocationRaw | true {
+  if (to.meta.public) return session.isAuthenticated && to.name === 'login' ? homeFor(session.roles) : true;
+  if (!session.isAuthenticated) return to.name === 'home' ? { name: 'login' } : { name: 'login', query: { redirect: to.fullPath } };
+  if (to.name === 'home') return homeFor(session.roles);
+  const allowed = to.meta.roles;
+  if (allowed && !allowed.some((r) => session.roles.includes(r))) return homeFor(session.roles);
+  return true;
+}
+
+/** History-mode routes; the server answers unknown paths with index.html. Tests pass a memory history. */
+export function createAppRouter(history: RouterHistory = createWebHistory()): Router {
+  // createWebHistory() without a base: the router takes it from index.html's <base href>, like the assets.
   const router = createRouter({
-    history: createWebHistory(),
+    history,
     routes: [
       { path: '/login', name: 'login', component: () => import('../views/LoginView.vue'), meta: { public: true } },
-      { path: '/', name: 'home', redirect: () => homeFor(useSessionStore().roles) },
+      // Never shown: the guard sends `/` on to the user's start page (a route redirect would be
+      // decided before the guard has restored the session, i.e. without knowing the user).
+      { path: '/', name: 'home', component: { render: () => null } },
       { path: '/desk', name: 'desk', component: () => import('../views/AgentDeskView.vue'), meta: { roles: ['agent'] } },
       {
         path: '/wallboard',
@@ -33,6 +56,7 @@ export function createAppRouter(): Router {
         component: () => import('../views/WallboardView.vue'),
         meta: { roles: ['supervisor', 'admin'] },
       },
+      { path: '/legal', name: 'referrals', component: () => import('../views/ReferralsView.vue'), meta: { roles: ['legal', 'admin'] } },
       { path: '/customers', name: 'customers', component: () => import('../views/CustomerSearchView.vue') },
       { path: '/customers/:id', name: 'customer', component: () => import('../views/CustomerView.vue'), props: true },
       { path: '/callbacks', name: 'callbacks', component: () => import('../views/CallbacksView.vue'), meta: { roles: ['agent'] } },
@@ -43,17 +67,13 @@ export function createAppRouter(): Router {
   router.beforeEach(async (to): Promise<RouteLocationRaw | true> => {
     const session = useSessionStore();
     await session.restore();
-    if (to.meta.public) return session.isAuthenticated && to.name === 'login' ? { name: 'home' } : true;
-    if (!session.isAuthenticated) return to.fullPath === '/' ? { name: 'login' } : { name: 'login', query: { redirect: to.fullPath } };
-    const allowed = to.meta.roles;
-    if (allowed && !allowed.some((r) => session.roles.includes(r))) return homeFor(session.roles);
-    return true;
+    return guard(to, session);
   });
 
   return router;
 }
 
-/** Where to go after signing in: a path inside the console, never another site. */
-export function afterLoginTarget(redirect: unknown): string {
-  return typeof redirect === 'string' && redirect.startsWith('/') && !redirect.startsWith('//') ? redirect : '/';
+/** Where to go after signing in: a path inside the console, never another site; else the start page. */
+export function afterLoginTarget(redirect: unknown): RouteLocationRaw {
+  return typeof redirect === 'string' && redirect.startsWith('/') && !redirect.startsWith('//') && !redirect.startsWith('/\\') ? redirect : { name: 'home' };
 }

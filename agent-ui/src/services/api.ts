@@ -62,6 +62,24 @@ export async function request<T>(path: string, options: RequestOptions<T>): Prom
   }
 }
 
+/**
+ * Downloads a document the API serves (a PDF, say) with the bearer token, which a plain link
+ * cannot send: the caller turns the Blob into an object URL to show it.
+ */
+export async function requestBlob(path: string, options: { token?: string | null; accept?: string; signal?: AbortSignal } = {}): Promise<Blob> {
+  const headers: Record<string, string> = { Accept: options.accept ?? 'application/pdf' };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  let response: Response;
+  try {
+    response = await fetch(path, { headers, signal: options.signal ?? null });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+    throw new ApiError('Cannot reach the Ringside server. Check your connection and try again.', 0, 'unavailable');
+  }
+  if (!response.ok) throw errorFrom(response.status, await readJson(response));
+  return response.blob();
+}
+
 /** The message to show for any error thrown by `request`. */
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) return error.message;
