@@ -8,7 +8,7 @@ import { ensureIndexes } from './db/models';
 import { systemClock } from './clock';
 import { startServer } from './server';
 import { createScheduler } from './jobs/scheduler';
-import { seedDemoIfEmpty } from './seed/demo';
+import { logFirstCallSteps, seedDemoIfEmpty } from './seed/demo';
 import { prepareConsole } from './http/console';
 import { startDatabase } from '../../scripts/embedded-db.mjs';
 import { AsteriskProvider, TwilioProvider } from '@ringside/telephony';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   });
   const db = await connectDatabase(database.uri);
   await ensureIndexes(db.models);
-  if (config.seedDemo) await seedDemoIfEmpty(db.models, { customers: config.demoCustomers, logger });
+  const demoSeeded = config.seedDemo && (await seedDemoIfEmpty(db.models, { customers: config.demoCustomers, logger }));
   const jobs = createScheduler({ db, logger, clock: systemClock });
   await jobs.start();
   // A new database (the demo) gets suggestions now rather than at the nightly run.
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   jobs.callbacks.use(server.app.dialer);
   if (asterisk) void startWithRetry(() => asterisk.start(), (err, inMs) => logger.error({ err, retryInMs: inMs }, 'ARI connection failed'));
   logger.info({ url: `http://localhost:${server.port}`, db: database.kind }, 'Ringside is up');
+  if (demoSeeded) logFirstCallSteps(logger, `http://localhost:${server.port}`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
