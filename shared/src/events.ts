@@ -59,6 +59,9 @@ export interface CallUpdated {
   agentId?: string;
 }
 
+/** The reason an agent's state carries when the grace passed without a console of theirs. */
+export const CONSOLE_DISCONNECTED = 'console disconnected';
+
 export interface AgentStateEvent {
   agentId: string;
   status: AgentStatus;

@@ -1,5 +1,5 @@
 import { Types, type QueryFilter } from 'mongoose';
-import type { AgentStatus, CallEvent, CallOffered, CallWrapup, Provider, ScreenPop } from '@ringside/shared';
+import { CONSOLE_DISCONNECTED, type AgentStatus, type CallEvent, type CallOffered, type CallWrapup, type Provider, type ScreenPop } from '@ringside/shared';
 import type { CallInstruction, TelephonyProvider } from '@ringside/telephony';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
@@ -8,7 +8,7 @@ import type { Realtime, RingsideSocket } from '../realtime/gateway';
 import type { Metrics } from '../metrics/metrics';
 import type { Call } from './call.model';
 import type { User } from '../auth/user.model';
-import { CONSOLE_DISCONNECTED } from '../presence/presence.service';
+
 import { resolveCaller, rememberChoice } from './caller-resolution';
 import { buildScreenPop, identityOnly } from '../screen-pop/screen-pop.service';
 import { Routing, type Reservation } from '../routing/routing.service';

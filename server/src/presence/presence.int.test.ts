@@ -8,7 +8,7 @@ import { TWILIO, addCustomer, startCallsHarness, until, type CallsHarness, type 
 import { freshDatabase, startTestServer, type TestServer } from '../testing/harness';
 import { startRedis } from '../testing/redis';
 import { seedDemoUsers } from '../seed/seed';
-import { CONSOLE_DISCONNECTED } from './presence.service';
+import { CONSOLE_DISCONNECTED } from '@ringside/shared';
 
 const GRACE_MS = 2000;
 // Time as presence sees it is moved by hand: the grace passes when the test says so.

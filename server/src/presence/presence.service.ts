@@ -5,9 +5,6 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { roleRoom, userRoom, type RingsideServer, type RingsideSocket } from '../realtime/gateway';
 
-/** The reason an agent shows when the grace passed without a console. */
-export const CONSOLE_DISCONNECTED = 'console disconnected';
-
 /** What presence asks of the owner of agent state. */
 export interface PresenceListener {
   /** The agent's last console went: no new calls; an offer it holds moves on if the console does not come back. */
@@ -16,7 +13,7 @@ export interface PresenceListener {
   consoleBack(agentId: string): Promise<void>;
   /**
    * The grace passed without a console (or the state dates from before it): the agent goes
-   * offline, `CONSOLE_DISCONNECTED`, and chooses again. `whileDisconnected`: only if no console
+   * offline (`CONSOLE_DISCONNECTED` of shared) and chooses again. `whileDisconnected`: only if no console
    * has connected meanwhile.
    */
   consoleExpired(agentId: string, whileDisconnected: boolean): Promise<void>;
