@@ -4,6 +4,7 @@
 // slow run of itself without anything being offered or dialed twice.
 import type { Agenda } from 'agenda';
 import type { Logger } from '../logger';
+import { saveJob } from '../jobs/save-job';
 import type { CallbackDialer } from './callback-dialer';
 
 export const CALLBACKS_DUE = 'callbacks:due';
@@ -56,7 +57,11 @@ export function defineCallbackJobs(agenda: Agenda, deps: { logger: Logger }, opt
       dialer = d;
     },
     async schedule() {
-      await agenda.every(options.every ?? '2 seconds', CALLBACKS_DUE, undefined, { skipImmediate: false });
+      // Every process puts the job on the schedule at start; saveJob covers two at once.
+      await saveJob(() => agenda.every(options.every ?? '2 seconds', CALLBACKS_DUE, undefined, { skipImmediate: false }), {
+        logger: deps.logger,
+        job: CALLBACKS_DUE,
+      });
     },
     runNow,
   };

@@ -3,6 +3,7 @@
 // every process (Agenda's lock); each step is exactly-once on its own (see DunningService).
 import type { Agenda, Job } from 'agenda';
 import type { Logger } from '../logger';
+import { saveJob } from '../jobs/save-job';
 import type { DunningService } from './dunning.service';
 
 export const DUNNING_SCAN = 'dunning:scan';
@@ -51,10 +52,14 @@ export function defineDunningJobs(agenda: Agenda, deps: { logger: Logger; signal
       service = s;
     },
     async runNow() {
-      await agenda.now(DUNNING_SCAN);
+      await saveJob(() => agenda.now(DUNNING_SCAN), { logger: deps.logger, job: DUNNING_SCAN });
     },
     async schedule() {
-      await agenda.every(options.scanSchedule ?? '5 * * * *', DUNNING_SCAN, undefined, { timezone: options.timezone ?? 'UTC', skipImmediate: true });
+      // Every process puts the scan on the schedule at start; saveJob covers two at once.
+      await saveJob(
+        () => agenda.every(options.scanSchedule ?? '5 * * * *', DUNNING_SCAN, undefined, { timezone: options.timezone ?? 'UTC', skipImmediate: true }),
+        { logger: deps.logger, job: DUNNING_SCAN },
+      );
     },
   };
 }

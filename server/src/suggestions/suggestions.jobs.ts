@@ -5,6 +5,7 @@ import type { Agenda, Job } from 'agenda';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { Logger } from '../logger';
+import { saveJob } from '../jobs/save-job';
 import type { FullRunReport, SuggestionsService } from './suggestions.service';
 
 export const SUGGESTIONS_FULL = 'suggestions:full';
@@ -91,20 +92,29 @@ export function defineSuggestionJobs(
       // One pending job per customer: a new order pushes it back (debounce) instead of adding
       // another. A job already locked (running, or about to) is not matched, so an order that
       // arrives while it runs gets a run of its own and is never missed.
-      await agenda
-        .create(SUGGESTIONS_CUSTOMER, data)
-        .unique({ 'data.customerId': data.customerId, lockedAt: null, nextRunAt: { $ne: null } })
-        .debounce(debounceMs, { maxWait: maxWaitMs })
-        .save();
+      // Two enqueues at once may race on the upsert of that one job: saveJob saves again.
+      await saveJob(
+        () =>
+          agenda
+            .create(SUGGESTIONS_CUSTOMER, data)
+            .unique({ 'data.customerId': data.customerId, lockedAt: null, nextRunAt: { $ne: null } })
+            .debounce(debounceMs, { maxWait: maxWaitMs })
+            .save(),
+        { logger, job: SUGGESTIONS_CUSTOMER },
+      );
     },
     async runFullNow() {
-      await agenda.now(SUGGESTIONS_FULL);
+      await saveJob(() => agenda.now(SUGGESTIONS_FULL), { logger, job: SUGGESTIONS_FULL });
     },
     async schedule() {
-      await agenda.every(options.fullRunSchedule ?? '0 3 * * *', SUGGESTIONS_FULL, undefined, {
-        timezone: options.timezone ?? 'UTC',
-        skipImmediate: true,
-      });
+      await saveJob(
+        () =>
+          agenda.every(options.fullRunSchedule ?? '0 3 * * *', SUGGESTIONS_FULL, undefined, {
+            timezone: options.timezone ?? 'UTC',
+            skipImmediate: true,
+          }),
+        { logger, job: SUGGESTIONS_FULL },
+      );
     },
   };
 }
