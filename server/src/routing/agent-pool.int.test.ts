@@ -2,17 +2,27 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { freshDatabase } from '../testing/harness';
 import { systemClock } from '../clock';
+import { Server } from 'socket.io';
 import { Routing } from './routing.service';
+import { AgentStates } from './agent-state';
+import { Realtime, type RingsideServer } from '../realtime/gateway';
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
 let routing: Routing;
+let states: AgentStates;
+const io: RingsideServer = new Server();
+
+/** A router as one process has it; a long refresh interval: the test decides when its view is stale. */
+function router(): { routing: Routing; states: AgentStates } {
+  const own = new AgentStates({ models: db.models, clock: systemClock, realtime: new Realtime(io), changed: () => undefined, poolRefreshMs: 3_600_000 });
+  return { routing: new Routing(own), states: own };
+}
 const ids: Types.ObjectId[] = [];
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 
 beforeAll(async () => {
   db = await freshDatabase();
-  // A long refresh interval: the test decides when this process's view is stale.
-  routing = new Routing(db.models, systemClock, { poolRefreshMs: 3_600_000 });
+  ({ routing, states } = router());
   const docs = await db.models.User.insertMany(
     [1, 2, 3, 4].map((n) => ({
       email: `pool${n}@ringside.test`,
@@ -30,11 +40,12 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   await db.models.User.updateMany({}, { $set: { 'state.status': 'available' }, $unset: { 'state.callId': 1 } });
-  for (const id of ids) routing.noteState(id, 'available');
+  for (const id of ids) states.pool.note(id, 'available');
 });
 
 afterAll(async () => {
-  routing.close();
+  states.close();
+  void io.close();
   await db.drop();
   await db.close();
 });
@@ -69,14 +80,14 @@ it('finds an agent another process made free, before its own view refreshes', as
 });
 
 it('never double-books under 30 concurrent reservations from two processes', async () => {
-  const other = new Routing(db.models, systemClock, { poolRefreshMs: 3_600_000 });
+  const other = router();
   try {
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? routing : other).reserve(call())));
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? routing : other.routing).reserve(call())));
     const won = results.filter((r) => r !== null).map((r) => r.agent._id.toString());
     expect(won).toHaveLength(3);
     expect(new Set(won).size).toBe(3);
   } finally {
-    other.close();
+    other.states.close();
   }
 });
 

@@ -1,0 +1,75 @@
+// Ending: provider statuses move a call forward only (a late "ringing" never undoes "completed"),
+// and the caller's hang-up ends it once, whatever the order of events: wrap-up for a call that
+// was talked, abandoned for one that was not (the agent it was offered to is free again).
+import type { Call } from './call.model';
+import type { CallParts } from './call-parts';
+import type { Offers } from './offers';
+
+// Provider statuses only move forward: a late "ringing" never undoes "completed".
+export const RANK = { 'call.ringing': 1, 'call.answered': 2, 'call.ended': 3 } as const;
+const TERMINAL: Call['state'][] = ['ended', 'abandoned', 'wrap_up'];
+
+export class Ending {
+  constructor(
+    private readonly deps: CallParts,
+    private readonly offers: Pick<Offers, 'dispatch'>,
+  ) {}
+
+  async advanceProviderStatus(callId: string, rank: number, type: string): Promise<boolean> {
+    const res = await this.deps.models.Call.updateOne(
+      { _id: callId, providerRank: { $lt: rank } },
+      { $set: { providerRank: rank, providerStatus: type } },
+    );
+    return res.modifiedCount === 1;
+  }
+
+  /** The caller hung up (or the provider ended the call): once, whatever the order of events. */
+  async ended(callId: string, reason: string, at: Date): Promise<void> {
+    if (!(await this.advanceProviderStatus(callId, RANK['call.ended'], 'call.ended'))) return;
+    const { models, clock } = this.deps;
+    this.deps.timers.disarm(`ack:${callId}`);
+    this.deps.timers.disarm(`accept:${callId}`);
+    const call = await models.Call.findById(callId).lean();
+    if (!call || TERMINAL.includes(call.state)) return;
+    if (call.virtualHold && call.state !== 'connecting' && call.state !== 'connected') {
+      // The caller hung up after asking for a callback: the call keeps its place in line.
+      if (call.interactionId) {
+        await models.Interaction.updateOne({ _id: call.interactionId }, { $set: { summary: 'Inbound call: asked to be called back while waiting (kept the place in line)' } });
+      }
+      return;
+    }
+    const now = clock.now();
+    const talked = call.state === 'connected' || call.state === 'connecting';
+    const next: Call['state'] = talked ? 'wrap_up' : 'abandoned';
+    const updated = await models.Call.findOneAndUpdate(
+      { _id: callId, state: call.state },
+      { $set: { state: next, endedAt: at, endReason: reason } },
+    ).lean();
+    if (!updated) return this.ended(callId, reason, at); // state moved meanwhile: read again
+    const seconds = Math.max(0, Math.round((at.getTime() - (call.connectedAt ?? call.receivedAt).getTime()) / 1000));
+    if (call.interactionId) {
+      await models.Interaction.updateOne(
+        { _id: call.interactionId },
+        {
+          $set: {
+            durationSec: seconds,
+            summary: talked ? `Inbound call, ${seconds}s` : `Missed inbound call (${reason}) after ${seconds}s waiting`,
+            ...(call.agentId ? { agentId: call.agentId } : {}),
+          },
+        },
+      );
+    }
+    if (call.agentId) {
+      const agentId = call.agentId.toString();
+      if (talked) {
+        await this.deps.states.wrapUp(call.agentId, callId);
+      } else {
+        await this.deps.states.release(call.agentId, callId);
+      }
+      this.deps.realtime.toUser(agentId).emit('call:ended', { callId, at: at.toISOString(), reason });
+    }
+    if (next === 'abandoned') await this.deps.stats.abandoned(call.queue, now);
+    this.deps.logger.info({ callId, reason, state: next }, 'call ended');
+    if (!talked) await this.offers.dispatch(call.queue);
+  }
+}

@@ -1,0 +1,79 @@
+// Pop delivery: `call:offered`, then the pop with an acknowledgement, to the agent's room (or
+// to one socket that reconnects); an agent outside the customer's portfolio sees who is
+// calling and nothing more. The acknowledgement is the pop latency the wallboard shows.
+import { Types } from 'mongoose';
+import type { CallOffered, ScreenPop } from '@ringside/shared';
+import type { Call } from './call.model';
+import type { CallParts } from './call-parts';
+import type { RingsideSocket } from '../realtime/gateway';
+import { identityOnly } from '../screen-pop/screen-pop.service';
+
+export class PopDelivery {
+  constructor(private readonly deps: CallParts) {}
+
+  /** `call:offered`, then the pop with an acknowledgement, to one room or one socket. */
+  async sendOffer(
+    call: Call,
+    send: (
+      event: 'screenpop',
+      pop: ScreenPop,
+      ack: (err: Error | null, responses: boolean[] | boolean) => void,
+    ) => void,
+    target?: RingsideSocket,
+  ): Promise<void> {
+    const agentId = call.agentId?.toString();
+    if (!agentId || !call.offeredAt) return;
+    const pop = (await this.maySeeDetails(call, agentId)) ? call.pop : identityOnly(call.pop);
+    const offer: CallOffered = {
+      callId: call._id,
+      from: call.from,
+      to: call.to,
+      queue: call.queue,
+      offeredAt: call.offeredAt.toISOString(),
+      expiresAt: new Date(call.offeredAt.getTime() + this.deps.options.offerAcceptTimeoutMs).toISOString(),
+      reason: call.virtualHold ? `${call.routingReason ?? ''}; the caller asked to be called back while waiting` : (call.routingReason ?? ''),
+      ...(call.virtualHold ? { callback: { callbackId: call.virtualHold.callbackId.toString(), phone: call.virtualHold.phone } } : {}),
+    };
+    if (target) target.emit('call:offered', offer);
+    else this.deps.realtime.toUser(agentId).emit('call:offered', offer);
+    const sentAt = performance.now();
+    send('screenpop', pop, (err, responses) => {
+      this.deps.metrics.popStage.observe({ stage: 'deliver' }, (performance.now() - sentAt) / 1000);
+      const acked = Array.isArray(responses) ? responses.some(Boolean) : responses === true;
+      if (acked) void this.acknowledged(call, agentId);
+      else if (err) this.deps.logger.debug({ callId: call._id }, 'pop not acknowledged by every socket in time');
+    });
+  }
+
+  /** With portfolios on, an agent offered another owner's customer sees who is calling, nothing more. */
+  private async maySeeDetails(call: Call, agentId: string): Promise<boolean> {
+    if (!call.ownerId || call.ownerId.equals(agentId)) return true;
+    if (!(await this.deps.customers.restrictedToPortfolio())) return true;
+    const agent = await this.deps.models.User.findById(agentId, { roles: 1 }).lean();
+    return Boolean(agent?.roles.some((r) => r !== 'agent'));
+  }
+
+  private async acknowledged(call: Call, agentId: string): Promise<void> {
+    const now = this.deps.clock.now();
+    const res = await this.deps.models.Call.updateOne(
+      { _id: call._id, agentId: new Types.ObjectId(agentId), state: 'offered', offerAckedAt: { $exists: false } },
+      { $set: { offerAckedAt: now } },
+    );
+    if (res.modifiedCount === 1) {
+      this.deps.timers.disarm(`ack:${call._id}`); // acknowledged: only the accept timeout is left
+      const ms = this.deps.clock.now().getTime() - call.receivedAt.getTime();
+      this.deps.metrics.popLatency.observe({ provider: call.provider }, ms / 1000);
+      this.deps.stats.popLatency(ms);
+    }
+  }
+
+  /** A socket that (re)connects gets the pops of calls still offered to its agent. */
+  async replayOffers(socket: RingsideSocket): Promise<void> {
+    const calls = await this.deps.models.Call.find({ agentId: new Types.ObjectId(socket.data.userId), state: 'offered' }).lean();
+    for (const call of calls) {
+      await this.sendOffer(call, (event, pop, ack) =>
+        socket.timeout(this.deps.options.offerAckTimeoutMs).emit(event, pop, (err, received) => ack(err, received)),
+      socket);
+    }
+  }
+}
