@@ -12,7 +12,7 @@ import { logFirstCallSteps, seedDemoIfEmpty } from './seed/demo';
 import { prepareConsole } from './http/console';
 import { startDatabase } from '../../scripts/embedded-db.mjs';
 import { AsteriskProvider, TwilioProvider } from '@ringside/telephony';
-import { startTwilioRestServer } from '@ringside/telephony/testing';
+import { startDemoTwilio } from './demo/twilio-sandbox';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -41,13 +41,7 @@ async function main(): Promise<void> {
   // A new database (the demo) gets suggestions now rather than at the nightly run.
   if ((await db.models.CustomerSuggestions.estimatedDocumentCount()) === 0) await jobs.suggestions.runFullNow();
 
-  // Without Twilio credentials (the demo), Twilio's REST API is a local stand-in so that
-  // accepting a simulated call (`npm run call`) works end to end.
-  let twilioSandbox: { url: string; close(): Promise<void> } | undefined;
-  if (config.env !== 'production' && !process.env.TWILIO_ACCOUNT_SID) {
-    twilioSandbox = await startTwilioRestServer({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken });
-    logger.warn({ twilioApiBase: twilioSandbox.url }, 'no TWILIO_ACCOUNT_SID: Twilio REST calls go to a local stand-in (demo mode)');
-  }
+  const twilioSandbox = await startDemoTwilio(config, logger);
   const twilio = new TwilioProvider({
     accountSid: config.twilio.accountSid,
     authToken: config.twilio.authToken,
