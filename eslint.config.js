@@ -35,4 +35,38 @@ export default tseslint.config(
     files: ['agent-ui/**/*.{ts,vue}'],
     languageOptions: { globals: { ...globals.browser } },
   },
+  // Imports point down: shared ← telephony ← server, shared ← agent-ui; features never reach up
+  // to the app that wires them.
+  ...floors([
+    {
+      files: ['shared/**/*.ts'],
+      forbid: ['@ringside/telephony', '@ringside/telephony/*', '@ringside/server', '@ringside/server/*', 'mongoose', 'mongodb', '**/telephony/**', '**/server/**', '**/agent-ui/**'],
+      why: 'shared is the bottom floor: it imports no other workspace and no database code',
+    },
+    {
+      files: ['telephony/**/*.ts'],
+      forbid: ['@ringside/server', '@ringside/server/*', 'mongoose', 'mongodb', '**/server/**', '**/agent-ui/**'],
+      why: 'telephony knows nothing of the server or the database',
+    },
+    {
+      files: ['agent-ui/src/**/*.{ts,vue}'],
+      forbid: ['@ringside/telephony', '@ringside/telephony/*', '@ringside/server', '@ringside/server/*', 'mongoose', 'mongodb', '**/server/**', '**/telephony/**'],
+      why: 'the console builds on shared only',
+    },
+    {
+      files: ['server/src/*/**/*.ts'],
+      ignores: ['server/src/testing/**'],
+      forbid: ['**/app', '**/app.ts', '**/main', '**/main.ts', '**/server', '**/server.ts'],
+      why: 'features are wired by app.ts and main.ts, never the other way round',
+    },
+  ]),
 );
+
+/** One `no-restricted-imports` block per floor of the layering. */
+function floors(rules) {
+  return rules.map(({ files, ignores = [], forbid, why }) => ({
+    files,
+    ignores,
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: forbid, message: why }] }] },
+  }));
+}
