@@ -20,6 +20,10 @@ export type PublicUser = z.infer<typeof publicUserSchema>;
 export const loginResponseSchema = z.object({ token: z.string(), user: publicUserSchema });
 export type LoginResponse = z.infer<typeof loginResponseSchema>;
 
+/** `GET /api/auth/me` answers `{user}`: the login answer without the token. */
+export const meResponseSchema = loginResponseSchema.pick({ user: true });
+export type MeResponse = z.infer<typeof meResponseSchema>;
+
 /** Claims carried in the JWT that authenticates both HTTP and Socket.IO. */
 export const tokenClaimsSchema = z.object({
   sub: z.string(),

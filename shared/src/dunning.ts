@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { objectIdOf } from './ids';
 
 /** The steps of the dunning ladder, in the order they may happen. */
 export const dunningActionSchema = z.enum(['sms', 'letter', 'call', 'legal']);
@@ -35,7 +36,7 @@ export type DunningOutcome = z.infer<typeof dunningOutcomeSchema>;
 export const dunningCaseQuerySchema = z.object({
   status: dunningStatusSchema.optional(),
   stage: dunningStageSchema.optional(),
-  customerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a customer id' }).optional(),
+  customerId: objectIdOf('a customer id').optional(),
   /** Page: cases opened before this moment (the `openedAt` of the last case seen). */
   before: isoDate.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

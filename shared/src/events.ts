@@ -3,7 +3,7 @@ import { agentStatusSchema, type AgentStatus } from './roles';
 import { dispositionSchema, type CallStatus } from './calls';
 import type { ScreenPop } from './screen-pop';
 import type { AckCallback } from './errors';
-import type { DunningStats } from './dunning';
+import type { QueueStats } from './api/supervisor';
 
 // Client → server payloads are zod schemas (validated on arrival); server → client payloads
 // are plain types. One map, used by the server (`Server<ClientToServerEvents, ServerToClientEvents>`)
@@ -69,24 +69,6 @@ export interface AgentStateEvent {
   since: string;
   /** False while no console of the agent is connected (the agent is offered no calls then). */
   connected?: boolean;
-}
-
-export interface QueueStats {
-  at: string;
-  queues: Array<{
-    name: string;
-    waiting: number;
-    longestWaitSec: number;
-    serviceLevel: number;
-    abandonRate: number;
-    averageHandleSec: number;
-  }>;
-  /** `connected`: a console of the agent is connected; only then is the agent offered calls. */
-  agents: Array<{ agentId: string; name: string; status: AgentStatus; sinceSec: number; connected: boolean }>;
-  callbacks: { due: number; overdue: number };
-  popLatencyP95Ms: number | null;
-  /** Dunning progress (cases by stage, promises kept and broken, amount recovered). */
-  dunning?: DunningStats;
 }
 
 export interface CallbackAssigned {

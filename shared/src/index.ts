@@ -8,3 +8,5 @@ export * from './calls';
 export * from './events';
 export * from './errors';
 export * from './dunning';
+export * from './ids';
+export * from './api/index';

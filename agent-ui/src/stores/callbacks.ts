@@ -1,7 +1,7 @@
 import { computed, ref } from 'vue';
 import { defineStore } from 'pinia';
 import { ApiError, errorMessage, request } from '../services/api';
-import { callbackAnswerSchema, callbacksSchema, type CallbackItem } from '../services/schemas';
+import { callbackAnswerSchema, callbackListAnswerSchema, type CallbackView } from '@ringside/shared';
 import type { ListState } from './customers';
 import { useSessionStore } from './session';
 
@@ -10,7 +10,7 @@ export const WAITING_STATUSES = ['scheduled', 'offered'] as const;
 
 /** Supervisors: every agent's waiting callbacks, and handing one to another agent. */
 export const useCallbacksStore = defineStore('callbacks', () => {
-  const waiting = ref<CallbackItem[]>([]);
+  const waiting = ref<CallbackView[]>([]);
   const state = ref<ListState>('idle');
   const message = ref<string | null>(null);
   /** Callback ids with a reassignment on its way. */
@@ -26,10 +26,10 @@ export const useCallbacksStore = defineStore('callbacks', () => {
     try {
       const answers = await Promise.all(
         WAITING_STATUSES.map((status) =>
-          request(`/api/callbacks?${new URLSearchParams({ mine: 'false', status, limit: '100' })}`, { token, schema: callbacksSchema }),
+          request(`/api/callbacks?${new URLSearchParams({ mine: 'false', status, limit: '100' })}`, { token, schema: callbackListAnswerSchema }),
         ),
       );
-      const byId = new Map<string, CallbackItem>();
+      const byId = new Map<string, CallbackView>();
       for (const answer of answers) for (const cb of answer.callbacks) byId.set(cb.id, cb);
       waiting.value = [...byId.values()];
       state.value = 'ready';

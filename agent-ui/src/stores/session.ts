@@ -1,14 +1,11 @@
 import { computed, ref } from 'vue';
 import { defineStore } from 'pinia';
-import { loginRequestSchema, loginResponseSchema, type PublicUser, type Role } from '@ringside/shared';
+import { loginRequestSchema, loginResponseSchema, meResponseSchema, type PublicUser, type Role } from '@ringside/shared';
 import { ApiError, errorMessage, request } from '../services/api';
 import { useConnectionStore } from './connection';
 
 /** Where the token survives a reload. */
 export const TOKEN_STORAGE_KEY = 'ringside.token';
-
-/** `GET /api/auth/me` answers `{user}`: the login answer without the token. */
-const meResponseSchema = loginResponseSchema.pick({ user: true });
 
 /** Who is signed in, with the token that authenticates both HTTP and the socket. */
 export const useSessionStore = defineStore('session', () => {

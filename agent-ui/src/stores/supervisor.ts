@@ -1,8 +1,7 @@
 import { computed, ref } from 'vue';
 import { defineStore } from 'pinia';
-import type { AgentStateEvent, AgentStatus, QueueStats } from '@ringside/shared';
+import { agentRosterSchema, queueStatsSchema, type AgentStateEvent, type AgentStatus, type QueueStats } from '@ringside/shared';
 import { ApiError, errorMessage, request } from '../services/api';
-import { agentsSchema, queueStatsSchema } from '../services/schemas';
 import { send } from '../services/socket';
 import type { SelectableStatus } from './agent-state';
 import { useSessionStore } from './session';
@@ -148,7 +147,7 @@ export const useSupervisorStore = defineStore('supervisor', () => {
 
   async function loadRoster(token: string | null): Promise<void> {
     try {
-      const answer = await request('/api/agents', { token, schema: agentsSchema });
+      const answer = await request('/api/agents', { token, schema: agentRosterSchema });
       for (const a of answer.agents) {
         if (agents.value[a.id] && stats.value) continue; // the figures are newer
         const since = Date.parse(a.state.since);

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
-import { loginRequestSchema } from '@ringside/shared';
+import { loginRequestSchema, type LoginResponse, type MeResponse } from '@ringside/shared';
 import type { AuthService } from './auth.service';
 import { requireAuth } from './auth.middleware';
 import { AppError, parseOrThrow } from '../errors';
@@ -27,13 +27,13 @@ export function authRoutes(deps: { auth: AuthService; models: Models; loginRateL
 
   router.post('/login', limiter, async (req, res) => {
     const body = parseOrThrow(loginRequestSchema, req.body, 'login');
-    res.json(await deps.auth.login(body.email, body.password));
+    res.json((await deps.auth.login(body.email, body.password)) satisfies LoginResponse);
   });
 
   router.get('/me', requireAuth(deps.auth), async (req, res) => {
     const user = await deps.models.User.findById(req.auth?.sub).lean();
     if (!user) throw notFound('user');
-    res.json({ user: toPublicUser(user) });
+    res.json({ user: toPublicUser(user) } satisfies MeResponse);
   });
   return router;
 }

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { CallbackAccepted } from '@ringside/shared';
 import type { AuthService } from '../auth/auth.service';
 import { requireAuth, requireRole } from '../auth/auth.middleware';
 import type { CallbackDialer } from './callback-dialer';
@@ -27,7 +28,7 @@ export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackSer
     const id = String(req.params.id);
     const result = await deps.dialer.accept(id, viewer.userId);
     await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'dial', entity: 'callback', entityId: id, callId: result.providerCallId });
-    res.json(result);
+    res.json(result satisfies CallbackAccepted);
   });
 
   router.patch('/:id', requireRole('supervisor'), async (req, res) => {

@@ -1,6 +1,18 @@
 import { Types, type QueryFilter } from 'mongoose';
 import { z } from 'zod';
-import { callbackScheduleSchema, foldLatin, normalizePhone, type CallbackAssigned, type CountryCode } from '@ringside/shared';
+import {
+  callbackScheduleSchema,
+  callbackStatusSchema,
+  foldLatin,
+  normalizePhone,
+  objectIdOf,
+  type CallbackAnswer,
+  type CallbackAssigned,
+  type CallbackListAnswer,
+  type CallbackScheduled,
+  type CallbackView,
+  type CountryCode,
+} from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import type { Realtime } from '../realtime/gateway';
@@ -34,9 +46,9 @@ export interface ScheduleForInput {
 }
 
 export const callbackListSchema = z.object({
-  status: z.enum(['holding', 'scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled']).optional(),
+  status: callbackStatusSchema.optional(),
   mine: z.enum(['true', 'false']).default('true'),
-  customerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a customer id' }).optional(),
+  customerId: objectIdOf('a customer id').optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -55,7 +67,7 @@ export function callbackView(c: Callback) {
     assignedTo: c.assignedTo?.toString(),
     status: c.status,
     attempts: c.attempts.map((a) => ({ at: a.at.toISOString(), outcome: a.outcome })),
-  };
+  } satisfies CallbackView;
 }
 
 /**
@@ -86,7 +98,7 @@ export class CallbackService {
       personal: body.personal,
       requestedBy: new Types.ObjectId(viewer.userId),
     });
-    return { callback: callbackView(result.callback), created: result.created, postponed: result.postponed };
+    return { callback: callbackView(result.callback), created: result.created, postponed: result.postponed } satisfies CallbackScheduled;
   }
 
   /**
@@ -149,12 +161,12 @@ export class CallbackService {
     const names = new Map(
       (await this.deps.models.Customer.find({ _id: { $in: [...new Set(found.map((c) => c.customerId.toString()))] } }, { name: 1 }).lean()).map((c) => [c._id.toString(), c.name]),
     );
-    return { callbacks: found.map((c) => ({ ...callbackView(c), customerName: names.get(c.customerId.toString()) ?? '' })) };
+    return { callbacks: found.map((c) => ({ ...callbackView(c), customerName: names.get(c.customerId.toString()) ?? '' })) } satisfies CallbackListAnswer;
   }
 
   /** A supervisor gives a waiting callback to another agent (it becomes that agent's). */
   async reassign(id: string, input: unknown, viewer: Viewer) {
-    const body = parseOrThrow(z.object({ assignedTo: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be an agent id' }) }), input, 'reassignment');
+    const body = parseOrThrow(z.object({ assignedTo: objectIdOf('an agent id') }), input, 'reassignment');
     if (!viewer.roles.some((r) => r === 'supervisor' || r === 'admin')) throw forbidden('only supervisors reassign callbacks');
     const agent = await this.deps.models.User.findOne({ _id: body.assignedTo, roles: 'agent', active: true }, { name: 1 }).lean();
     if (!agent) throw notFound('agent');
@@ -169,7 +181,7 @@ export class CallbackService {
     if (!updated) throw badRequest('only a scheduled or offered callback can be reassigned');
     const event: CallbackAssigned = { callbackId: updated._id.toString(), customerId: updated.customerId.toString(), dueAt: updated.dueAt.toISOString(), reason: updated.reason };
     this.deps.realtime?.toUser(agent._id.toString()).emit('callback:assigned', event);
-    return { callback: callbackView(updated) };
+    return { callback: callbackView(updated) } satisfies CallbackAnswer;
   }
 
   /** An offered callback given to one agent is offered to that agent only. */
@@ -191,6 +203,6 @@ export class CallbackService {
       { returnDocument: 'after' },
     ).lean();
     if (!updated) throw badRequest(`the callback is ${found.status} and can no longer be cancelled`);
-    return { callback: callbackView(updated) };
+    return { callback: callbackView(updated) } satisfies CallbackAnswer;
   }
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { Types, type QueryFilter } from 'mongoose';
 import { z } from 'zod';
+import { objectIdSchema, type CaseAnswer, type CaseList, type CaseView } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { AuthService } from '../auth/auth.service';
 import type { Clock } from '../clock';
@@ -12,7 +13,7 @@ import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../http/viewer';
 import type { Case } from './case.model';
 
-const id = z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be an id' });
+const id = objectIdSchema;
 const createSchema = z.object({
   customerId: id,
   subject: z.string().trim().min(1, { error: 'is required' }).max(300),
@@ -35,20 +36,21 @@ const listSchema = z.object({
 });
 const noteSchema = z.object({ text: z.string().trim().min(1, { error: 'is required' }).max(10_000) });
 
-const view = (c: Case) => ({
-  id: c._id.toString(),
-  number: c.number,
-  customerId: c.customerId.toString(),
-  kind: c.kind,
-  subject: c.subject,
-  status: c.status,
-  priority: c.priority,
-  ownerId: c.ownerId?.toString(),
-  openedAt: c.openedAt.toISOString(),
-  closedAt: c.closedAt?.toISOString(),
-  callIds: c.callIds,
-  notes: c.notes.map((n) => ({ at: n.at.toISOString(), authorName: n.authorName, text: n.text })),
-});
+const view = (c: Case) =>
+  ({
+    id: c._id.toString(),
+    number: c.number,
+    customerId: c.customerId.toString(),
+    kind: c.kind,
+    subject: c.subject,
+    status: c.status,
+    priority: c.priority,
+    ownerId: c.ownerId?.toString(),
+    openedAt: c.openedAt.toISOString(),
+    closedAt: c.closedAt?.toISOString(),
+    callIds: c.callIds,
+    notes: c.notes.map((n) => ({ at: n.at.toISOString(), authorName: n.authorName, text: n.text })),
+  }) satisfies CaseView;
 
 /** Service cases (tickets) with notes and linked calls; legal referrals are for the legal role. */
 export function caseRoutes(deps: { models: Models; auth: AuthService; clock: Clock; customers: CustomerService; audit: AuditService }): Router {
@@ -86,7 +88,7 @@ export function caseRoutes(deps: { models: Models; auth: AuthService; clock: Clo
       filter.ownerId = new Types.ObjectId(viewer.userId);
     }
     const found = await models.Case.find(filter).sort({ openedAt: -1 }).limit(q.limit).lean();
-    res.json({ cases: found.map(view) });
+    res.json({ cases: found.map(view) } satisfies CaseList);
   });
 
   router.post('/', async (req, res) => {
@@ -106,13 +108,13 @@ export function caseRoutes(deps: { models: Models; auth: AuthService; clock: Clo
       notes: body.note ? [{ at: now, authorId: new Types.ObjectId(viewer.userId), authorName: viewer.name, text: body.note }] : [],
     });
     await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'create', entity: 'case', entityId: created._id.toString(), ...(body.callId ? { callId: body.callId } : {}), details: { customerId: body.customerId } });
-    res.status(201).json({ case: view(created.toObject()) });
+    res.status(201).json({ case: view(created.toObject()) } satisfies CaseAnswer);
   });
 
   router.get('/:id', async (req, res) => {
     const { viewer, found } = await load(req.params.id ?? '', req);
     await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'read', entity: 'case', entityId: found._id.toString() });
-    res.json({ case: view(found) });
+    res.json({ case: view(found) } satisfies CaseAnswer);
   });
 
   router.patch('/:id', async (req, res) => {
@@ -132,7 +134,7 @@ export function caseRoutes(deps: { models: Models; auth: AuthService; clock: Clo
     ).lean();
     if (!updated) throw notFound('case');
     await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'update', entity: 'case', entityId: found._id.toString(), details: { changed: Object.keys(body) } });
-    res.json({ case: view(updated) });
+    res.json({ case: view(updated) } satisfies CaseAnswer);
   });
 
   router.post('/:id/notes', async (req, res) => {
@@ -145,7 +147,7 @@ export function caseRoutes(deps: { models: Models; auth: AuthService; clock: Clo
     ).lean();
     if (!updated) throw notFound('case');
     await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'note', entity: 'case', entityId: found._id.toString() });
-    res.status(201).json({ case: view(updated) });
+    res.status(201).json({ case: view(updated) } satisfies CaseAnswer);
   });
   return router;
 }

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import type { CustomerAnswer, CustomerSearchAnswer, NoteCreated, ScreenPop, TimelineAnswer } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { AuthService } from '../auth/auth.service';
 import type { Clock } from '../clock';
@@ -30,14 +31,14 @@ export function customerRoutes(deps: { models: Models; auth: AuthService; clock:
       ...(callIdOf(req) ? { callId: callIdOf(req) } : {}),
       details: { query: { q: req.query.q, phone: req.query.phone, label: req.query.label }, results: result.customers.map((c) => c.id) },
     });
-    res.json(result);
+    res.json(result satisfies CustomerSearchAnswer);
   });
 
   router.post('/', async (req, res) => {
     const viewer = viewerOf(req);
     const { customer, duplicates } = await customers.create(req.body, viewer);
     await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'create', entity: 'customer', entityId: customer.id, ...(callIdOf(req) ? { callId: callIdOf(req) } : {}) });
-    res.status(201).json({ customer, ...(duplicates.length ? { warnings: duplicates.map((d) => ({ message: `same phone or email as ${d.name}`, customer: d })) } : {}) });
+    res.status(201).json({ customer, ...(duplicates.length ? { warnings: duplicates.map((d) => ({ message: `same phone or email as ${d.name}`, customer: d })) } : {}) } satisfies CustomerAnswer);
   });
 
   router.get('/:id', async (req, res) => {
@@ -51,7 +52,7 @@ export function customerRoutes(deps: { models: Models; auth: AuthService; clock:
     const viewer = viewerOf(req);
     const { customer, changed, duplicates } = await customers.update(req.params.id ?? '', req.body, viewer);
     await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'update', entity: 'customer', entityId: customer.id, ...(callIdOf(req) ? { callId: callIdOf(req) } : {}), details: { changed } });
-    res.json({ customer, ...(duplicates.length ? { warnings: duplicates.map((d) => ({ message: `same phone or email as ${d.name}`, customer: d })) } : {}) });
+    res.json({ customer, ...(duplicates.length ? { warnings: duplicates.map((d) => ({ message: `same phone or email as ${d.name}`, customer: d })) } : {}) } satisfies CustomerAnswer);
   });
 
   /**
@@ -66,19 +67,19 @@ export function customerRoutes(deps: { models: Models; auth: AuthService; clock:
     if (callId) {
       const call = await models.Call.findOne({ _id: callId, customerId: customer._id }, { pop: 1 }).lean();
       if (!call) throw notFound('call for this customer');
-      return res.json(call.pop);
+      return res.json(call.pop satisfies ScreenPop);
     }
     const lastCall = await models.Call.findOne({ customerId: customer._id }, { _id: 1, from: 1, fromE164: 1, receivedAt: 1 }).sort({ receivedAt: -1 }).lean();
     const now = deps.clock.now();
     const phone = customer.phones[0];
     res.json(
-      await buildScreenPop(models, {
+      (await buildScreenPop(models, {
         callId: lastCall?._id ?? '',
         receivedAt: lastCall?.receivedAt ?? now,
         caller: lastCall ? { raw: lastCall.from, e164: lastCall.fromE164 } : { raw: phone?.raw ?? '', e164: phone?.e164 ?? null },
         resolution: { match: 'unique', customers: [customer], customer },
         now,
-      }),
+      })) satisfies ScreenPop,
     );
   });
 
@@ -86,7 +87,7 @@ export function customerRoutes(deps: { models: Models; auth: AuthService; clock:
     const viewer = viewerOf(req);
     const customer = await customers.get(req.params.id ?? '', viewer);
     await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'read', entity: 'customer', entityId: customer._id.toString(), details: { view: 'timeline' } });
-    res.json(await timeline(models, customer._id, req.query));
+    res.json((await timeline(models, customer._id, req.query)) satisfies TimelineAnswer);
   });
 
   router.post('/:id/notes', async (req, res) => {
@@ -103,7 +104,7 @@ export function customerRoutes(deps: { models: Models; auth: AuthService; clock:
       ...(body.callId ? { callId: body.callId } : {}),
     });
     await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'note', entity: 'customer', entityId: customer._id.toString(), ...(body.callId ? { callId: body.callId } : {}) });
-    res.status(201).json({ note: { id: note._id.toString(), at: note.at.toISOString(), text: note.summary } });
+    res.status(201).json({ note: { id: note._id.toString(), at: note.at.toISOString(), text: note.summary } } satisfies NoteCreated);
   });
   return router;
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { Types } from 'mongoose';
 import { z } from 'zod';
+import { objectIdOf } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { AuthService } from '../auth/auth.service';
 import type { Clock } from '../clock';
@@ -11,7 +12,7 @@ import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../http/viewer';
 
 const orderSchema = z.object({
-  customerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a customer id' }),
+  customerId: objectIdOf('a customer id'),
   number: z.string().trim().min(1).max(40).optional(),
   placedAt: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
   lines: z

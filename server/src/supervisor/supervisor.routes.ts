@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { QueueStats } from '@ringside/shared';
 import type { AuthService } from '../auth/auth.service';
 import { requireAuth, requireRole } from '../auth/auth.middleware';
 import type { SupervisorService } from './supervisor.service';
@@ -7,7 +8,7 @@ import type { SupervisorService } from './supervisor.service';
 export function supervisorRoutes(deps: { auth: AuthService; supervisor: SupervisorService }): Router {
   const router = Router();
   router.get('/stats', requireAuth(deps.auth), requireRole('supervisor'), async (_req, res) => {
-    res.json(await deps.supervisor.snapshot());
+    res.json((await deps.supervisor.snapshot()) satisfies QueueStats);
   });
   return router;
 }

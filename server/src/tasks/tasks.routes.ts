@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { Types, type QueryFilter } from 'mongoose';
 import { z } from 'zod';
+import { objectIdSchema } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { AuthService } from '../auth/auth.service';
 import type { Clock } from '../clock';
@@ -10,7 +11,7 @@ import { toObjectId, type CustomerService } from '../customers/customers.service
 import { viewerOf } from '../http/viewer';
 import type { Task } from './task.model';
 
-const id = z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be an id' });
+const id = objectIdSchema;
 const createSchema = z.object({
   title: z.string().trim().min(1, { error: 'is required' }).max(300),
   dueAt: z.iso.datetime({ offset: true, error: 'must be an ISO date-time with an offset' }),

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { roleSchema } from '@ringside/shared';
+import { roleSchema, type AgentRoster } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { AuthService } from '../auth/auth.service';
 import { toPublicUser } from '../auth/auth.service';
@@ -54,7 +54,7 @@ export function userRoutes(deps: { models: Models; auth: AuthService }): Router 
         state: { status: a.state.status, since: a.state.since.toISOString(), ...(a.state.reason ? { reason: a.state.reason } : {}) },
         connected: a.console?.connected === true,
       })),
-    });
+    } satisfies AgentRoster);
   });
   return router;
 }
