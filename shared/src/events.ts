@@ -78,11 +78,38 @@ export interface CallbackAssigned {
   reason: string;
 }
 
+/** Why an offer was taken back from an agent and given to the next one. */
+export const offerWithdrawnReasonSchema = z.enum(['declined', 'not_accepted', 'not_acknowledged', 'console_disconnected']);
+export type OfferWithdrawnReason = z.infer<typeof offerWithdrawnReasonSchema>;
+
+/**
+ * What ended a call on an agent's desk, as data for the console to word:
+ * - `hangup`: the caller (or the provider) ended the call
+ * - `offer_withdrawn`: the offer moved on to another agent, `withdrawn` says why
+ * - `callback_postponed`: accepting a caller's callback found the customer outside calling hours;
+ *   the callback is due again at `postponedTo` (ISO)
+ * - `callback_unanswered`: the customer did not answer the callback the agent accepted
+ */
+export type CallEndKind = 'hangup' | 'offer_withdrawn' | 'callback_postponed' | 'callback_unanswered';
+
+export type CallEnded = {
+  callId: string;
+  at: string;
+  /** The server's words, for logs; the console words the end from `kind`, never from this. */
+  reason: string;
+} & (
+  | { kind?: undefined }
+  | { kind: 'hangup' }
+  | { kind: 'offer_withdrawn'; withdrawn: OfferWithdrawnReason }
+  | { kind: 'callback_postponed'; postponedTo: string }
+  | { kind: 'callback_unanswered' }
+);
+
 export interface ServerToClientEvents {
   'call:offered': (offer: CallOffered) => void;
   screenpop: (pop: ScreenPop, ack: (received: boolean) => void) => void;
   'call:updated': (update: CallUpdated) => void;
-  'call:ended': (ended: { callId: string; at: string; reason: string }) => void;
+  'call:ended': (ended: CallEnded) => void;
   'agent:state': (state: AgentStateEvent) => void;
   'queue:stats': (stats: QueueStats) => void;
   'callback:assigned': (callback: CallbackAssigned) => void;

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { outsideCallingHoursSchema } from '@ringside/shared';
 
 /** Seconds as `m:ss`, or `h:mm:ss` from an hour on; negative values count as 0. */
 export function formatDuration(totalSeconds: number): string {
@@ -74,11 +75,18 @@ export function formatInZone(dt: DateTime, zone: string): string {
 }
 
 /**
- * The instant in a "outside the customer's calling hours; next window 2026-11-25T07:00:00.000Z"
- * answer, or null when the message names none.
+ * When the customer may be called next, from a refusal outside calling hours: the
+ * `error.details.nextWindow` the server sends with it (an `ApiError`, say), or null.
+ *
+ * Given only the message (a string), it reads the instant from the server's words: that is the
+ * fallback for callers that have not moved to passing the error, and goes once none is left.
  */
-export function nextWindowOf(message: string): string | null {
-  const match = /next window (\S+)/.exec(message);
+export function nextWindowOf(refusal: { details?: unknown } | string): string | null {
+  if (typeof refusal !== 'string') {
+    const details = outsideCallingHoursSchema.safeParse(refusal.details);
+    return details.success ? details.data.nextWindow : null;
+  }
+  const match = /next window (\S+)/.exec(refusal);
   if (!match?.[1]) return null;
   return DateTime.fromISO(match[1]).isValid ? match[1] : null;
 }

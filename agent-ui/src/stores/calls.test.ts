@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { ScreenPop } from '@ringside/shared';
 import type * as SocketModule from '../services/socket';
+import { formatDateTime } from '../services/format';
 import { closeSocket, openSocket, send } from '../services/socket';
 import { offerFor, popFor } from '../testing/fixtures';
 import { useAgentStateStore } from './agent-state';
@@ -77,6 +78,35 @@ describe('calls store: offers and pops', () => {
     calls.receiveEnded({ callId: 'CA5', at: new Date().toISOString(), reason: 'offer withdrawn: not accepted' });
     expect(calls.active).toHaveLength(0);
     expect(calls.notice).toBe('The call from Anna Kowalska went to another agent (not accepted).');
+  });
+
+  it('words the end from its kind, whatever the reason says', () => {
+    const calls = useCallsStore();
+    const at = new Date().toISOString();
+    calls.receiveOffer(offerFor('CA20'));
+    calls.receiveEnded({ callId: 'CA20', at, reason: 'reworded by the server', kind: 'offer_withdrawn', withdrawn: 'not_acknowledged' });
+    expect(calls.notice).toBe('The call from +48601234567 went to another agent (not acknowledged).');
+
+    calls.receiveOffer(offerFor('CA21'));
+    calls.receiveEnded({ callId: 'CA21', at, reason: 'offer withdrawn: not accepted', kind: 'offer_withdrawn', withdrawn: 'declined' });
+    expect(calls.notice).toBe('You declined the call from +48601234567.');
+
+    calls.receiveOffer(offerFor('CA22'));
+    calls.receiveEnded({ callId: 'CA22', at, reason: 'offer withdrawn: declined', kind: 'hangup' });
+    expect(calls.notice).toBe('+48601234567 hung up before the call was answered.');
+
+    calls.receiveOffer(offerFor('CA23'));
+    calls.receivePop(popFor('CA23'));
+    calls.receiveEnded({ callId: 'CA23', at, reason: 'anything', kind: 'callback_postponed', postponedTo: '2031-03-14T08:00:00.000Z' });
+    expect(calls.notice).toBe(`Anna Kowalska is outside their calling hours: the callback is now due ${formatDateTime('2031-03-14T08:00:00.000Z')}.`);
+    expect(calls.active).toHaveLength(0);
+  });
+
+  it('a call:ended without kind is a plain end: the reason is not read beyond the withdrawn offer', () => {
+    const calls = useCallsStore();
+    calls.receiveOffer(offerFor('CA24'));
+    calls.receiveEnded({ callId: 'CA24', at: new Date().toISOString(), reason: 'outside the customer\'s calling hours; callback scheduled for 2031-03-14T08:00:00.000Z' });
+    expect(calls.notice).toBe('+48601234567 hung up before the call was answered.');
   });
 });
 
@@ -169,6 +199,15 @@ describe('calls store: accept, talk, wrap up', () => {
     });
     expect(calls.active).toHaveLength(0);
     expect(calls.lastWrapped).toEqual({ callId: 'CA10', customerId: 'c2', name: 'Ewa' });
+  });
+
+  it('a callback the customer does not answer moves to wrap-up saying so', () => {
+    const calls = useCallsStore();
+    calls.receivePop(popFor('CA25'));
+    calls.receiveUpdate({ callId: 'CA25', status: 'connected', at: new Date().toISOString() });
+    calls.receiveEnded({ callId: 'CA25', at: new Date().toISOString(), reason: 'callback not answered (busy)', kind: 'callback_unanswered' });
+    expect(calls.current?.phase).toBe('wrap_up');
+    expect(calls.current?.endReason).toBe('The customer did not answer the callback.');
   });
 
   it('a refused wrap-up keeps the call and the note', async () => {

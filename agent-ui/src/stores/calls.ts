@@ -1,6 +1,15 @@
 import { computed, ref, watch } from 'vue';
 import { defineStore } from 'pinia';
-import { screenPopSchema, type CallOffered, type CallUpdated, type Disposition, type ScreenPop } from '@ringside/shared';
+import {
+  screenPopSchema,
+  type CallEnded,
+  type CallOffered,
+  type CallUpdated,
+  type Disposition,
+  type OfferWithdrawnReason,
+  type ScreenPop,
+} from '@ringside/shared';
+import { formatDateTime } from '../services/format';
 import { send } from '../services/socket';
 import { useAgentStateStore } from './agent-state';
 
@@ -114,18 +123,18 @@ export const useCallsStore = defineStore('calls', () => {
   }
 
   /** `call:ended`: an offer withdrawn or missed leaves the desk; a call in progress goes to wrap-up. */
-  function receiveEnded(ended: { callId: string; at: string; reason: string }): void {
+  function receiveEnded(ended: CallEnded): void {
     const call = calls.value[ended.callId];
     if (!call) return;
     if (call.phase === 'offered' || call.phase === 'accepting') {
-      notice.value = offerGoneNotice(call, ended.reason);
+      notice.value = offerGoneNotice(call, ended);
       remove(call.callId);
       return;
     }
     if (call.phase === 'connected') {
       call.phase = 'wrap_up';
       call.wrapUpAt = Date.now();
-      call.endReason = 'The caller hung up.';
+      call.endReason = ended.kind === 'callback_unanswered' ? 'The customer did not answer the callback.' : 'The caller hung up.';
     }
   }
 
@@ -310,8 +319,39 @@ export function callerLabel(call: Pick<DeskCall, 'pop' | 'offer' | 'callId'>): s
   return call.pop?.customer?.name ?? call.pop?.caller.raw ?? call.offer?.from ?? 'an unknown caller';
 }
 
-function offerGoneNotice(call: DeskCall, reason: string): string {
+/** Words for why an offer left this desk, from what the server says happened (`kind`). */
+function offerGoneNotice(call: DeskCall, ended: CallEnded): string {
   const who = callerLabel(call);
+  switch (ended.kind) {
+    case 'offer_withdrawn':
+      return withdrawnNotice(who, ended.withdrawn);
+    case 'callback_postponed':
+      return `${who} is outside their calling hours: the callback is now due ${formatDateTime(ended.postponedTo)}.`;
+    case 'callback_unanswered':
+      return `${who} did not answer the callback.`;
+    case 'hangup':
+      return `${who} hung up before the call was answered.`;
+    case undefined:
+      return unkindedNotice(who, ended.reason);
+  }
+}
+
+const WITHDRAWN_WORDS: Record<Exclude<OfferWithdrawnReason, 'declined'>, string> = {
+  not_accepted: 'not accepted',
+  not_acknowledged: 'not acknowledged',
+  console_disconnected: 'console disconnected',
+};
+
+function withdrawnNotice(who: string, why: OfferWithdrawnReason): string {
+  if (why === 'declined') return `You declined the call from ${who}.`;
+  return `The call from ${who} went to another agent (${WITHDRAWN_WORDS[why]}).`;
+}
+
+/**
+ * A `call:ended` without `kind`, from a server that does not send it yet: a plain end. The match
+ * on "offer withdrawn: …" keeps the withdrawn notice until then, and goes once the server sends `kind`.
+ */
+function unkindedNotice(who: string, reason: string): string {
   const withdrawn = /^offer withdrawn:\s*(.*)$/.exec(reason);
   if (withdrawn) {
     if (withdrawn[1] === 'declined') return `You declined the call from ${who}.`;

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import type { CallbackAssigned, CallEvent, Provider } from '@ringside/shared';
+import type { CallbackAssigned, CallEndKind, CallEvent, OutsideCallingHours, Provider } from '@ringside/shared';
 import type { TelephonyProvider } from '@ringside/telephony';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
@@ -33,6 +33,15 @@ export type GuardVerdict = { proceed: true } | { proceed: false; reason: string;
 export interface CallbackGuard {
   check(cb: Callback, now: Date, moment: 'offer' | 'dial'): Promise<GuardVerdict>;
 }
+
+/** A 409 for a call outside the customer's calling hours, carrying the next window as data (`details.nextWindow`). */
+export function outsideCallingHours(nextWindow: Date): AppError {
+  const details: OutsideCallingHours = { nextWindow: nextWindow.toISOString() };
+  return conflict(`outside the customer's calling hours; next window ${details.nextWindow}`, details);
+}
+
+/** How a virtual-hold callback's call ended: talked and hung up, or never answered. */
+export type HoldingLegEnd = Extract<CallEndKind, 'hangup' | 'callback_unanswered'>;
 
 export const DEFAULT_DIALER_OPTIONS: DialerOptions = {
   personalOfferMs: 10 * 60_000,
@@ -70,8 +79,8 @@ export class CallbackDialer {
 
   private readonly queues: QueueDirectory;
 
-  /** Told when the call of a virtual-hold callback ends (its agent moves to wrap-up). */
-  onHoldingLegEnded: ((callId: string, reason: string) => Promise<void>) | undefined;
+  /** Told when the call of a virtual-hold callback ends (its agent moves to wrap-up); `end` says how, as data. */
+  onHoldingLegEnded: ((callId: string, reason: string, end: HoldingLegEnd) => Promise<void>) | undefined;
 
   private async timeZoneOf(customerId: Types.ObjectId): Promise<string> {
     return (await this.deps.models.Customer.findById(customerId, { timeZone: 1 }).lean())?.timeZone ?? 'UTC';
@@ -196,7 +205,7 @@ export class CallbackDialer {
     const existing = await models.Callback.findById(id).lean();
     if (!existing) throw notFound('callback');
     const zone = await this.timeZoneOf(existing.customerId);
-    if (!isCallable(now, zone)) throw conflict(`outside the customer's calling hours; next window ${nextCallable(now, zone).toISOString()}`);
+    if (!isCallable(now, zone)) throw outsideCallingHours(nextCallable(now, zone));
     const verdict = await this.deps.guard?.check(existing, now, 'dial');
     if (verdict && !verdict.proceed) {
       await this.hold(existing, now, verdict);
@@ -280,7 +289,7 @@ export class CallbackDialer {
   async dialForAgent(agentId: string, customer: { _id: Types.ObjectId; timeZone: string; flags?: { doNotCall?: boolean } }, phone: string): Promise<{ providerCallId: string }> {
     if (customer.flags?.doNotCall) throw conflict('this customer asked not to be called (do-not-call)');
     const now = this.deps.clock.now();
-    if (!isCallable(now, customer.timeZone)) throw conflict(`outside the customer's calling hours; next window ${nextCallable(now, customer.timeZone).toISOString()}`);
+    if (!isCallable(now, customer.timeZone)) throw outsideCallingHours(nextCallable(now, customer.timeZone));
     const { telephony, address } = await this.agentLine(agentId);
     const { callId } = await telephony.originate({ to: phone, from: this.options.callerId, reference: customer._id.toString(), connectTo: { agentId, address }, timeoutSec: this.options.ringSeconds });
     return { providerCallId: callId };
@@ -307,8 +316,11 @@ export class CallbackDialer {
       );
       return true;
     }
-    if (cb.status === 'dialing') await this.attemptFailed(cb, event.reason);
-    if (cb.callId) await this.onHoldingLegEnded?.(cb.callId, cb.status === 'dialing' ? `callback not answered (${event.reason})` : 'callback call ended');
+    const unanswered = cb.status === 'dialing';
+    if (unanswered) await this.attemptFailed(cb, event.reason);
+    if (cb.callId) {
+      await this.onHoldingLegEnded?.(cb.callId, unanswered ? `callback not answered (${event.reason})` : 'callback call ended', unanswered ? 'callback_unanswered' : 'hangup');
+    }
     return true;
   }
 

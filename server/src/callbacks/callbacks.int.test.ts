@@ -16,7 +16,7 @@ async function api(method: string, path: string, body?: unknown, as = token) {
     headers: { authorization: `Bearer ${as}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string } } };
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } } };
 }
 const login = async (email: string) =>
   ((await (await fetch(`${h.server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'ringside' }) })).json()) as { token: string }).token;
@@ -188,6 +188,7 @@ it('click-to-dial calls the customer and rings the agent; refuses do-not-call an
   const night = await api('POST', '/api/calls/outbound', { customerId });
   expect(night.status).toBe(409);
   expect(night.body.error?.message).toMatch(/outside the customer's calling hours; next window 2026-11-25T07:00:00.000Z/);
+  expect(night.body.error?.details).toEqual({ nextWindow: '2026-11-25T07:00:00.000Z' });
   clock.set(new Date('2026-11-24T12:00:00Z'));
   await h.models.Customer.updateOne({ _id: customerId }, { $set: { 'flags.doNotCall': true } });
   expect((await api('POST', '/api/calls/outbound', { customerId })).status).toBe(409);

@@ -7,3 +7,4 @@ export * from './calls';
 export * from './agents';
 export * from './supervisor';
 export * from './health';
+export * from './refusals';
