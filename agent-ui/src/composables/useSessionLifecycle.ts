@@ -4,7 +4,7 @@ import { useAgentStateStore } from '../stores/agent-state';
 import { useCallsStore } from '../stores/calls';
 import { useConnectionStore } from '../stores/connection';
 import { useCallbacksStore } from '../stores/callbacks';
-import { useCustomersStore } from '../stores/customers';
+import { resetCustomerStores } from '../stores/customers';
 import { bindRealtime } from '../stores/realtime';
 import { useReferralsStore } from '../stores/referrals';
 import { useSessionStore } from '../stores/session';
@@ -37,7 +37,7 @@ export function useSessionLifecycle(): void {
         useCallsStore().reset();
         agentState.reset();
         useSupervisorStore().reset();
-        useCustomersStore().reset();
+        resetCustomerStores();
         useCallbacksStore().reset();
         useReferralsStore().reset();
       }
