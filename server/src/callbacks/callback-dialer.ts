@@ -306,6 +306,8 @@ export class CallbackDialer {
         { $set: { providerCallId: event.callId } },
         { returnDocument: 'after' },
       ).lean();
+      // The dialer may have written the id down between the two reads: then it is found by both.
+      cb ??= await this.deps.models.Callback.findOne({ _id: new Types.ObjectId(event.reference), providerCallId: event.callId }).lean();
     }
     if (!cb) return false;
     const now = this.deps.clock.now();
