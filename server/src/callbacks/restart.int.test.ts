@@ -2,6 +2,7 @@
 // callbacks are due and being dialed, and started again on the same database. Every callback
 // is offered, dialed exactly once and completed; none is lost.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
@@ -12,7 +13,7 @@ import { ensureIndexes } from '../db/models';
 import { freshDatabaseUri } from '../testing/harness';
 import { TWILIO, addCustomer, sleep, until } from '../testing/calls-harness';
 import { DEMO_PASSWORD, seedDemoUsers } from '../seed/seed';
-import { isCallable } from './calling-hours';
+import { isCallable, nextCallable } from './calling-hours';
 
 const CALLBACKS = 40;
 const JWT_SECRET = 'restart-test-secret-restart-test-secret-0123';
@@ -21,13 +22,29 @@ let db: Database;
 let twilio: TwilioRestServer;
 let server: { url: string; child: ChildProcess } | undefined;
 
-/** A zone where it is a working hour now and for the next half hour (the test runs at any time). */
-function zoneInCallingHours(): string {
+/**
+ * The customers' zone, and how far the server's clock is moved. Callbacks are dialed only inside
+ * calling hours (Mon–Sat 08–20 in the customer's zone) and the test runs at any hour: a zone that
+ * is in them now and for the next half hour is used as it is. When none is (a Sunday afternoon
+ * everywhere), the server runs with its real clock moved into Warsaw's next window with Debian's
+ * faketime, as a machine whose date is set would run (timers keep the real monotonic clock).
+ * RESTART_TEST_MOVE_CLOCK=1 takes that path whatever the hour.
+ */
+function serverClock(): { zone: string; moveBySec: number } {
   const zones = ['Europe/Warsaw', 'America/New_York', 'America/Los_Angeles', 'Pacific/Honolulu', 'Asia/Tokyo', 'Australia/Sydney', 'Asia/Kolkata', 'America/Sao_Paulo', 'Pacific/Auckland'];
   const now = new Date();
   const zone = zones.find((z) => isCallable(now, z) && isCallable(new Date(now.getTime() + 30 * 60_000), z) && DateTime.now().setZone(z).hour >= 9);
-  if (!zone) throw new Error('no test time zone is in calling hours now');
-  return zone;
+  if (zone && !process.env.RESTART_TEST_MOVE_CLOCK) return { zone, moveBySec: 0 };
+  const window = DateTime.fromJSDate(nextCallable(new Date(now.getTime() + 24 * 3_600_000), 'Europe/Warsaw')).plus({ hours: 1 });
+  return { zone: 'Europe/Warsaw', moveBySec: Math.ceil((window.toMillis() - now.getTime()) / 1000) };
+}
+const clock = serverClock();
+
+/** Debian's libfaketime (package faketime) moving the wall clock of one process by `seconds`. */
+function movedClockEnv(seconds: number): Record<string, string> {
+  const lib = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/faketime/libfaketimeMT.so.1'].find((p) => existsSync(p));
+  if (!lib) throw new Error('no calling hours anywhere now and libfaketime is missing: apt-get install faketime');
+  return { LD_PRELOAD: lib, FAKETIME: `+${seconds}s`, FAKETIME_DONT_FAKE_MONOTONIC: '1' };
 }
 
 async function startServer(): Promise<{ url: string; child: ChildProcess }> {
@@ -48,6 +65,9 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
       TWILIO_API_BASE: twilio.url,
       PUBLIC_URL: TWILIO.publicUrl,
       CALLBACK_SILENT_DIAL_MS: '5000',
+      // libfaketime in the server's own process (the faketime command would fork, and a SIGKILL
+      // would miss the server).
+      ...(clock.moveBySec > 0 ? movedClockEnv(clock.moveBySec) : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -67,7 +87,7 @@ beforeAll(async () => {
   await ensureIndexes(db.models);
   twilio = await startTwilioRestServer({ accountSid: TWILIO.sid, authToken: TWILIO.token });
   await seedDemoUsers(db.models);
-  const timeZone = zoneInCallingHours();
+  const timeZone = clock.zone;
   const due = new Date(Date.now() - 1000);
   for (let i = 0; i < CALLBACKS; i++) {
     const phone = `+48 600 200 ${String(i).padStart(3, '0')}`;
