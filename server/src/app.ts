@@ -131,7 +131,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   });
   const presence = new Presence({ models: db.models, clock, io, logger, graceMs: config.presence.graceMs, listener: calls });
   for (const provider of Object.values(providers)) provider.onEvent((event) => calls.handleEvent(event));
-  dialer.onHoldingLegEnded = (callId, reason) => calls.callbackLegEnded(callId, reason);
+  dialer.onHoldingLegEnded = (callId, reason, end) => calls.callbackLegEnded(callId, reason, end);
 
   supervisor.start();
   io.on('connection', (socket) => {

@@ -1,11 +1,11 @@
 // Answering: the agent accepts an offered call (the provider connects them, or a virtual-hold
 // callback dials the customer), the callback's leg ends, and the agent wraps the call up.
 import { Types } from 'mongoose';
-import type { CallWrapup } from '@ringside/shared';
+import { isObjectId, type CallWrapup } from '@ringside/shared';
 import type { Call } from './call.model';
 import type { CallParts } from './call-parts';
 import type { Offers } from './offers';
-import type { CallbackDialer } from '../callbacks/callback-dialer';
+import type { CallbackDialer, HoldingLegEnd } from '../callbacks/callback-dialer';
 import { rememberChoice } from './caller-resolution';
 import { AppError, conflict, forbidden, notFound } from '../errors';
 
@@ -75,7 +75,7 @@ export class Answering {
     if ('postponedTo' in result) {
       await models.Call.updateOne({ _id: call._id, state: 'connecting' }, { $set: { state: 'ended', endedAt: now, endReason: 'callback moved into calling hours' } });
       await this.deps.states.release(agentOid, call._id);
-      this.deps.realtime.toUser(agentId).emit('call:ended', { callId: call._id, at: now.toISOString(), reason: `outside the customer's calling hours; callback scheduled for ${result.postponedTo.toISOString()}` });
+      this.deps.realtime.toUser(agentId).emit('call:ended', { callId: call._id, at: now.toISOString(), reason: `outside the customer's calling hours; callback scheduled for ${result.postponedTo.toISOString()}`, kind: 'callback_postponed', postponedTo: result.postponedTo.toISOString() });
       return;
     }
     await models.Call.updateOne({ _id: call._id, state: 'connecting' }, { $set: { state: 'connected', connectedAt: clock.now(), endReason: `called back (${result.providerCallId})` } });
@@ -85,14 +85,14 @@ export class Answering {
   }
 
   /** The outbound leg of a virtual-hold callback ended: the agent moves to wrap-up. */
-  async callbackLegEnded(callId: string, reason: string): Promise<void> {
+  async callbackLegEnded(callId: string, reason: string, end: HoldingLegEnd): Promise<void> {
     const { models, clock } = this.deps;
     const now = clock.now();
     const call = await models.Call.findOneAndUpdate({ _id: callId, state: 'connected', virtualHold: { $exists: true } }, { $set: { state: 'wrap_up', endedAt: now, endReason: reason } }).lean();
     if (!call?.agentId) return;
     const agentId = call.agentId.toString();
     await this.deps.states.wrapUp(call.agentId, callId);
-    this.deps.realtime.toUser(agentId).emit('call:ended', { callId, at: now.toISOString(), reason });
+    this.deps.realtime.toUser(agentId).emit('call:ended', { callId, at: now.toISOString(), reason, kind: end });
   }
 
   /** Disposition and note (and, for a shared number, which customer it was); the agent is free again. */
@@ -104,7 +104,7 @@ export class Answering {
     const agent = await models.User.findById(agentOid, { roles: 1, name: 1 }).lean();
     let customerId = current.customerId;
     if (input.customerId) {
-      if (!/^[0-9a-f]{24}$/i.test(input.customerId)) throw new AppError('bad_request', 'customerId is not a valid id');
+      if (!isObjectId(input.customerId)) throw new AppError('bad_request', 'customerId is not a valid id');
       const chosen = new Types.ObjectId(input.customerId);
       const customer = await models.Customer.findById(chosen, { ownerId: 1 }).lean();
       if (!customer) throw notFound('customer');

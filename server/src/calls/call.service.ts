@@ -16,6 +16,7 @@ import { AgentStates } from '../routing/agent-state';
 import { QueueDirectory } from '../routing/queues';
 import { isDuplicateKey } from '../errors';
 import { Timers } from './timers';
+import type { HoldingLegEnd } from '../callbacks/callback-dialer';
 import { WaitingLine } from './waiting-line';
 import { PopDelivery } from './pop-delivery';
 import { Offers } from './offers';
@@ -144,8 +145,8 @@ export class CallService implements PresenceListener {
   }
 
   /** The outbound leg of a virtual-hold callback ended: the agent moves to wrap-up. */
-  callbackLegEnded(callId: string, reason: string): Promise<void> {
-    return this.answering.callbackLegEnded(callId, reason);
+  callbackLegEnded(callId: string, reason: string, end: HoldingLegEnd): Promise<void> {
+    return this.answering.callbackLegEnded(callId, reason, end);
   }
 
   /** Disposition and note (and, for a shared number, which customer it was); the agent is free again. */

@@ -1,4 +1,4 @@
-import { agentStateSetSchema, callAcceptSchema, callWrapupSchema, callbackScheduleSchema } from '@ringside/shared';
+import { agentStateSetSchema, callAcceptSchema, callWrapupSchema, callbackScheduleSchema, isObjectId } from '@ringside/shared';
 import type { CallService } from './call.service';
 import type { CallbackService } from '../callbacks/callbacks.service';
 import type { Role } from '@ringside/shared';
@@ -19,7 +19,7 @@ export function registerCallHandlers(socket: RingsideSocket, calls: CallService,
       async (p) => {
         const target = p.agentId ?? me;
         if (target !== me && !isSupervisor) throw forbidden('only supervisors may set another agent\'s state');
-        if (!/^[0-9a-f]{24}$/i.test(target)) throw new AppError('bad_request', 'agentId is not a valid id');
+        if (!isObjectId(target)) throw new AppError('bad_request', 'agentId is not a valid id');
         const state = await calls.setAgentStatus(target, p.status, p.reason);
         return { agentId: target, status: state.status, since: state.since.toISOString(), ...(p.reason ? { reason: p.reason } : {}) };
       },

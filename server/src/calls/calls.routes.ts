@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { normalizePhone, type CountryCode } from '@ringside/shared';
+import { normalizePhone, objectIdOf, type CountryCode } from '@ringside/shared';
 import type { AuthService } from '../auth/auth.service';
 import { requireAuth, requireRole } from '../auth/auth.middleware';
 import type { CustomerService } from '../customers/customers.service';
@@ -10,7 +10,7 @@ import { badRequest, parseOrThrow } from '../errors';
 import { viewerOf } from '../http/viewer';
 
 const outboundSchema = z.object({
-  customerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a customer id' }),
+  customerId: objectIdOf('a customer id'),
   phone: z.string().trim().min(3).max(40).optional(),
 });
 

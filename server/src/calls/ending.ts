@@ -66,7 +66,7 @@ export class Ending {
       } else {
         await this.deps.states.release(call.agentId, callId);
       }
-      this.deps.realtime.toUser(agentId).emit('call:ended', { callId, at: at.toISOString(), reason });
+      this.deps.realtime.toUser(agentId).emit('call:ended', { callId, at: at.toISOString(), reason, kind: 'hangup' });
     }
     if (next === 'abandoned') await this.deps.stats.abandoned(call.queue, now);
     this.deps.logger.info({ callId, reason, state: next }, 'call ended');

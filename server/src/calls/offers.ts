@@ -4,7 +4,7 @@
 // choices that free or withdraw them. Presence's effects on calls and agents are here too.
 import type { Types} from 'mongoose';
 import { type QueryFilter } from 'mongoose';
-import { CONSOLE_DISCONNECTED, type AgentStatus } from '@ringside/shared';
+import { CONSOLE_DISCONNECTED, type AgentStatus, type OfferWithdrawnReason } from '@ringside/shared';
 import type { Call } from './call.model';
 import type { CallParts } from './call-parts';
 import type { PopDelivery } from './pop-delivery';
@@ -12,6 +12,14 @@ import type { User } from '../auth/user.model';
 import type { PresenceListener } from '../presence/presence.service';
 import type { Reservation } from '../routing/routing.service';
 import { AppError, isDuplicateKey, notFound } from '../errors';
+
+/** Why an offer was taken back, as the console is told it. */
+const WITHDRAWN = {
+  declined: 'declined',
+  'not accepted': 'not_accepted',
+  'not acknowledged': 'not_acknowledged',
+  [CONSOLE_DISCONNECTED]: 'console_disconnected',
+} as const satisfies Record<string, OfferWithdrawnReason>;
 
 export class Offers implements PresenceListener {
   private readonly dispatching = new Map<string, Promise<void>>();
@@ -174,7 +182,7 @@ export class Offers implements PresenceListener {
   private async passOn(
     callId: string,
     agentId: Types.ObjectId,
-    why: string,
+    why: keyof typeof WITHDRAWN,
     agentNext: { status: AgentStatus; reason?: string },
   ): Promise<boolean> {
     const { models, clock } = this.deps;
@@ -194,7 +202,7 @@ export class Offers implements PresenceListener {
     this.deps.logger.warn({ callId, agentId: agentId.toString(), why }, 'offer moved on');
     await this.deps.states.offerTakenBack(agentId, callId, agentNext);
     const now = clock.now();
-    this.deps.realtime.toUser(agentId.toString()).emit('call:ended', { callId, at: now.toISOString(), reason: `offer withdrawn: ${why}` });
+    this.deps.realtime.toUser(agentId.toString()).emit('call:ended', { callId, at: now.toISOString(), reason: `offer withdrawn: ${why}`, kind: 'offer_withdrawn', withdrawn: WITHDRAWN[why] });
     await this.dispatch(call.queue);
     return true;
   }
