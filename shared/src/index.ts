@@ -8,5 +8,6 @@ export * from './calls';
 export * from './events';
 export * from './errors';
 export * from './dunning';
+export * from './dunning-ladder';
 export * from './ids';
 export * from './api/index';

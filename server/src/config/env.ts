@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
-import { parseLadder, type LadderStep } from '../dunning/ladder';
+import { parseLadder, type LadderStep } from '@ringside/shared';
 
 // Configuration is environment variables, parsed once at start. The defaults serve the
 // embedded demo; production mode insists on real secrets.
