@@ -23,9 +23,9 @@ import { createLogger } from '../server/src/logger';
 import { CustomerService } from '../server/src/customers/customers.service';
 import { CallbackService } from '../server/src/callbacks/callbacks.service';
 import { AuditService } from '../server/src/audit/audit.service';
-import type { Callback } from '../server/src/callbacks/callback.model';
+import type { Callback } from '../server/src/db/schemas/callback.model';
 import { DunningService, addOverdue, type OverdueDebt, type ScanReport } from '../server/src/dunning/dunning.service';
-import type { DunningCase } from '../server/src/dunning/dunning-case.model';
+import type { DunningCase } from '../server/src/db/schemas/dunning-case.model';
 import { DAY_MS, DEFAULT_LADDER, nextStep, round2 } from '../server/src/dunning/ladder';
 
 const argsSchema = z.object({

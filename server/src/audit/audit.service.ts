@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import { parseOrThrow } from '../errors';
-import type { AuditEntry } from './audit.model';
+import type { AuditEntry } from '../db/schemas/audit.model';
 
 /** An audit entry as callers give it: ids as strings, the time is the clock's. */
 export type AuditInput = Omit<AuditEntry, '_id' | 'at' | 'userId'> & { userId?: string };

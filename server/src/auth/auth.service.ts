@@ -2,7 +2,7 @@ import bcrypt from 'bcryptjs';
 import jwt from 'jsonwebtoken';
 import { tokenClaimsSchema, type PublicUser, type Role, type TokenClaims } from '@ringside/shared';
 import type { Model } from 'mongoose';
-import type { User } from './user.model';
+import type { User } from '../db/schemas/user.model';
 import { unauthorized } from '../errors';
 
 export interface AuthService {

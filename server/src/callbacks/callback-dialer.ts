@@ -5,7 +5,7 @@ import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/gateway';
-import type { Callback } from './callback.model';
+import type { Callback } from '../db/schemas/callback.model';
 import { isCallable, nextCallable } from './calling-hours';
 import { AppError, conflict, notFound } from '../errors';
 import { toObjectId } from '../customers/customers.service';

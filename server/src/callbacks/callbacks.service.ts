@@ -16,7 +16,7 @@ import {
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import type { Realtime } from '../realtime/gateway';
-import type { Callback } from './callback.model';
+import type { Callback } from '../db/schemas/callback.model';
 import { nextCallable } from './calling-hours';
 import { badRequest, forbidden, notFound, parseOrThrow } from '../errors';
 import type { CustomerService, Viewer } from '../customers/customers.service';

@@ -2,7 +2,7 @@
 // callback dials the customer), the callback's leg ends, and the agent wraps the call up.
 import { Types } from 'mongoose';
 import { isObjectId, type CallWrapup } from '@ringside/shared';
-import type { Call } from './call.model';
+import type { Call } from '../db/schemas/call.model';
 import type { CallParts } from './call-parts';
 import type { Offers } from './offers';
 import type { CallbackDialer, HoldingLegEnd } from '../callbacks/callback-dialer';

@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import { normalizePhone, type CountryCode } from '@ringside/shared';
 import type { Models } from '../db/models';
-import type { Customer } from '../customers/customer.model';
+import type { Customer } from '../db/schemas/customer.model';
 
 export type CustomerDoc = Omit<Customer, 'nameKeys'>;
 

@@ -1,7 +1,7 @@
 // Ending: provider statuses move a call forward only (a late "ringing" never undoes "completed"),
 // and the caller's hang-up ends it once, whatever the order of events: wrap-up for a call that
 // was talked, abandoned for one that was not (the agent it was offered to is free again).
-import type { Call } from './call.model';
+import type { Call } from '../db/schemas/call.model';
 import type { CallParts } from './call-parts';
 import type { Offers } from './offers';
 

@@ -5,10 +5,10 @@
 import type { Types} from 'mongoose';
 import { type QueryFilter } from 'mongoose';
 import { CONSOLE_DISCONNECTED, type AgentStatus, type OfferWithdrawnReason } from '@ringside/shared';
-import type { Call } from './call.model';
+import type { Call } from '../db/schemas/call.model';
 import type { CallParts } from './call-parts';
 import type { PopDelivery } from './pop-delivery';
-import type { User } from '../auth/user.model';
+import type { User } from '../db/schemas/user.model';
 import type { PresenceListener } from '../presence/presence.service';
 import type { Reservation } from '../routing/routing.service';
 import { AppError, isDuplicateKey, notFound } from '../errors';

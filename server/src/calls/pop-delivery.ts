@@ -3,7 +3,7 @@
 // calling and nothing more. The acknowledgement is the pop latency the wallboard shows.
 import { Types } from 'mongoose';
 import type { CallOffered, ScreenPop } from '@ringside/shared';
-import type { Call } from './call.model';
+import type { Call } from '../db/schemas/call.model';
 import type { CallParts } from './call-parts';
 import type { RingsideSocket } from '../realtime/gateway';
 import { identityOnly } from '../screen-pop/screen-pop.service';

@@ -2,7 +2,7 @@
 // after the queue's threshold, pressing 1 keeps the place in line with a callback.
 import type { QueryFilter } from 'mongoose';
 import type { CallInstruction } from '@ringside/telephony';
-import type { Call } from './call.model';
+import type { Call } from '../db/schemas/call.model';
 import type { CallParts } from './call-parts';
 
 export class WaitingLine {

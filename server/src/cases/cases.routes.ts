@@ -11,7 +11,7 @@ import type { CustomerService } from '../customers/customers.service';
 import { toObjectId } from '../customers/customers.service';
 import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../http/viewer';
-import type { Case } from './case.model';
+import type { Case } from '../db/schemas/case.model';
 
 const id = objectIdSchema;
 const createSchema = z.object({

@@ -2,7 +2,7 @@ import { Types, type QueryFilter } from 'mongoose';
 import { z } from 'zod';
 import { foldLatin, foldText, nameKeys, normalizePhone, prefixRange, type CountryCode, type Role } from '@ringside/shared';
 import type { Models } from '../db/models';
-import type { Customer, Phone } from './customer.model';
+import type { Customer, Phone } from '../db/schemas/customer.model';
 import { badRequest, conflict, forbidden, notFound, parseOrThrow } from '../errors';
 
 /** Who is asking: access to customers depends on roles and the company's portfolio setting. */

@@ -1,21 +1,21 @@
 import type { Connection, Model } from 'mongoose';
-import { userSchema, type User } from '../auth/user.model';
-import { customerSchema, type Customer } from '../customers/customer.model';
-import { productSchema, type Product } from '../products/product.model';
-import { orderSchema, type Order } from '../orders/order.model';
-import { invoiceSchema, type Invoice } from '../billing/invoice.model';
-import { paymentSchema, type Payment } from '../billing/payment.model';
-import { interactionSchema, type Interaction } from '../interactions/interaction.model';
-import { caseSchema, type Case } from '../cases/case.model';
-import { callbackSchema, type Callback } from '../callbacks/callback.model';
-import { dunningCaseSchema, type DunningCase } from '../dunning/dunning-case.model';
-import { auditSchema, type AuditEntry } from '../audit/audit.model';
-import { settingsSchema, type Settings } from '../settings/settings.model';
-import { customerSuggestionsSchema, type CustomerSuggestions } from '../suggestions/suggestion.model';
-import { taskSchema, type Task } from '../tasks/task.model';
-import { queueDayStatsSchema, type QueueDayStats } from '../supervisor/queue-stats.model';
-import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from '../calls/call.model';
-import { queueSchema, type Queue } from '../routing/queue.model';
+import { userSchema, type User } from './schemas/user.model';
+import { customerSchema, type Customer } from './schemas/customer.model';
+import { productSchema, type Product } from './schemas/product.model';
+import { orderSchema, type Order } from './schemas/order.model';
+import { invoiceSchema, type Invoice } from './schemas/invoice.model';
+import { paymentSchema, type Payment } from './schemas/payment.model';
+import { interactionSchema, type Interaction } from './schemas/interaction.model';
+import { caseSchema, type Case } from './schemas/case.model';
+import { callbackSchema, type Callback } from './schemas/callback.model';
+import { dunningCaseSchema, type DunningCase } from './schemas/dunning-case.model';
+import { auditSchema, type AuditEntry } from './schemas/audit.model';
+import { settingsSchema, type Settings } from './schemas/settings.model';
+import { customerSuggestionsSchema, type CustomerSuggestions } from './schemas/suggestion.model';
+import { taskSchema, type Task } from './schemas/task.model';
+import { queueDayStatsSchema, type QueueDayStats } from './schemas/queue-stats.model';
+import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from './schemas/call.model';
+import { queueSchema, type Queue } from './schemas/queue.model';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
 export interface Models {

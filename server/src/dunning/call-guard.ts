@@ -1,5 +1,5 @@
 // The dunning side of the callback dialer's guard: a collections call is offered and dialed only while the case's rules allow it.
-import type { Callback } from '../callbacks/callback.model';
+import type { Callback } from '../db/schemas/callback.model';
 import { isCallable, nextCallable } from '../callbacks/calling-hours';
 import type { GuardVerdict } from '../callbacks/callback-dialer';
 import { auditMany, type DunningContext } from './context';

@@ -1,7 +1,7 @@
 // The dunning ladder's front door: the service the app, its routes, jobs and the callback dialer call.
 // Its parts live beside it: scan/ (reading and syncing cases), steps/ (planning and taking steps), and one module per concern.
 import type { DunningStats } from '@ringside/shared';
-import type { Callback } from '../callbacks/callback.model';
+import type { Callback } from '../db/schemas/callback.model';
 import type { GuardVerdict } from '../callbacks/callback-dialer';
 import type { Viewer } from '../customers/customers.service';
 import { createContext, type DunningContext, type DunningDeps } from './context';

@@ -2,7 +2,7 @@
 import { Types } from 'mongoose';
 import type { DunningOutcome } from '@ringside/shared';
 import { dunningOutcomeSchema } from '@ringside/shared';
-import type { Customer } from '../customers/customer.model';
+import type { Customer } from '../db/schemas/customer.model';
 import type { Viewer } from '../customers/customers.service';
 import { toObjectId } from '../customers/customers.service';
 import { badRequest, conflict, notFound, parseOrThrow } from '../errors';

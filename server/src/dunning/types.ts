@@ -1,7 +1,7 @@
 // Shapes the dunning modules share: the documents as the ladder reads them, a case's live state, a balance.
-import type { Customer } from '../customers/customer.model';
-import type { Invoice } from '../billing/invoice.model';
-import type { DunningCase } from './dunning-case.model';
+import type { Customer } from '../db/schemas/customer.model';
+import type { Invoice } from '../db/schemas/invoice.model';
+import type { DunningCase } from '../db/schemas/dunning-case.model';
 
 export type CaseDoc = DunningCase;
 export type CustomerDoc = Pick<Customer, '_id' | 'name' | 'phones' | 'flags' | 'timeZone' | 'address' | 'language' | 'country'>;

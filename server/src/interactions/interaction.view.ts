@@ -1,4 +1,4 @@
-import type { Interaction } from './interaction.model';
+import type { Interaction } from '../db/schemas/interaction.model';
 
 /** An interaction as the pop and the timeline show it. */
 export function interactionView(i: Pick<Interaction, '_id' | 'type' | 'at' | 'summary' | 'agentName' | 'disposition'>) {

@@ -6,7 +6,7 @@ import type { AgentStateEvent, AgentStatus } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import type { User } from '../auth/user.model';
+import type { User } from '../db/schemas/user.model';
 import type { Realtime } from '../realtime/gateway';
 import { conflict, notFound } from '../errors';
 import { AgentPool } from './agent-pool';

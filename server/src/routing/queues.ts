@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Models } from '../db/models';
-import type { Queue } from './queue.model';
+import type { Queue } from '../db/schemas/queue.model';
 import { badRequest, notFound, parseOrThrow } from '../errors';
 import { normalizePhone, type CountryCode } from '@ringside/shared';
 

@@ -1,5 +1,5 @@
 import type { QueryFilter, Types } from 'mongoose';
-import type { User } from '../auth/user.model';
+import type { User } from '../db/schemas/user.model';
 import type { AgentDoc, AgentStates } from './agent-state';
 
 export interface Reservation {

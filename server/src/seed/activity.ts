@@ -1,8 +1,8 @@
 // What was said and done with a customer: calls with dispositions, notes, e-mails, the SMS and
 // letters of collections, and service cases (a few open, some closed).
 import type { Types } from 'mongoose';
-import type { Case } from '../cases/case.model';
-import type { Interaction } from '../interactions/interaction.model';
+import type { Case } from '../db/schemas/case.model';
+import type { Interaction } from '../db/schemas/interaction.model';
 import { DAY_MS, localHourToUtc, startOfUtcDay, type SeedAgent, type SeedContext } from './context';
 import type { CustomerDraft } from './customers';
 import type { History } from './history';

@@ -1,6 +1,6 @@
 // The fixed product catalogue (stable SKUs, EUR list prices) and the local price lists derived
 // from it. Consumables carry `replenishDays`, which the suggestions job uses for timing.
-import type { Product } from '../products/product.model';
+import type { Product } from '../db/schemas/product.model';
 import { productObjectId } from './ids';
 
 export interface CatalogItem {

@@ -3,7 +3,7 @@
 // landline or a company and an employee who gives the company switchboard as work number.
 import type { Types } from 'mongoose';
 import { nameKeys } from '@ringside/shared';
-import type { Contact, Customer, Phone } from '../customers/customer.model';
+import type { Contact, Customer, Phone } from '../db/schemas/customer.model';
 import { DAY_MS, type SeedContext } from './context';
 import { seededObjectId } from './ids';
 import {

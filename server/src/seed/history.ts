@@ -2,9 +2,9 @@
 // co-purchase / replenishment miner should find again (pool → cleaner + chlorine within days,
 // mower → blades about six months later, printer → toner every few months, coffee machine →
 // descaler), on top of unrelated background purchases.
-import type { Invoice } from '../billing/invoice.model';
-import type { Payment } from '../billing/payment.model';
-import type { Order, OrderLine } from '../orders/order.model';
+import type { Invoice } from '../db/schemas/invoice.model';
+import type { Payment } from '../db/schemas/payment.model';
+import type { Order, OrderLine } from '../db/schemas/order.model';
 import { BACKGROUND_SKUS, MINOR, OFFICE_SKUS, catalogItem, unitPriceMinor, type Currency } from './catalog';
 import { DAY_MS, localHourToUtc, startOfUtcDay, type SeedContext } from './context';
 import type { CustomerDraft } from './customers';

@@ -8,7 +8,7 @@
 // bounds come from a small sample of orders taken through the `placedAt` index (time windows
 // spread over the years). On MongoDB this reads the same way, just without the need.
 import { Types, type mongo } from 'mongoose';
-import type { Order } from '../orders/order.model';
+import type { Order } from '../db/schemas/order.model';
 
 export const DAY_MS = 86_400_000;
 

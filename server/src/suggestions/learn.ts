@@ -14,7 +14,7 @@
 // days between a purchase of A and the follow-up purchase of B (for A → A, between two
 // purchases of A) in a per-day histogram, so the median costs memory per pair, not per sample.
 import { DAY_MS, type CustomerHistory } from './history';
-import type { SuggestionRule, SuggestionRules } from './suggestion.model';
+import type { SuggestionRule, SuggestionRules } from '../db/schemas/suggestion.model';
 
 export interface LearnOptions {
   /** A rule needs at least this many customers behind it. */

@@ -4,7 +4,7 @@ import { DAY_MS, type CustomerHistory } from './history';
 import type { RuleBook } from './learn';
 import { formatAgo, formatDays, formatLift } from './reasons';
 import { suggestFor, timingFactor } from './score';
-import type { SuggestionRule, SuggestionRules } from './suggestion.model';
+import type { SuggestionRule, SuggestionRules } from '../db/schemas/suggestion.model';
 
 const NOW = Date.UTC(2026, 10, 1);
 const ago = (days: number) => NOW - days * DAY_MS;

@@ -10,7 +10,7 @@
 import { DAY_MS, type CustomerHistory } from './history';
 import type { RuleBook } from './learn';
 import { associationReason, followUpReason, replenishReason } from './reasons';
-import type { CustomerSuggestions, SuggestionRule } from './suggestion.model';
+import type { CustomerSuggestions, SuggestionRule } from '../db/schemas/suggestion.model';
 
 export type Suggestion = CustomerSuggestions['items'][number];
 

@@ -15,7 +15,7 @@ import {
 } from './history';
 import { AssociationLearner, type LearnOptions, type ProductInfo, type RuleBook } from './learn';
 import { suggestFor, type ScoreOptions, type Suggestion } from './score';
-import { suggestionRulesModel, type CustomerSuggestions, type SuggestionRules } from './suggestion.model';
+import { suggestionRulesModel, type CustomerSuggestions, type SuggestionRules } from '../db/schemas/suggestion.model';
 
 export interface SuggestionsOptions {
   learn?: Partial<LearnOptions>;

@@ -9,7 +9,7 @@ import { requireAuth } from '../auth/auth.middleware';
 import { forbidden, notFound, parseOrThrow } from '../errors';
 import { toObjectId, type CustomerService } from '../customers/customers.service';
 import { viewerOf } from '../http/viewer';
-import type { Task } from './task.model';
+import type { Task } from '../db/schemas/task.model';
 
 const id = objectIdSchema;
 const createSchema = z.object({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Types } from 'mongoose';
-import type { Callback } from '../../callbacks/callback.model';
-import type { Phone } from '../../customers/customer.model';
+import type { Callback } from '../../db/schemas/callback.model';
+import type { Phone } from '../../db/schemas/customer.model';
 import { DAY_MS, DEFAULT_LADDER } from '../ladder';
 import { callKey } from '../case-keys';
 import type { CaseDoc, CustomerDoc, InvoiceDoc } from '../types';

@@ -1,6 +1,6 @@
 // The ladder's rules as pure functions: what a case owes, whom we may text or call, and what its next step is.
 import type { DunningAction } from '@ringside/shared';
-import type { Callback } from '../../callbacks/callback.model';
+import type { Callback } from '../../db/schemas/callback.model';
 import { isCallable, nextCallable } from '../../callbacks/calling-hours';
 import { formatDay, formatMoney } from '../documents';
 import { DAY_MS, nextStep, round2 } from '../ladder';

@@ -1,7 +1,7 @@
 // Recording a performed step: the case update that ends its claim, its audit, the customer's interaction; or the failure.
 import { mongo, type AnyBulkWriteOperation } from 'mongoose';
 import type { AuditInput } from '../../audit/audit.service';
-import type { Interaction } from '../../interactions/interaction.model';
+import type { Interaction } from '../../db/schemas/interaction.model';
 import { auditMany, type DunningContext } from '../context';
 import { formatMoney } from '../documents';
 import { DAY_MS } from '../ladder';
