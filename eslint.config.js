@@ -54,6 +54,11 @@ export default tseslint.config(
       why: 'the console builds on shared only',
     },
     {
+      files: ['server/src/db/schemas/**/*.ts'],
+      forbid: ['../**', '@ringside/telephony', '@ringside/telephony/*'],
+      why: 'schemas sit below the features: they import mongoose and shared, nothing else',
+    },
+    {
       files: ['server/src/*/**/*.ts'],
       ignores: ['server/src/testing/**'],
       forbid: ['**/app', '**/app.ts', '**/main', '**/main.ts', '**/server', '**/server.ts'],
