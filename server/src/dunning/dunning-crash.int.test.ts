@@ -20,10 +20,19 @@ let uri: string;
 let twilio: TwilioRestServer;
 const children: ChildProcess[] = [];
 
+/**
+ * The test and the server it starts share one machine clock: when that clock is moved with
+ * libfaketime (`npm run test:clock -- --all`), the server gets the same move.
+ */
+const machineClock = Object.fromEntries(
+  Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && (e[0] === 'LD_PRELOAD' || e[0].startsWith('FAKETIME'))),
+);
+
 function startMain(): { child: ChildProcess; url: Promise<string> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
     cwd: root,
     env: {
+      ...machineClock,
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       PORT: '0',
