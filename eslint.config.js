@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import vue from 'eslint-plugin-vue';
+import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.data/**', 'coverage/**'] },
@@ -40,7 +41,17 @@ export default tseslint.config(
   ...floors([
     {
       files: ['shared/**/*.ts'],
-      forbid: ['@ringside/telephony', '@ringside/telephony/*', '@ringside/server', '@ringside/server/*', 'mongoose', 'mongodb', '**/telephony/**', '**/server/**', '**/agent-ui/**'],
+      forbid: [
+        '@ringside/telephony',
+        '@ringside/telephony/*',
+        '@ringside/server',
+        '@ringside/server/*',
+        'mongoose',
+        'mongodb',
+        '**/telephony/**',
+        '**/server/**',
+        '**/agent-ui/**',
+      ],
       why: 'shared is the bottom floor: it imports no other workspace and no database code',
     },
     {
@@ -50,7 +61,16 @@ export default tseslint.config(
     },
     {
       files: ['agent-ui/src/**/*.{ts,vue}'],
-      forbid: ['@ringside/telephony', '@ringside/telephony/*', '@ringside/server', '@ringside/server/*', 'mongoose', 'mongodb', '**/server/**', '**/telephony/**'],
+      forbid: [
+        '@ringside/telephony',
+        '@ringside/telephony/*',
+        '@ringside/server',
+        '@ringside/server/*',
+        'mongoose',
+        'mongodb',
+        '**/server/**',
+        '**/telephony/**',
+      ],
       why: 'the console builds on shared only',
     },
     {
@@ -66,6 +86,8 @@ export default tseslint.config(
       why: 'schemas sit below the features: they import mongoose and shared, nothing else',
     },
   ]),
+  // Layout is Prettier's (npm run format); ESLint keeps to what code means.
+  prettier,
 );
 
 /** One `no-restricted-imports` block per floor of the layering. */

@@ -5,7 +5,8 @@ import vue from '@vitejs/plugin-vue';
 /** Where `npm run dev` forwards API, socket and webhook traffic: the Ringside server. */
 function apiTarget(): string {
   const target = process.env.RINGSIDE_API ?? 'http://localhost:3000';
-  if (!URL.canParse(target)) throw new Error(`RINGSIDE_API must be an absolute URL such as http://localhost:3000, got "${target}"`);
+  if (!URL.canParse(target))
+    throw new Error(`RINGSIDE_API must be an absolute URL such as http://localhost:3000, got "${target}"`);
   return target;
 }
 

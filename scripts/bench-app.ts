@@ -30,10 +30,12 @@ export async function startApp(env: Record<string, string>): Promise<{ url: stri
   for (;;) {
     if (exited !== undefined) throw new Error(`server exited with ${exited}`);
     if (Date.now() > deadline) throw new Error('server did not come up within 120 s');
-    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   return { url: `http://127.0.0.1:${port}`, child };
 }
-

@@ -28,13 +28,30 @@ function percentile(sorted: number[], p: number): number {
 
 /** A zone where calls are allowed now and for the next two hours, so that nothing is postponed. */
 function callableZone(): string {
-  const zones = ['Europe/Warsaw', 'America/New_York', 'America/Los_Angeles', 'Pacific/Honolulu', 'Asia/Tokyo', 'Australia/Sydney', 'Asia/Kolkata', 'America/Sao_Paulo', 'Pacific/Auckland', 'Asia/Dubai'];
+  const zones = [
+    'Europe/Warsaw',
+    'America/New_York',
+    'America/Los_Angeles',
+    'Pacific/Honolulu',
+    'Asia/Tokyo',
+    'Australia/Sydney',
+    'Asia/Kolkata',
+    'America/Sao_Paulo',
+    'Pacific/Auckland',
+    'Asia/Dubai',
+  ];
   const zone = zones.find((z) => [0, 60, 120].every((m) => isCallable(new Date(Date.now() + m * 60_000), z)));
   if (!zone) throw new Error('no time zone is in calling hours for the next two hours; run again later');
   return zone;
 }
 
-async function insertCallbacks(db: Database, customers: Types.ObjectId[], dueAt: (i: number) => Date, n: number, tag: string): Promise<void> {
+async function insertCallbacks(
+  db: Database,
+  customers: Types.ObjectId[],
+  dueAt: (i: number) => Date,
+  n: number,
+  tag: string,
+): Promise<void> {
   for (let i = 0; i < n; i += 5000) {
     const docs = [];
     for (let j = i; j < Math.min(n, i + 5000); j++) {
@@ -56,10 +73,16 @@ async function insertCallbacks(db: Database, customers: Types.ObjectId[], dueAt:
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { burst: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { burst: { type: 'string' }, rate: { type: 'string' }, seconds: { type: 'string' } },
+  });
   const args = benchArgs('bench:callbacks', argsSchema, values);
   const dataDir = mkdtempSync(join(tmpdir(), 'ringside-bench-callbacks-'));
-  const database = await startDatabase({ dataDir, dbName: 'ringside_bench_callbacks', env: { ...process.env, MONGODB_URI: '' } });
+  const database = await startDatabase({
+    dataDir,
+    dbName: 'ringside_bench_callbacks',
+    env: { ...process.env, MONGODB_URI: '' },
+  });
   const db = await connectDatabase(database.uri);
   let app: Awaited<ReturnType<typeof startApp>> | undefined;
   try {
@@ -88,17 +111,25 @@ async function main(): Promise<void> {
     await insertCallbacks(db, customers, () => burstDue, args.burst, 'burst');
     const started = Date.now();
     for (;;) {
-      const left = await db.models.Callback.countDocuments({ reason: 'bench burst', status: 'scheduled' }, { limit: args.burst });
+      const left = await db.models.Callback.countDocuments(
+        { reason: 'bench burst', status: 'scheduled' },
+        { limit: args.burst },
+      );
       if (left === 0) break;
       if (Date.now() - started > 30 * 60_000) throw new Error('the burst was not offered within 30 minutes');
       await new Promise((r) => setTimeout(r, 200));
     }
     const offered = await db.models.Callback.find({ reason: 'bench burst' }, { offeredAt: 1 }).lean();
-    const times = offered.map((c) => c.offeredAt?.getTime() ?? NaN).filter(Number.isFinite).sort((a, b) => a - b);
+    const times = offered
+      .map((c) => c.offeredAt?.getTime() ?? NaN)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     const first = times[0] ?? started;
     const last = times.at(-1) ?? started;
     const perSecond = offered.length / Math.max(0.001, (last - first) / 1000);
-    console.log(`throughput: ${offered.length.toLocaleString('en')} due callbacks offered in ${((last - first) / 1000).toFixed(1)} s (first ${((first - burstDue.getTime()) / 1000).toFixed(1)} s after due) → ${perSecond.toFixed(0)} callbacks/s`);
+    console.log(
+      `throughput: ${offered.length.toLocaleString('en')} due callbacks offered in ${((last - first) / 1000).toFixed(1)} s (first ${((first - burstDue.getTime()) / 1000).toFixed(1)} s after due) → ${perSecond.toFixed(0)} callbacks/s`,
+    );
     await db.models.Callback.updateMany({ reason: 'bench burst' }, { $set: { status: 'completed' } });
 
     // 2. Lag at a steady rate.
@@ -107,14 +138,22 @@ async function main(): Promise<void> {
     await insertCallbacks(db, customers, (i) => new Date(t0 + (i / args.rate) * 1000), n, 'steady');
     await new Promise((r) => setTimeout(r, t0 + args.seconds * 1000 - Date.now() + 6000));
     for (;;) {
-      const left = await db.models.Callback.countDocuments({ reason: 'bench steady', status: 'scheduled' }, { limit: n });
+      const left = await db.models.Callback.countDocuments(
+        { reason: 'bench steady', status: 'scheduled' },
+        { limit: n },
+      );
       if (left === 0) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     const steady = await db.models.Callback.find({ reason: 'bench steady' }, { dueAt: 1, offeredAt: 1 }).lean();
-    const lags = steady.map((c) => (c.offeredAt?.getTime() ?? NaN) - c.dueAt.getTime()).filter(Number.isFinite).sort((a, b) => a - b);
+    const lags = steady
+      .map((c) => (c.offeredAt?.getTime() ?? NaN) - c.dueAt.getTime())
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-    console.log(`lag due → offered at ${args.rate}/s for ${args.seconds} s (${lags.length} callbacks): p50 ${s(percentile(lags, 50))}  p95 ${s(percentile(lags, 95))}  p99 ${s(percentile(lags, 99))}  max ${s(lags.at(-1) ?? NaN)}`);
+    console.log(
+      `lag due → offered at ${args.rate}/s for ${args.seconds} s (${lags.length} callbacks): p50 ${s(percentile(lags, 50))}  p95 ${s(percentile(lags, 95))}  p99 ${s(percentile(lags, 99))}  max ${s(lags.at(-1) ?? NaN)}`,
+    );
   } finally {
     app?.child.kill('SIGTERM');
     await db.close();

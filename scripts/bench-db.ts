@@ -27,7 +27,9 @@ export async function openBenchDatabase(opts: { customers: number; dataDir?: str
   if (have >= opts.customers) {
     console.log(`bench database: reusing ${have.toLocaleString()} customers in ${dataDir}`);
   } else {
-    console.log(`bench database: seeding ${opts.customers.toLocaleString()} customers into ${dataDir} (once; later runs reuse it)…`);
+    console.log(
+      `bench database: seeding ${opts.customers.toLocaleString()} customers into ${dataDir} (once; later runs reuse it)…`,
+    );
     const started = Date.now();
     let last = 0;
     await seedDatabase(db.models, {

@@ -118,15 +118,29 @@ function printReport(title: string, report: ScanReport, run: Run, sms: number) {
   console.log(`\n${title}`);
   console.log(`  wall time          ${seconds(run.ms)}`);
   console.log(`  overdue invoices   ${n(report.overdueInvoices)}`);
-  console.log(`  cases              ${n(report.cases.live)} live; opened ${n(report.cases.opened)}, updated ${n(report.cases.updated)}, closed ${n(report.cases.closed)}`);
+  console.log(
+    `  cases              ${n(report.cases.live)} live; opened ${n(report.cases.opened)}, updated ${n(report.cases.updated)}, closed ${n(report.cases.closed)}`,
+  );
   console.log(`  cases looked at    ${n(report.cases.due)} due`);
-  console.log(`  phases             invoices and cases read ${seconds(report.phases.read)}, then cases in step ${seconds(report.phases.sync)}; steps (begun with the reading) done at ${seconds(report.phases.steps)}`);
-  console.log(`  steps' parts       ${Object.entries(report.stepParts).map(([part, ms]) => `${part} ${seconds(ms)}`).join(', ')} (summed over batches in flight)`);
-  const actions = Object.entries(report.actions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${n(v)}`);
+  console.log(
+    `  phases             invoices and cases read ${seconds(report.phases.read)}, then cases in step ${seconds(report.phases.sync)}; steps (begun with the reading) done at ${seconds(report.phases.steps)}`,
+  );
+  console.log(
+    `  steps' parts       ${Object.entries(report.stepParts)
+      .map(([part, ms]) => `${part} ${seconds(ms)}`)
+      .join(', ')} (summed over batches in flight)`,
+  );
+  const actions = Object.entries(report.actions)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k} ${n(v)}`);
   console.log(`  actions            ${actions.join(', ')}`);
   console.log(`  SMS requests       ${n(sms)} at the Twilio stand-in`);
-  console.log(`  CPU time           scanning process ${seconds(run.cpu)}; database server ${run.dbCpu === undefined ? 'n/a' : seconds(run.dbCpu)} (2 cores: ${seconds(2 * run.ms)} available)`);
-  console.log(`  peak RSS           scanning process ${mb(run.peak)} (${mb(run.baseline)} before the scan); database server ${run.dbPeak === undefined ? 'n/a (not run by this machine)' : mb(run.dbPeak)}`);
+  console.log(
+    `  CPU time           scanning process ${seconds(run.cpu)}; database server ${run.dbCpu === undefined ? 'n/a' : seconds(run.dbCpu)} (2 cores: ${seconds(2 * run.ms)} available)`,
+  );
+  console.log(
+    `  peak RSS           scanning process ${mb(run.peak)} (${mb(run.baseline)} before the scan); database server ${run.dbPeak === undefined ? 'n/a (not run by this machine)' : mb(run.dbPeak)}`,
+  );
 }
 
 /** Removes what earlier runs of the ladder left: cases, documents, figures, its callbacks, audits and contact history. */
@@ -134,13 +148,19 @@ async function cleanSlate(bench: BenchDatabase): Promise<void> {
   const { models } = bench.db;
   const mongo = bench.db.conn.db;
   if (!mongo) throw new Error('no database');
-  await Promise.all(['dunningcases', 'dunningdocuments', 'dunningstats'].map((name) => mongo.dropCollection(name).catch(() => false)));
+  await Promise.all(
+    ['dunningcases', 'dunningdocuments', 'dunningstats'].map((name) => mongo.dropCollection(name).catch(() => false)),
+  );
   await models.DunningCase.createIndexes();
   await models.Callback.deleteMany({ source: 'dunning' });
   await models.Audit.deleteMany({ entity: 'dunning_case' });
   await models.Case.deleteMany({ number: { $regex: '^LEGAL-' } });
   // The ladder's reminders in the contact history (dated from the benchmark's day on; seeded ones are older).
-  await models.Interaction.deleteMany({ at: { $gte: new Date(DAY0.getTime() - DAY_MS) }, type: { $in: ['sms', 'letter'] }, summary: { $regex: '^Payment reminder (\\(SMS to|letter:)' } });
+  await models.Interaction.deleteMany({
+    at: { $gte: new Date(DAY0.getTime() - DAY_MS) },
+    type: { $in: ['sms', 'letter'] },
+    summary: { $regex: '^Payment reminder (\\(SMS to|letter:)' },
+  });
 }
 
 /** Reads the overdue invoices once, untimed, so that the measured scans find the database's files in memory. */
@@ -148,9 +168,14 @@ async function warmUp(bench: BenchDatabase): Promise<number> {
   const started = performance.now();
   let read = 0;
   for (let end = DAY0.getTime(); end > DAY0.getTime() - 400 * DAY_MS; end -= 20 * DAY_MS) {
-    const page = await bench.db.models.Invoice.find({ status: 'open', dueAt: { $gte: new Date(end - 20 * DAY_MS), $lt: new Date(end) } }, { customerId: 1 }).lean();
+    const page = await bench.db.models.Invoice.find(
+      { status: 'open', dueAt: { $gte: new Date(end - 20 * DAY_MS), $lt: new Date(end) } },
+      { customerId: 1 },
+    ).lean();
     read += page.length;
-    const ids = [...new Set(page.map((i) => i.customerId.toHexString()))].slice(0, 5000).map((id) => new Types.ObjectId(id));
+    const ids = [...new Set(page.map((i) => i.customerId.toHexString()))]
+      .slice(0, 5000)
+      .map((id) => new Types.ObjectId(id));
     await bench.db.models.Customer.find({ _id: { $in: ids } }, { phones: 1 }).lean();
   }
   console.log(`warm-up (untimed): ${n(read)} open invoices read in ${seconds(performance.now() - started)}`);
@@ -188,14 +213,19 @@ const fraction = (text: string) => hashOf(text).readUInt32BE(0) / 2 ** 32;
  * customer (looked at again at the next rung); 5% of the cases past the call rung are paused on
  * a promise to pay, the promised dates spread over the next two weeks. Letters' and legal summaries' PDFs and the legal desk's cases are not made for the built state.
  */
-async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; callbacks: number; byStage: Record<string, number>; paused: number; ms: number }> {
+async function buildSteadyState(
+  bench: BenchDatabase,
+): Promise<{ cases: number; callbacks: number; byStage: Record<string, number>; paused: number; ms: number }> {
   const started = performance.now();
   const { models } = bench.db;
   const now = DAY0.getTime();
   // Overdue open invoices per customer and currency, as the scan aggregates them.
   const byKey = new Map<string, OverdueDebt>();
   for (let end = now; end > now - 400 * DAY_MS; end -= 20 * DAY_MS) {
-    const page = await models.Invoice.find({ status: 'open', dueAt: { $gte: new Date(end - 20 * DAY_MS), $lt: new Date(end) } }, { customerId: 1, currency: 1, amount: 1, paid: 1, dueAt: 1 }).lean();
+    const page = await models.Invoice.find(
+      { status: 'open', dueAt: { $gte: new Date(end - 20 * DAY_MS), $lt: new Date(end) } },
+      { customerId: 1, currency: 1, amount: 1, paid: 1, dueAt: 1 },
+    ).lean();
     for (const inv of page) addOverdue(byKey, inv);
   }
   const entries = [...byKey.entries()];
@@ -204,9 +234,14 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
   let paused = 0;
   for (let i = 0; i < entries.length; i += 5000) {
     const chunk = entries.slice(i, i + 5000);
-    const customerIds = [...new Set(chunk.map(([, agg]) => agg.customerId.toHexString()))].map((id) => new Types.ObjectId(id));
+    const customerIds = [...new Set(chunk.map(([, agg]) => agg.customerId.toHexString()))].map(
+      (id) => new Types.ObjectId(id),
+    );
     const customers = new Map(
-      (await models.Customer.find({ _id: { $in: customerIds } }, { phones: 1, flags: 1 }).lean()).map((c) => [c._id.toHexString(), c]),
+      (await models.Customer.find({ _id: { $in: customerIds } }, { phones: 1, flags: 1 }).lean()).map((c) => [
+        c._id.toHexString(),
+        c,
+      ]),
     );
     const cases: Array<Partial<DunningCase>> = [];
     const calls: Array<Partial<Callback>> = [];
@@ -218,7 +253,12 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
       const mobile = customer.phones.find((p) => !p.wrongNumber && p.type === 'mobile')?.e164;
       const callable = customer.phones.find((p) => !p.wrongNumber)?.e164;
       const amount = round2(agg.amount);
-      const c: Partial<DunningCase> & { history: DunningCase['history']; stepsDone: string[]; messages: DunningCase['messages']; callAttempts: Date[] } = {
+      const c: Partial<DunningCase> & {
+        history: DunningCase['history'];
+        stepsDone: string[];
+        messages: DunningCase['messages'];
+        callAttempts: Date[];
+      } = {
         _id,
         customerId: agg.customerId,
         currency: agg.currency,
@@ -229,7 +269,13 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
         amount,
         oldestDueAt: new Date(agg.oldest),
         openedAt: new Date(Math.min(now, agg.oldest)),
-        history: [{ at: new Date(Math.min(now, agg.oldest)), action: 'opened', details: { amount, invoices: agg.invoiceIds.length } }],
+        history: [
+          {
+            at: new Date(Math.min(now, agg.oldest)),
+            action: 'opened',
+            details: { amount, invoices: agg.invoiceIds.length },
+          },
+        ],
         stepsDone: [],
         callAttempts: [],
         messages: [],
@@ -237,13 +283,19 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
       };
       // Every rung due by DAY0, taken when it fell due.
       for (;;) {
-        const next = nextStep(DEFAULT_LADDER, { oldestDueAt: new Date(agg.oldest), stepsDone: c.stepsDone, lastStepAt: c.lastStepAt });
+        const next = nextStep(DEFAULT_LADDER, {
+          oldestDueAt: new Date(agg.oldest),
+          stepsDone: c.stepsDone,
+          lastStepAt: c.lastStepAt,
+        });
         if (!next || next.dueAt.getTime() > now) break;
         const at = next.dueAt;
         const action = next.step.action;
         c.stepsDone.push(action);
         c.lastStepAt = at;
-        const skipped = (action === 'sms' && (flags.doNotCall || flags.doNotSms || !flags.smsConsent || !mobile)) || (action === 'call' && (flags.doNotCall || !callable));
+        const skipped =
+          (action === 'sms' && (flags.doNotCall || flags.doNotSms || !flags.smsConsent || !mobile)) ||
+          (action === 'call' && (flags.doNotCall || !callable));
         if (skipped) {
           c.history.push({ at, action: `${action}_skipped`, outcome: 'built state' });
           continue;
@@ -251,7 +303,14 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
         c.stage = action;
         c.history.push({ at, action, stage: action });
         if (action === 'sms' && mobile) {
-          c.messages.push({ sid: `SM${hashOf(`sms:${key}`).toString('hex').slice(0, 32)}`, step: 'sms', to: mobile, body: 'Payment reminder (built state)', status: 'delivered', sentAt: at });
+          c.messages.push({
+            sid: `SM${hashOf(`sms:${key}`).toString('hex').slice(0, 32)}`,
+            step: 'sms',
+            to: mobile,
+            body: 'Payment reminder (built state)',
+            status: 'delivered',
+            sentAt: at,
+          });
         }
         if (action === 'letter') c.letterPath = `/api/dunning/cases/${_id.toHexString()}/letter`;
         if (action === 'legal') c.legalSummaryPath = `/api/dunning/cases/${_id.toHexString()}/legal-summary`;
@@ -279,13 +338,23 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
           });
         }
       }
-      const next = nextStep(DEFAULT_LADDER, { oldestDueAt: new Date(agg.oldest), stepsDone: c.stepsDone, lastStepAt: c.lastStepAt });
+      const next = nextStep(DEFAULT_LADDER, {
+        oldestDueAt: new Date(agg.oldest),
+        stepsDone: c.stepsDone,
+        lastStepAt: c.lastStepAt,
+      });
       const lastCall = calls.at(-1);
       const reached = lastCall?.dunningCaseId?.equals(_id) === true && lastCall.status === 'completed';
       const promise = c.stepsDone.includes('call') && fraction(`promise:${key}`) < 0.05;
       if (promise) {
         const date = new Date(now + Math.floor(fraction(`promise-date:${key}`) * 14) * DAY_MS - DAY_MS);
-        Object.assign(c, { status: 'paused', pausedReason: 'promise', promiseToPay: { date, amount, recordedAt: new Date(now - DAY_MS) }, balanceAtPromise: amount, nextActionAt: new Date(date.getTime() + DAY_MS) });
+        Object.assign(c, {
+          status: 'paused',
+          pausedReason: 'promise',
+          promiseToPay: { date, amount, recordedAt: new Date(now - DAY_MS) },
+          balanceAtPromise: amount,
+          nextActionAt: new Date(date.getTime() + DAY_MS),
+        });
         c.history.push({ at: new Date(now - DAY_MS), action: 'promise_to_pay', outcome: 'built state' });
         paused += 1;
       } else if (c.stage === 'call' && (c.callRounds ?? 0) > 0 && !reached) {
@@ -304,7 +373,13 @@ async function buildSteadyState(bench: BenchDatabase): Promise<{ cases: number; 
   return { cases: entries.length, callbacks, byStage, paused, ms: performance.now() - started };
 }
 
-function dunningService(bench: BenchDatabase, clock: ManualClock, twilioRest: TwilioRestServer, account: { accountSid: string; authToken: string }, options: { batchSize: number; concurrency: number; renderWorkers?: number }) {
+function dunningService(
+  bench: BenchDatabase,
+  clock: ManualClock,
+  twilioRest: TwilioRestServer,
+  account: { accountSid: string; authToken: string },
+  options: { batchSize: number; concurrency: number; renderWorkers?: number },
+) {
   const { models } = bench.db;
   const mongo = bench.db.conn.db;
   if (!mongo) throw new Error('no database');
@@ -324,10 +399,21 @@ function dunningService(bench: BenchDatabase, clock: ManualClock, twilioRest: Tw
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { customers: { type: 'string' }, batch: { type: 'string' }, concurrency: { type: 'string' }, 'render-workers': { type: 'string' }, 'data-dir': { type: 'string' }, 'skip-catch-up': { type: 'boolean' }, 'cpu-profile': { type: 'string' } },
+    options: {
+      customers: { type: 'string' },
+      batch: { type: 'string' },
+      concurrency: { type: 'string' },
+      'render-workers': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'skip-catch-up': { type: 'boolean' },
+      'cpu-profile': { type: 'string' },
+    },
   });
   const args = benchArgs('bench:dunning', argsSchema, values);
-  const bench = await openBenchDatabase({ customers: args.customers, ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}) });
+  const bench = await openBenchDatabase({
+    customers: args.customers,
+    ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}),
+  });
   const account = { accountSid: `AC${'b'.repeat(32)}`, authToken: 'bench-auth-token-1234' };
   const twilioRest = await startTwilioRestServer(account);
   const smsSent = () => {
@@ -335,10 +421,16 @@ async function main(): Promise<void> {
     twilioRest.requests.length = 0;
     return sent;
   };
-  const options = { batchSize: args.batch, concurrency: args.concurrency, ...(args['render-workers'] === undefined ? {} : { renderWorkers: args['render-workers'] }) };
+  const options = {
+    batchSize: args.batch,
+    concurrency: args.concurrency,
+    ...(args['render-workers'] === undefined ? {} : { renderWorkers: args['render-workers'] }),
+  };
   try {
     const { models } = bench.db;
-    console.log(`bench: ${n(await models.Customer.estimatedDocumentCount())} customers, ${n(await models.Invoice.estimatedDocumentCount())} invoices`);
+    console.log(
+      `bench: ${n(await models.Customer.estimatedDocumentCount())} customers, ${n(await models.Invoice.estimatedDocumentCount())} invoices`,
+    );
     await cleanSlate(bench);
     await warmUp(bench);
 
@@ -352,28 +444,51 @@ async function main(): Promise<void> {
           onProgress: ({ phase, done }) => {
             if (performance.now() - lastLog < 30_000) return;
             lastLog = performance.now();
-            console.log(`  ${phase}: ${n(done)}, ${seconds(performance.now() - started)}, rss ${mb(process.memoryUsage().rss)}`);
+            console.log(
+              `  ${phase}: ${n(done)}, ${seconds(performance.now() - started)}, rss ${mb(process.memoryUsage().rss)}`,
+            );
           },
         }),
       );
-      printReport(`dunning: catch-up scan on ${DAY0.toISOString()} (no cases yet: every overdue customer found, first steps taken)`, run.result, run, smsSent());
-      console.log('  (the Twilio stand-in runs in this process and keeps every message it was sent: part of the RSS above)');
+      printReport(
+        `dunning: catch-up scan on ${DAY0.toISOString()} (no cases yet: every overdue customer found, first steps taken)`,
+        run.result,
+        run,
+        smsSent(),
+      );
+      console.log(
+        '  (the Twilio stand-in runs in this process and keeps every message it was sent: part of the RSS above)',
+      );
       await cleanSlate(bench);
     }
 
     console.log('\nsteady state: building the cases as the daily ladder leaves them (directly in bulk, untimed)…');
     const state = await buildSteadyState(bench);
     console.log(
-      `  built in ${seconds(state.ms)}: ${n(state.cases)} cases (${Object.entries(state.byStage).map(([k, v]) => `${k} ${n(v)}`).join(', ')}; ${n(state.paused)} paused on a promise), ${n(state.callbacks)} collections callbacks`,
+      `  built in ${seconds(state.ms)}: ${n(state.cases)} cases (${Object.entries(state.byStage)
+        .map(([k, v]) => `${k} ${n(v)}`)
+        .join(', ')}; ${n(state.paused)} paused on a promise), ${n(state.callbacks)} collections callbacks`,
     );
-    console.log('  every rung due by the day taken at its time; 10% of earlier calls found nobody, 5% of cases past the call rung paused on a promise; no PDFs or legal-desk cases made for it');
+    console.log(
+      '  every rung due by the day taken at its time; 10% of earlier calls found nobody, 5% of cases past the call rung paused on a promise; no PDFs or legal-desk cases made for it',
+    );
 
     const nextDay = new ManualClock(new Date(DAY0.getTime() + DAY_MS));
     const daily = dunningService(bench, nextDay, twilioRest, account, options);
-    const run = await measured(bench, () => (args['cpu-profile'] ? profiled(args['cpu-profile'], () => daily.scan()) : daily.scan()));
-    printReport(`dunning: daily scan on ${nextDay.now().toISOString()} (steady state, one day after the built state)`, run.result, run, smsSent());
-    console.log(`  target             daily scan ≤ ${seconds(TARGET_MS)}: ${run.ms <= TARGET_MS ? 'met' : 'NOT met'} (${seconds(run.ms)})`);
-    if (bench.pid) console.log(`  database server's peak over its whole life (VmHWM): ${mb(memoryOf(bench.pid)?.hwm ?? 0)}`);
+    const run = await measured(bench, () =>
+      args['cpu-profile'] ? profiled(args['cpu-profile'], () => daily.scan()) : daily.scan(),
+    );
+    printReport(
+      `dunning: daily scan on ${nextDay.now().toISOString()} (steady state, one day after the built state)`,
+      run.result,
+      run,
+      smsSent(),
+    );
+    console.log(
+      `  target             daily scan ≤ ${seconds(TARGET_MS)}: ${run.ms <= TARGET_MS ? 'met' : 'NOT met'} (${seconds(run.ms)})`,
+    );
+    if (bench.pid)
+      console.log(`  database server's peak over its whole life (VmHWM): ${mb(memoryOf(bench.pid)?.hwm ?? 0)}`);
   } finally {
     await twilioRest.close();
     await bench.stop();

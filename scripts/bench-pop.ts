@@ -12,7 +12,13 @@ import { z } from 'zod';
 import { Server as IoServer } from 'socket.io';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@ringside/shared';
-import { newCallSid, postTwilioWebhook, startTwilioRestServer, startAriServer, type AriServer } from '@ringside/telephony/testing';
+import {
+  newCallSid,
+  postTwilioWebhook,
+  startTwilioRestServer,
+  startAriServer,
+  type AriServer,
+} from '@ringside/telephony/testing';
 import { benchArgs, startApp } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import type { Database } from '../server/src/db/connection';
@@ -25,7 +31,10 @@ const argsSchema = z.object({
   agents: z.coerce.number().int().min(1).max(5000).default(500),
   provider: z.enum(['twilio', 'asterisk', 'both']).default('both'),
   'data-dir': z.string().optional(),
-  warmup: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  warmup: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
 });
 
 const TWILIO = { sid: `AC${'b'.repeat(32)}`, token: 'bench-auth-token-1234', publicUrl: 'https://bench.ringside.test' };
@@ -41,7 +50,13 @@ function percentile(sorted: number[], p: number): number {
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 function summary(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? NaN,
+  };
 }
 
 async function ensureAgents(db: Database, n: number): Promise<Array<{ id: string; name: string }>> {
@@ -76,11 +91,17 @@ async function ensureAgents(db: Database, n: number): Promise<Array<{ id: string
 async function callerNumbers(db: Database): Promise<string[]> {
   const docs = await db.models.Customer.find({}, { phones: 1 }).limit(20_000).lean();
   const known = docs.flatMap((d) => d.phones.map((p) => p.e164));
-  const unknown = Array.from({ length: Math.ceil(known.length / 9) }, (_, i) => `+48500${String(900000 + i).padStart(6, '0')}`);
+  const unknown = Array.from(
+    { length: Math.ceil(known.length / 9) },
+    (_, i) => `+48500${String(900000 + i).padStart(6, '0')}`,
+  );
   return [...known, ...unknown];
 }
 
-async function floor(db: Database, numbers: string[]): Promise<{ db: ReturnType<typeof summary>; emit: ReturnType<typeof summary> }> {
+async function floor(
+  db: Database,
+  numbers: string[],
+): Promise<{ db: ReturnType<typeof summary>; emit: ReturnType<typeof summary> }> {
   const dbSamples: number[] = [];
   for (let i = 0; i < 300; i++) {
     const t = performance.now();
@@ -91,7 +112,9 @@ async function floor(db: Database, numbers: string[]): Promise<{ db: ReturnType<
   const io = new IoServer(http);
   io.on('connection', (s) => s.on('ping-floor', (ack: () => void) => ack()));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const client = connectSocket(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'] });
+  const client = connectSocket(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, {
+    transports: ['websocket'],
+  });
   await new Promise<void>((r) => client.once('connect', () => r()));
   const emitSamples: number[] = [];
   for (let i = 0; i < 300; i++) {
@@ -147,7 +170,15 @@ function stageFigures(before: Map<string, StageTotals>, after: Map<string, Stage
 
 async function run(
   provider: 'twilio' | 'asterisk',
-  ctx: { url: string; agents: Array<{ id: string; name: string }>; numbers: string[]; rate: number; seconds: number; ari: AriServer; quiet?: boolean },
+  ctx: {
+    url: string;
+    agents: Array<{ id: string; name: string }>;
+    numbers: string[];
+    rate: number;
+    seconds: number;
+    ari: AriServer;
+    quiet?: boolean;
+  },
 ) {
   const sent = new Map<string, number>();
   const latencies: number[] = [];
@@ -162,7 +193,11 @@ async function run(
       if (ctx.ari.channels.has(callId)) ctx.ari.hangup(callId);
       return;
     }
-    await twilioPost('/telephony/twilio/status', { CallSid: callId, AccountSid: TWILIO.sid, CallStatus: 'canceled' }).catch(() => (errors += 1));
+    await twilioPost('/telephony/twilio/status', {
+      CallSid: callId,
+      AccountSid: TWILIO.sid,
+      CallStatus: 'canceled',
+    }).catch(() => (errors += 1));
   };
 
   // The agents' consoles: acknowledge each pop; the caller then hangs up, freeing the agent.
@@ -179,8 +214,12 @@ async function run(
     });
     sockets.push(socket);
   }
-  await Promise.all(sockets.map((s) => (s.connected ? undefined : new Promise<void>((r) => s.once('connect', () => r())))));
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.emit('agent:state:set', { status: 'available' }, () => r()))));
+  await Promise.all(
+    sockets.map((s) => (s.connected ? undefined : new Promise<void>((r) => s.once('connect', () => r())))),
+  );
+  await Promise.all(
+    sockets.map((s) => new Promise<void>((r) => s.emit('agent:state:set', { status: 'available' }, () => r()))),
+  );
   if (!ctx.quiet) console.log(`${provider}: ${sockets.length} agent consoles connected and available`);
 
   let n = 0;
@@ -194,7 +233,14 @@ async function run(
         n += 1;
         if (provider === 'twilio') {
           const callSid = newCallSid();
-          const params = { CallSid: callSid, AccountSid: TWILIO.sid, From: from, To: '+48221002000', CallStatus: 'ringing', Direction: 'inbound' };
+          const params = {
+            CallSid: callSid,
+            AccountSid: TWILIO.sid,
+            From: from,
+            To: '+48221002000',
+            CallStatus: 'ringing',
+            Direction: 'inbound',
+          };
           const t0 = performance.now();
           sent.set(callSid, t0);
           twilioPost('/telephony/twilio/voice', params)
@@ -220,7 +266,14 @@ async function run(
   const deadline = Date.now() + 10_000;
   while (sent.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   for (const s of sockets) s.close();
-  return { sentCalls: total, rate: total / elapsed, pops: summary(latencies), webhook: summary(webhookMs), missing: sent.size, errors };
+  return {
+    sentCalls: total,
+    rate: total / elapsed,
+    pops: summary(latencies),
+    webhook: summary(webhookMs),
+    missing: sent.size,
+    errors,
+  };
 }
 
 async function main(): Promise<void> {
@@ -236,7 +289,10 @@ async function main(): Promise<void> {
     },
   });
   const args = benchArgs('bench:pop', argsSchema, values);
-  const bench = await openBenchDatabase({ customers: args.customers, ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}) });
+  const bench = await openBenchDatabase({
+    customers: args.customers,
+    ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}),
+  });
   const db = bench.db;
   const twilioRest = await startTwilioRestServer({ accountSid: TWILIO.sid, authToken: TWILIO.token });
   const ari = await startAriServer({ username: ARI.username, password: ARI.password });
@@ -269,8 +325,12 @@ async function main(): Promise<void> {
       while (!ari.connected(ARI.app) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     }
 
-    console.log(`\nScreen-pop benchmark: ${customers.toLocaleString()} customers, ${orders.toLocaleString()} orders, ${agents.length} agents, ${args.rate} calls/s for ${args.seconds} s`);
-    console.log(`floor: indexed findOne p50 ${fmt(floors.db.p50)} p99 ${fmt(floors.db.p99)}; Socket.IO emit round trip p50 ${fmt(floors.emit.p50)} p99 ${fmt(floors.emit.p99)}`);
+    console.log(
+      `\nScreen-pop benchmark: ${customers.toLocaleString()} customers, ${orders.toLocaleString()} orders, ${agents.length} agents, ${args.rate} calls/s for ${args.seconds} s`,
+    );
+    console.log(
+      `floor: indexed findOne p50 ${fmt(floors.db.p50)} p99 ${fmt(floors.db.p99)}; Socket.IO emit round trip p50 ${fmt(floors.emit.p50)} p99 ${fmt(floors.emit.p99)}`,
+    );
     const floorP50 = floors.db.p50 + floors.emit.p50;
     const floorP99 = floors.db.p99 + floors.emit.p99;
     // A database that was just started reads its data from disk as calls touch it: warm it up
@@ -278,7 +338,10 @@ async function main(): Promise<void> {
     const warmStart = Date.now();
     for (let round = 1; args.warmup; round++) {
       await db.models.Call.deleteMany({});
-      await db.models.User.updateMany({ email: /^bench-agent-/ }, { $set: { 'state.status': 'offline' }, $unset: { 'state.callId': 1 } });
+      await db.models.User.updateMany(
+        { email: /^bench-agent-/ },
+        { $set: { 'state.status': 'offline' }, $unset: { 'state.callId': 1 } },
+      );
       const w = await run('twilio', { url: app.url, agents, numbers, rate: args.rate, seconds: 10, ari, quiet: true });
       console.log(`warm-up round ${round}: p95 ${fmt(w.pops.p95)}, ${w.missing} missing`);
       if ((w.pops.p95 < 50 && w.missing === 0) || Date.now() - warmStart > 300_000) break;
@@ -287,15 +350,25 @@ async function main(): Promise<void> {
     for (const provider of providers) {
       // Each phase starts clean: no calls waiting, no agent holding an offer.
       await db.models.Call.deleteMany({});
-      await db.models.User.updateMany({ email: /^bench-agent-/ }, { $set: { 'state.status': 'offline' }, $unset: { 'state.callId': 1 } });
+      await db.models.User.updateMany(
+        { email: /^bench-agent-/ },
+        { $set: { 'state.status': 'offline' }, $unset: { 'state.callId': 1 } },
+      );
       const before = await popStages(app.url);
       const r = await run(provider, { url: app.url, agents, numbers, rate: args.rate, seconds: args.seconds, ari });
-      console.log(`\n${provider}: ${r.sentCalls} calls at ${r.rate.toFixed(1)} calls/s held; pops received ${r.pops.n}, missing ${r.missing}, errors ${r.errors}`);
-      console.log(`  ${provider === 'twilio' ? 'webhook sent' : 'StasisStart sent'} → screenpop at the agent: p50 ${fmt(r.pops.p50)}  p95 ${fmt(r.pops.p95)}  p99 ${fmt(r.pops.p99)}  max ${fmt(r.pops.max)}`);
-      console.log(`  ratio to floor: p50 ${(r.pops.p50 / floorP50).toFixed(1)}×  p99 ${(r.pops.p99 / floorP99).toFixed(1)}×`);
+      console.log(
+        `\n${provider}: ${r.sentCalls} calls at ${r.rate.toFixed(1)} calls/s held; pops received ${r.pops.n}, missing ${r.missing}, errors ${r.errors}`,
+      );
+      console.log(
+        `  ${provider === 'twilio' ? 'webhook sent' : 'StasisStart sent'} → screenpop at the agent: p50 ${fmt(r.pops.p50)}  p95 ${fmt(r.pops.p95)}  p99 ${fmt(r.pops.p99)}  max ${fmt(r.pops.max)}`,
+      );
+      console.log(
+        `  ratio to floor: p50 ${(r.pops.p50 / floorP50).toFixed(1)}×  p99 ${(r.pops.p99 / floorP99).toFixed(1)}×`,
+      );
       const after = await popStages(app.url);
       console.log(`  per stage in the server: ${stageFigures(before, after)}`);
-      if (provider === 'twilio') console.log(`  webhook answered (TwiML): p50 ${fmt(r.webhook.p50)}  p99 ${fmt(r.webhook.p99)}`);
+      if (provider === 'twilio')
+        console.log(`  webhook answered (TwiML): p50 ${fmt(r.webhook.p50)}  p99 ${fmt(r.webhook.p99)}`);
     }
   } finally {
     app?.child.kill('SIGTERM');

@@ -20,7 +20,10 @@ function stats(samples: number[]) {
   return `p50 ${at(50).toFixed(2)} ms  p99 ${at(99).toFixed(2)} ms  max ${(s.at(-1) ?? NaN).toFixed(2)} ms  (n=${s.length})`;
 }
 
-async function time(inputs: string[], run: (input: string) => Promise<number>): Promise<{ ms: number[]; found: number }> {
+async function time(
+  inputs: string[],
+  run: (input: string) => Promise<number>,
+): Promise<{ ms: number[]; found: number }> {
   const ms: number[] = [];
   let found = 0;
   for (const input of inputs) {
@@ -39,26 +42,50 @@ async function main(): Promise<void> {
     const { models } = bench.db;
     const total = await models.Customer.estimatedDocumentCount();
     // Samples spread over the collection: every k-th customer by _id, read by an index range.
-    const sample = await models.Customer.find({}, { phones: 1, name: 1, country: 1 }).limit(args.samples * 50).lean();
+    const sample = await models.Customer.find({}, { phones: 1, name: 1, country: 1 })
+      .limit(args.samples * 50)
+      .lean();
     const picked = sample.filter((_, i) => i % 50 === 0).slice(0, args.samples);
     const service = new CustomerService(models, 'PL');
     const supervisor: Viewer = { userId: '000000000000000000000000', roles: ['supervisor'], name: 'bench' };
 
     const e164 = picked.map((c) => c.phones[0]?.e164).filter((p): p is string => Boolean(p));
     const international00 = e164.map((p) => `00${p.slice(1, 3)} ${p.slice(3)}`);
-    const prefixes = picked.map((c) => foldLatin(c.name).split(' ').at(-1)?.slice(0, 4) ?? '').filter((p) => p.length >= 3);
+    const prefixes = picked
+      .map((c) => foldLatin(c.name).split(' ').at(-1)?.slice(0, 4) ?? '')
+      .filter((p) => p.length >= 3);
 
     console.log(`customers: ${total.toLocaleString()}; samples: ${picked.length}`);
-    await time(e164.slice(0, 50), async (p) => (await models.Customer.findOne({ phoneKeys: p }).lean()) ? 1 : 0); // warm-up
-    const raw = await time(e164, async (p) => ((await models.Customer.findOne({ phoneKeys: p }, { _id: 1 }).lean()) ? 1 : 0));
+    await time(e164.slice(0, 50), async (p) => ((await models.Customer.findOne({ phoneKeys: p }).lean()) ? 1 : 0)); // warm-up
+    const raw = await time(e164, async (p) =>
+      (await models.Customer.findOne({ phoneKeys: p }, { _id: 1 }).lean()) ? 1 : 0,
+    );
     console.log(`phone lookup, indexed findOne on phoneKeys:     ${stats(raw.ms)}  found ${raw.found}/${e164.length}`);
-    const viaE164 = await time(e164, async (p) => (await service.search({ phone: p, limit: 20 }, supervisor)).customers.length);
-    console.log(`phone search (API service), E.164:              ${stats(viaE164.ms)}  found ${viaE164.found}/${e164.length}`);
-    const via00 = await time(international00, async (p) => (await service.search({ phone: p, limit: 20 }, supervisor)).customers.length);
-    console.log(`phone search (API service), "00CC …" written:   ${stats(via00.ms)}  found ${via00.found}/${international00.length}`);
-    const names = await time(prefixes, async (q) => (await service.search({ q, limit: 20 }, supervisor)).customers.length);
-    console.log(`name prefix, 3–4 letters without diacritics:    ${stats(names.ms)}  found ${names.found}/${prefixes.length}`);
-    const labels = await time(['vip', 'b2b', 'late-payer', 'new'], async (label) => (await service.search({ label, limit: 20 }, supervisor)).customers.length);
+    const viaE164 = await time(
+      e164,
+      async (p) => (await service.search({ phone: p, limit: 20 }, supervisor)).customers.length,
+    );
+    console.log(
+      `phone search (API service), E.164:              ${stats(viaE164.ms)}  found ${viaE164.found}/${e164.length}`,
+    );
+    const via00 = await time(
+      international00,
+      async (p) => (await service.search({ phone: p, limit: 20 }, supervisor)).customers.length,
+    );
+    console.log(
+      `phone search (API service), "00CC …" written:   ${stats(via00.ms)}  found ${via00.found}/${international00.length}`,
+    );
+    const names = await time(
+      prefixes,
+      async (q) => (await service.search({ q, limit: 20 }, supervisor)).customers.length,
+    );
+    console.log(
+      `name prefix, 3–4 letters without diacritics:    ${stats(names.ms)}  found ${names.found}/${prefixes.length}`,
+    );
+    const labels = await time(
+      ['vip', 'b2b', 'late-payer', 'new'],
+      async (label) => (await service.search({ label, limit: 20 }, supervisor)).customers.length,
+    );
     console.log(`label, first page of 20:                        ${stats(labels.ms)}`);
   } finally {
     await bench.stop();

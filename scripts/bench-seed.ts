@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { connectDatabase } from '../server/src/db/connection';
 import { ensureIndexes } from '../server/src/db/models';
-import { UsageError, databaseSize, formatReport, parseCli, processCpuSeconds, processPeakRss, progressDisplay } from '../server/src/seed/cli';
+import {
+  UsageError,
+  databaseSize,
+  formatReport,
+  parseCli,
+  processCpuSeconds,
+  processPeakRss,
+  progressDisplay,
+} from '../server/src/seed/cli';
 import { seedDatabase } from '../server/src/seed/seed';
 import { startDatabase } from './embedded-db.mjs';
 
@@ -48,7 +56,11 @@ async function main(): Promise<number> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'ringside-bench-seed-'));
   const started = performance.now();
-  const database = await startDatabase({ dataDir: join(dir, 'db'), env: { ...process.env, MONGODB_URI: '' }, dbName: 'ringside_bench' });
+  const database = await startDatabase({
+    dataDir: join(dir, 'db'),
+    env: { ...process.env, MONGODB_URI: '' },
+    dbName: 'ringside_bench',
+  });
   console.error(`database: ${database.kind} on port ${database.port ?? '?'}, data in ${dir}`);
   const db = await connectDatabase(database.uri);
   try {

@@ -36,11 +36,16 @@ async function main(): Promise<void> {
     },
   });
   const args = benchArgs('bench:suggestions', argsSchema, values);
-  const bench = await openBenchDatabase({ customers: args.customers, ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}) });
+  const bench = await openBenchDatabase({
+    customers: args.customers,
+    ...(args['data-dir'] ? { dataDir: args['data-dir'] } : {}),
+  });
   try {
     const { models } = bench.db;
     const orderCount = await models.Order.estimatedDocumentCount();
-    console.log(`bench: ${(await models.Customer.estimatedDocumentCount()).toLocaleString('en')} customers, ${orderCount.toLocaleString('en')} orders`);
+    console.log(
+      `bench: ${(await models.Customer.estimatedDocumentCount()).toLocaleString('en')} customers, ${orderCount.toLocaleString('en')} orders`,
+    );
 
     const service = new SuggestionsService({
       models,
@@ -64,7 +69,9 @@ async function main(): Promise<void> {
     const onProgress = ({ phase, orders }: FullRunProgress) => {
       if (performance.now() - lastLog < 10_000) return;
       lastLog = performance.now();
-      console.log(`  ${phase}: ${orders.toLocaleString('en')} orders, ${seconds(performance.now() - started)}, rss ${mb(process.memoryUsage().rss)}`);
+      console.log(
+        `  ${phase}: ${orders.toLocaleString('en')} orders, ${seconds(performance.now() - started)}, rss ${mb(process.memoryUsage().rss)}`,
+      );
     };
     const report = await service.runFull({ onProgress });
     const wallMs = performance.now() - started;
@@ -72,11 +79,19 @@ async function main(): Promise<void> {
     peak = Math.max(peak, process.memoryUsage().rss);
 
     console.log('\nsuggestions full run');
-    console.log(`  wall time          ${seconds(wallMs)} (learn ${seconds(report.learnMs)}, score + write ${seconds(report.scoreMs)})`);
+    console.log(
+      `  wall time          ${seconds(wallMs)} (learn ${seconds(report.learnMs)}, score + write ${seconds(report.scoreMs)})`,
+    );
     console.log(`  orders             ${report.orders.toLocaleString('en')} per pass, two passes`);
-    console.log(`  throughput         ${perSecond(report.orders, wallMs)} orders (whole run), learn ${perSecond(report.orders, report.learnMs)}, score ${perSecond(report.orders, report.scoreMs)}`);
-    console.log(`  customers          ${report.customers.toLocaleString('en')} with orders, ${report.withSuggestions.toLocaleString('en')} with suggestions (${((report.withSuggestions / Math.max(1, report.customers)) * 100).toFixed(1)} %)`);
-    console.log(`  rules              ${report.rules.toLocaleString('en')} over ${report.products} products; removed stale documents: ${report.removed}`);
+    console.log(
+      `  throughput         ${perSecond(report.orders, wallMs)} orders (whole run), learn ${perSecond(report.orders, report.learnMs)}, score ${perSecond(report.orders, report.scoreMs)}`,
+    );
+    console.log(
+      `  customers          ${report.customers.toLocaleString('en')} with orders, ${report.withSuggestions.toLocaleString('en')} with suggestions (${((report.withSuggestions / Math.max(1, report.customers)) * 100).toFixed(1)} %)`,
+    );
+    console.log(
+      `  rules              ${report.rules.toLocaleString('en')} over ${report.products} products; removed stale documents: ${report.removed}`,
+    );
     console.log(`  peak RSS (run)     ${mb(peak)}; process peak ${mb(process.resourceUsage().maxRSS * 1024)}`);
 
     // A few reasons of each kind, as the pop shows them.
@@ -89,13 +104,21 @@ async function main(): Promise<void> {
     // would cost the embedded database its whole result in memory).
     const day = 86_400_000;
     const weekStart = new Date(Date.now() - 37 * day);
-    const recent = await models.Order.find({ placedAt: { $gte: weekStart, $lt: new Date(weekStart.getTime() + 7 * day) } }, { customerId: 1 })
+    const recent = await models.Order.find(
+      { placedAt: { $gte: weekStart, $lt: new Date(weekStart.getTime() + 7 * day) } },
+      { customerId: 1 },
+    )
       .limit(5000)
       .lean();
-    const sample = await models.CustomerSuggestions.find({ _id: { $in: recent.map((o) => o.customerId) } }, { items: 1 }).lean();
+    const sample = await models.CustomerSuggestions.find(
+      { _id: { $in: recent.map((o) => o.customerId) } },
+      { items: 1 },
+    ).lean();
     console.log(`\nexample reasons (from ${sample.length} customers who ordered about a month ago)`);
     for (const [kind, pattern] of kinds) {
-      const reasons = [...new Set(sample.flatMap((d) => d.items.map((i) => i.reason)).filter((r) => pattern.test(r)))].slice(0, 3);
+      const reasons = [
+        ...new Set(sample.flatMap((d) => d.items.map((i) => i.reason)).filter((r) => pattern.test(r))),
+      ].slice(0, 3);
       for (const reason of reasons) console.log(`  [${kind}] ${reason}`);
     }
     const blade = sample.flatMap((d) => d.items).find((i) => i.sku.startsWith('BLADE-'));

@@ -27,7 +27,9 @@ const argsSchema = z.object({
   to: z.string().default('+48221002000'),
   url: z.url({ error: '--url must be the running server, e.g. http://localhost:3000' }).optional(),
   duration: z.coerce.number({ error: '--duration must be seconds' }).int().min(1).max(3600).default(60),
-  provider: z.literal('twilio', { error: '--provider: only twilio can be simulated from here (Asterisk calls come from a PBX)' }).default('twilio'),
+  provider: z
+    .literal('twilio', { error: '--provider: only twilio can be simulated from here (Asterisk calls come from a PBX)' })
+    .default('twilio'),
 });
 
 /** A demo customer to ring, with what the agent will see. */
@@ -67,9 +69,12 @@ async function findDemoCaller(models: Models, now: Date): Promise<DemoCaller | u
   let span = DAY;
   // From a day past due backwards: overdue by at least a day, and the newest debts first (the
   // dunning ladder opens a case on the third day).
-  for (let end = now.getTime() - DAY; end > now.getTime() - LOOK_BACK_MS; ) {
+  for (let end = now.getTime() - DAY; end > now.getTime() - LOOK_BACK_MS;) {
     const start = end - span;
-    const invoices = await models.Invoice.find({ status: 'open', dueAt: { $gte: new Date(start), $lt: new Date(end) } }, { customerId: 1, amount: 1, paid: 1 })
+    const invoices = await models.Invoice.find(
+      { status: 'open', dueAt: { $gte: new Date(start), $lt: new Date(end) } },
+      { customerId: 1, amount: 1, paid: 1 },
+    )
       .limit(PER_WINDOW + 1)
       .lean();
     if (invoices.length > PER_WINDOW && span > 60_000) {
@@ -78,18 +83,29 @@ async function findDemoCaller(models: Models, now: Date): Promise<DemoCaller | u
     }
     end = start;
     span = invoices.length === 0 ? Math.min(span * 2, 64 * DAY) : span;
-    const ids = [...new Map(invoices.filter((i) => i.amount - (i.paid ?? 0) > 0).map((i) => [i.customerId.toHexString(), i.customerId])).entries()]
+    const ids = [
+      ...new Map(
+        invoices.filter((i) => i.amount - (i.paid ?? 0) > 0).map((i) => [i.customerId.toHexString(), i.customerId]),
+      ).entries(),
+    ]
       .filter(([hex]) => !seen.has(hex))
       .map(([hex, id]) => (seen.add(hex), id));
     if (ids.length === 0) continue;
 
-    const suggested = (await models.CustomerSuggestions.find({ _id: { $in: ids } }, { items: { $slice: 1 } }).lean()).filter((s) => s.items.length > 0);
+    const suggested = (
+      await models.CustomerSuggestions.find({ _id: { $in: ids } }, { items: { $slice: 1 } }).lean()
+    ).filter((s) => s.items.length > 0);
     if (suggested.length === 0) continue;
-    const cases = await models.DunningCase.find({ customerId: { $in: suggested.map((s) => s._id) } }, { customerId: 1, status: 1 }).lean();
+    const cases = await models.DunningCase.find(
+      { customerId: { $in: suggested.map((s) => s._id) } },
+      { customerId: 1, status: 1 },
+    ).lean();
     const live = new Set(cases.filter((c) => c.status !== 'closed').map((c) => c.customerId.toHexString()));
     // Keep the invoices' order: the most recently due first.
     const order = new Map(ids.map((id, i) => [id.toHexString(), i]));
-    const ranked = suggested.map((s) => s._id).sort((a, b) => (order.get(a.toHexString()) ?? 0) - (order.get(b.toHexString()) ?? 0));
+    const ranked = suggested
+      .map((s) => s._id)
+      .sort((a, b) => (order.get(a.toHexString()) ?? 0) - (order.get(b.toHexString()) ?? 0));
     for (const id of ranked) {
       if (live.has(id.toHexString())) {
         withCase ??= id;
@@ -102,7 +118,12 @@ async function findDemoCaller(models: Models, now: Date): Promise<DemoCaller | u
   return withCase ? describeCaller(models, withCase, now, true) : undefined;
 }
 
-async function describeCaller(models: Models, id: Types.ObjectId, now: Date, dunningCase: boolean): Promise<DemoCaller | undefined> {
+async function describeCaller(
+  models: Models,
+  id: Types.ObjectId,
+  now: Date,
+  dunningCase: boolean,
+): Promise<DemoCaller | undefined> {
   const customer = await models.Customer.findById(id, { name: 1, phones: 1, creditTerms: 1 }).lean();
   if (!customer) return undefined;
   let e164: string | undefined;
@@ -118,7 +139,12 @@ async function describeCaller(models: Models, id: Types.ObjectId, now: Date, dun
   if (!e164) return undefined;
   const currency = customer.creditTerms?.currency ?? 'EUR';
   const [invoices, suggestions] = await Promise.all([
-    models.Invoice.find({ customerId: id, status: 'open', dueAt: { $lt: now } }, { amount: 1, paid: 1, dueAt: 1, currency: 1 }).limit(1000).lean(),
+    models.Invoice.find(
+      { customerId: id, status: 'open', dueAt: { $lt: now } },
+      { amount: 1, paid: 1, dueAt: 1, currency: 1 },
+    )
+      .limit(1000)
+      .lean(),
     models.CustomerSuggestions.findById(id, { items: 1 }).lean(),
   ]);
   // Counted as the pop counts them: open invoices in the customer's currency, past their due date.
@@ -142,7 +168,8 @@ function whoIsCalling(c: DemoCaller): string {
   const amount = `${c.overdue.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${c.currency}`;
   const invoices = c.overdueInvoices === 1 ? '1 invoice' : `${c.overdueInvoices} invoices`;
   const days = c.oldestOverdueDays === 1 ? '1 day' : `${c.oldestOverdueDays} days`;
-  const shown = c.suggestions.slice(0, 2).join(', ') + (c.suggestions.length > 2 ? `, +${c.suggestions.length - 2} more` : '');
+  const shown =
+    c.suggestions.slice(0, 2).join(', ') + (c.suggestions.length > 2 ? `, +${c.suggestions.length - 2} more` : '');
   return `Calling as ${c.name} (${formatNational(c.e164)}, ${c.e164}): ${amount} overdue on ${invoices}, the oldest ${days} past due; suggestions: ${shown}`;
 }
 
@@ -191,14 +218,28 @@ async function main(): Promise<void> {
   if (!from) {
     const caller = await pickCaller(config.dataDir);
     console.log(whoIsCalling(caller));
-    if (caller.dunningCase) console.log('This customer has a live dunning case: the call goes to the collections queue (agent4, agent5).');
+    if (caller.dunningCase)
+      console.log('This customer has a live dunning case: the call goes to the collections queue (agent4, agent5).');
     from = caller.e164;
   }
 
   const callSid = newCallSid();
   const post = (path: string, params: Record<string, string>) =>
-    postTwilioWebhook({ serverUrl: server, publicUrl: config.publicUrl, authToken: config.twilio.authToken, path, params });
-  const common = { CallSid: callSid, AccountSid: config.twilio.accountSid, From: from, To: args.to, Direction: 'inbound', ApiVersion: '2010-04-01' };
+    postTwilioWebhook({
+      serverUrl: server,
+      publicUrl: config.publicUrl,
+      authToken: config.twilio.authToken,
+      path,
+      params,
+    });
+  const common = {
+    CallSid: callSid,
+    AccountSid: config.twilio.accountSid,
+    From: from,
+    To: args.to,
+    Direction: 'inbound',
+    ApiVersion: '2010-04-01',
+  };
 
   const started = Date.now();
   const voice = await post('/telephony/twilio/voice', { ...common, CallStatus: 'ringing' });
@@ -207,7 +248,11 @@ async function main(): Promise<void> {
   if (voice.status !== 200) throw new Exit(`the server refused the call (HTTP ${voice.status})`, 1);
   await post('/telephony/twilio/status', { ...common, CallStatus: 'in-progress', SequenceNumber: '1' });
 
-  console.log(process.stdin.isTTY ? `caller is on hold; press Enter to hang up (or wait ${args.duration}s)` : `hanging up in ${args.duration}s`);
+  console.log(
+    process.stdin.isTTY
+      ? `caller is on hold; press Enter to hang up (or wait ${args.duration}s)`
+      : `hanging up in ${args.duration}s`,
+  );
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, args.duration * 1000);
     if (process.stdin.isTTY) {
@@ -218,7 +263,12 @@ async function main(): Promise<void> {
     }
   });
   const seconds = String(Math.round((Date.now() - started) / 1000));
-  const end = await post('/telephony/twilio/status', { ...common, CallStatus: 'completed', CallDuration: seconds, SequenceNumber: '2' });
+  const end = await post('/telephony/twilio/status', {
+    ...common,
+    CallStatus: 'completed',
+    CallDuration: seconds,
+    SequenceNumber: '2',
+  });
   console.log(`call ${callSid} completed after ${seconds}s → ${end.status}`);
 }
 

@@ -24,7 +24,12 @@ describe('embedded database launcher', () => {
     const dataDir = join(scratch, 'db');
     const first = await startDatabase({ dataDir, env: embedded, logFileMax: '16MB' });
     expect(first.kind).not.toBe('uri');
-    await withClient(first.uri, (c) => c.db().collection('things').insertOne({ _id: 'kept' as never, n: 1 }));
+    await withClient(first.uri, (c) =>
+      c
+        .db()
+        .collection('things')
+        .insertOne({ _id: 'kept' as never, n: 1 }),
+    );
 
     const second = await startDatabase({ dataDir, env: embedded });
     expect(second.port).toBe(first.port);
@@ -35,16 +40,26 @@ describe('embedded database launcher', () => {
     expect(existsSync(join(dataDir, 'server.pid'))).toBe(false);
 
     const again = await startDatabase({ dataDir, env: embedded });
-    const doc = await withClient(again.uri, (c) => c.db().collection('things').findOne({ _id: 'kept' as never }));
+    const doc = await withClient(again.uri, (c) =>
+      c
+        .db()
+        .collection('things')
+        .findOne({ _id: 'kept' as never }),
+    );
     expect(doc).toMatchObject({ n: 1 });
     await again.stop();
   });
 
   it('uses MONGODB_URI as it is, and says what is missing otherwise', () => {
-    expect(resolveDatabase({ MONGODB_URI: 'mongodb://db:27017/x' })).toEqual({ kind: 'uri', uri: 'mongodb://db:27017/x' });
+    expect(resolveDatabase({ MONGODB_URI: 'mongodb://db:27017/x' })).toEqual({
+      kind: 'uri',
+      uri: 'mongodb://db:27017/x',
+    });
     const missing = resolveDatabase({ PATH: '/nonexistent', RINGSIDE_CACHE_DIR: join(scratch, 'empty-cache') });
     expect(missing.kind).toBe('missing');
-    expect(missing.kind === 'missing' && missing.reason).toMatch(/no MONGODB_URI, no mongod on PATH and no secantusd-rs/);
+    expect(missing.kind === 'missing' && missing.reason).toMatch(
+      /no MONGODB_URI, no mongod on PATH and no secantusd-rs/,
+    );
   });
 
   it('set-up is skipped when the server is installed and fails clearly without cargo', () => {

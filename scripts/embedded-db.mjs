@@ -143,7 +143,9 @@ export async function startDatabase(options) {
   const pidFile = join(options.dataDir, 'server.pid');
   const sharedPort = await runningServer(pidFile);
   if (sharedPort !== undefined) {
-    options.log?.(`database: reusing the ${resolved.kind} already running on 127.0.0.1:${sharedPort} for ${options.dataDir}`);
+    options.log?.(
+      `database: reusing the ${resolved.kind} already running on 127.0.0.1:${sharedPort} for ${options.dataDir}`,
+    );
     return {
       uri: `mongodb://127.0.0.1:${sharedPort}/${dbName}?directConnection=true`,
       kind: resolved.kind,
@@ -157,10 +159,14 @@ export async function startDatabase(options) {
     resolved.kind === 'mongod'
       ? ['--dbpath', options.dataDir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet']
       : [
-          '--host', '127.0.0.1',
-          '--port', String(port),
-          '--storage-path', options.dataDir,
-          '--log-level', 'WARNING',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--storage-path',
+          options.dataDir,
+          '--log-level',
+          'WARNING',
           ...(options.logFileMax ? ['--log-file-max', options.logFileMax] : []),
         ];
   const child = spawn(resolved.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -206,5 +212,11 @@ export async function startDatabase(options) {
     })();
     return stopping;
   };
-  return { uri: `mongodb://127.0.0.1:${port}/${dbName}?directConnection=true`, kind: resolved.kind, port, pid: child.pid, stop };
+  return {
+    uri: `mongodb://127.0.0.1:${port}/${dbName}?directConnection=true`,
+    kind: resolved.kind,
+    port,
+    pid: child.pid,
+    stop,
+  };
 }

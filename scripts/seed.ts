@@ -63,7 +63,8 @@ async function main(): Promise<number> {
     return 0;
   }
   // Demo users have a published password.
-  if (process.env.NODE_ENV === 'production') throw new UsageError('refusing to seed demo data with NODE_ENV=production');
+  if (process.env.NODE_ENV === 'production')
+    throw new UsageError('refusing to seed demo data with NODE_ENV=production');
   const config = loadConfig(process.env);
 
   const started = performance.now();
@@ -74,7 +75,9 @@ async function main(): Promise<number> {
     await database.stop();
   };
   const interrupted = () => {
-    console.error('\ninterrupted: stopping (documents written so far stay; run the same command again to complete them)');
+    console.error(
+      '\ninterrupted: stopping (documents written so far stay; run the same command again to complete them)',
+    );
     void stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);
@@ -87,7 +90,9 @@ async function main(): Promise<number> {
     await ensureIndexes(db.models);
     await seedDemoUsers(db.models);
     const progress = progressDisplay('seeding');
-    console.error(`seeding ${args.customers} customers, seed ${args.seed}, dates up to ${args.now.toISOString().slice(0, 10)}`);
+    console.error(
+      `seeding ${args.customers} customers, seed ${args.seed}, dates up to ${args.now.toISOString().slice(0, 10)}`,
+    );
     const report = await seedDatabase(db.models, {
       customers: args.customers,
       seed: args.seed,

@@ -59,8 +59,17 @@ export function consoleBuildState() {
   const sources = Math.max(...SOURCES.map((s) => newest(join(AGENT_UI, s))));
   if (builtAt > sources) return { state: 'fresh', reason: 'agent-ui/dist is newer than its sources', built };
   const state = built ? 'stale' : 'missing';
-  if (!viteBin()) return { state: 'unbuildable', reason: `agent-ui/dist is ${state} and Vite is not installed (npm install without dev dependencies?)`, built };
-  return { state, reason: built ? 'agent-ui sources changed since the last build' : 'agent-ui/dist does not exist yet', built };
+  if (!viteBin())
+    return {
+      state: 'unbuildable',
+      reason: `agent-ui/dist is ${state} and Vite is not installed (npm install without dev dependencies?)`,
+      built,
+    };
+  return {
+    state,
+    reason: built ? 'agent-ui sources changed since the last build' : 'agent-ui/dist does not exist yet',
+    built,
+  };
 }
 
 /** Thrown when Vite fails; `output` is the end of what it printed. */
@@ -76,7 +85,8 @@ export class ConsoleBuildError extends Error {
 /** @returns {{args: string[], out: string}} */
 function buildCommand() {
   const bin = viteBin();
-  if (!bin) throw new ConsoleBuildError('cannot build the agent console: Vite is not installed (run `npm install`)', '');
+  if (!bin)
+    throw new ConsoleBuildError('cannot build the agent console: Vite is not installed (run `npm install`)', '');
   const out = join(REPO, 'node_modules', '.cache', 'ringside', `console-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -99,7 +109,10 @@ function swapIn(out) {
 /** @param {number | null} code @param {number} started @param {string} output */
 function failure(code, started, output) {
   const secs = ((Date.now() - started) / 1000).toFixed(1);
-  return new ConsoleBuildError(`building the agent console failed (vite exit ${code ?? 'signal'}) after ${secs}s`, output.trim().slice(-4000));
+  return new ConsoleBuildError(
+    `building the agent console failed (vite exit ${code ?? 'signal'}) after ${secs}s`,
+    output.trim().slice(-4000),
+  );
 }
 
 /**
@@ -110,7 +123,11 @@ export function buildConsole() {
   const { args, out } = buildCommand();
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: AGENT_UI, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+    const child = spawn(process.execPath, args, {
+      cwd: AGENT_UI,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     let output = '';
     const keep = (/** @type {Buffer} */ chunk) => {
       output = (output + chunk.toString()).slice(-8000);
@@ -137,7 +154,11 @@ export function buildConsole() {
 export function buildConsoleSync() {
   const { args, out } = buildCommand();
   const started = Date.now();
-  const run = spawnSync(process.execPath, args, { cwd: AGENT_UI, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+  const run = spawnSync(process.execPath, args, {
+    cwd: AGENT_UI,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (run.status !== 0) {
     rmSync(out, { recursive: true, force: true });
     throw failure(run.status, started, `${run.error?.message ?? ''}${run.stdout ?? ''}${run.stderr ?? ''}`);

@@ -8,13 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import {
-  SECANTUS_BINARY,
-  SECANTUS_CRATE,
-  SECANTUS_VERSION,
-  resolveDatabase,
-  secantusRoot,
-} from './embedded-db.mjs';
+import { SECANTUS_BINARY, SECANTUS_CRATE, SECANTUS_VERSION, resolveDatabase, secantusRoot } from './embedded-db.mjs';
 
 const say = (/** @type {string} */ line) => process.stderr.write(`ringside: ${line}\n`);
 
@@ -35,7 +29,8 @@ if (found.kind !== 'missing') {
 
 // rustup installs cargo in ~/.cargo/bin, which a non-login shell may not have on PATH.
 const rustupCargo = join(process.env.CARGO_HOME || join(homedir(), '.cargo'), 'bin', 'cargo');
-const cargoBin = spawnSync('cargo', ['--version']).status === 0 ? 'cargo' : existsSync(rustupCargo) ? rustupCargo : 'cargo';
+const cargoBin =
+  spawnSync('cargo', ['--version']).status === 0 ? 'cargo' : existsSync(rustupCargo) ? rustupCargo : 'cargo';
 const cargo = spawnSync(cargoBin, ['--version'], { encoding: 'utf8' });
 if (cargo.error || cargo.status !== 0) {
   say(
@@ -86,7 +81,9 @@ child.on('close', (code) => {
   }
   const check = resolveDatabase();
   if (check.kind !== 'secantus') {
-    say(`cargo finished but ${SECANTUS_BINARY} ${SECANTUS_VERSION} is not usable: ${check.kind === 'missing' ? check.reason : check.kind}`);
+    say(
+      `cargo finished but ${SECANTUS_BINARY} ${SECANTUS_VERSION} is not usable: ${check.kind === 'missing' ? check.reason : check.kind}`,
+    );
     process.exit(1);
   }
   say(`embedded database built in ${secs}s: ${check.bin}`);

@@ -26,7 +26,17 @@ const CALLER = '+48601234567';
 const SECOND_CALLER = '+48602345678';
 const DAY = 86_400_000;
 /** Zones around the world: one of them is usually inside calling hours (08–20, Mon–Sat) right now. */
-const ZONES = ['Europe/Warsaw', 'Asia/Tokyo', 'Pacific/Auckland', 'Pacific/Kiritimati', 'Asia/Kolkata', 'America/Sao_Paulo', 'America/New_York', 'America/Los_Angeles', 'Pacific/Honolulu'];
+const ZONES = [
+  'Europe/Warsaw',
+  'Asia/Tokyo',
+  'Pacific/Auckland',
+  'Pacific/Kiritimati',
+  'Asia/Kolkata',
+  'America/Sao_Paulo',
+  'America/New_York',
+  'America/Los_Angeles',
+  'Pacific/Honolulu',
+];
 
 /** A zone where the next ten minutes are inside calling hours, or null (a Sunday everywhere, say). */
 function daytimeZone(now = new Date()): string | null {
@@ -50,7 +60,11 @@ beforeAll(async () => {
     OFFER_ACK_TIMEOUT_MS: '5000',
     OFFER_ACCEPT_TIMEOUT_MS: '120000',
   });
-  const customer = await addCustomer(h.models, { name: 'Zofia Wiśniewska', phones: ['601 234 567'], labels: ['vip', 'garden'] });
+  const customer = await addCustomer(h.models, {
+    name: 'Zofia Wiśniewska',
+    phones: ['601 234 567'],
+    labels: ['vip', 'garden'],
+  });
   customerId = customer._id.toString();
   const now = Date.now();
   await h.models.Invoice.create({
@@ -67,7 +81,12 @@ beforeAll(async () => {
   await h.models.CustomerSuggestions.collection.insertOne({
     _id: customer._id,
     items: [
-      { sku: 'BLADE-42', name: 'Mower blades 42 cm', reason: 'Bought a lawnmower 11 months ago: blades wear out after a season', score: 0.91 },
+      {
+        sku: 'BLADE-42',
+        name: 'Mower blades 42 cm',
+        reason: 'Bought a lawnmower 11 months ago: blades wear out after a season',
+        score: 0.91,
+      },
       { sku: 'OIL-4T', name: 'Four-stroke engine oil', reason: 'Often bought together with mower blades', score: 0.62 },
     ],
     computedAt: new Date(now),
@@ -206,7 +225,9 @@ describe('agent console and supervisor wallboard in Chromium', () => {
     expect(await lead.getByLabel('Phone').inputValue()).toBe(SECOND_CALLER);
     await lead.getByRole('button', { name: 'Create lead' }).click();
     await lead.getByText('Linked to this call').waitFor();
-    expect(await h.models.Customer.countDocuments({ kind: 'lead', name: 'Piotr Nowak', phoneKeys: SECOND_CALLER })).toBe(1);
+    expect(
+      await h.models.Customer.countDocuments({ kind: 'lead', name: 'Piotr Nowak', phoneKeys: SECOND_CALLER }),
+    ).toBe(1);
     await waiting.filter({ hasText: /^0$/ }).waitFor({ timeout: 15_000 });
 
     await h.status(second.callSid, 'completed');
@@ -247,7 +268,9 @@ describe('agent console and supervisor wallboard in Chromium', () => {
     await answer.waitFor();
     // A server without the callbacks API answers that it is not available; this one has it, and
     // answers with the effective time (inside calling hours here, so not moved).
-    expect(await answer.textContent()).toContain('Callback scheduled for Fri 14 Mar, 10:30 (Europe/Warsaw); you: Fri 14 Mar, 09:30 (Europe/London).');
+    expect(await answer.textContent()).toContain(
+      'Callback scheduled for Fri 14 Mar, 10:30 (Europe/Warsaw); you: Fri 14 Mar, 09:30 (Europe/London).',
+    );
     expect(await answer.textContent()).not.toContain('moved');
 
     await agent.getByRole('link', { name: 'My callbacks' }).click();
@@ -295,7 +318,9 @@ describe('agent console and supervisor wallboard in Chromium', () => {
     await status.waitFor();
     if (zone) {
       expect(await status.textContent()).toContain(`Calling ${CALLER}…`);
-      const dialed = await h.twilio.waitFor((r) => r.method === 'POST' && r.path.endsWith('/Calls.json') && r.params.To === CALLER && r.at >= since);
+      const dialed = await h.twilio.waitFor(
+        (r) => r.method === 'POST' && r.path.endsWith('/Calls.json') && r.params.To === CALLER && r.at >= since,
+      );
       expect(dialed.params.To).toBe(CALLER);
     } else {
       expect(await status.textContent()).toContain("outside the customer's calling hours.");

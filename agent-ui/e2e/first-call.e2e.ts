@@ -43,8 +43,16 @@ async function signInFromRoot(page: Page, email: string): Promise<void> {
 }
 
 /** The script as a newcomer runs it (`npm run call` is `tsx scripts/call.ts`), with what it printed. */
-function runCallScript(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn('npx', ['tsx', 'scripts/call.ts', '--url', h.server.url, '--duration', '5'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function runCallScript(env: NodeJS.ProcessEnv): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn('npx', ['tsx', 'scripts/call.ts', '--url', h.server.url, '--duration', '5'], {
+    cwd: REPO,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -65,7 +73,9 @@ beforeAll(async () => {
   await new SuggestionsService({ models: h.models, clock: systemClock, logger: createLogger('silent') }).runFull();
 
   // One referral at the legal stage, with its summary, for legal's page.
-  const customer = await h.models.Customer.findOne({ kind: 'person' }, { name: 1, phones: 1, timeZone: 1 }).sort({ _id: 1 }).lean();
+  const customer = await h.models.Customer.findOne({ kind: 'person' }, { name: 1, phones: 1, timeZone: 1 })
+    .sort({ _id: 1 })
+    .lean();
   if (!customer) throw new Error('the seed wrote no customer');
   legalCustomer = customer.name;
   const now = new Date();
@@ -84,9 +94,22 @@ beforeAll(async () => {
     caseKey: `${customer._id.toHexString()}|PLN|1`,
   });
   const pdf = await renderLegalSummary({
-    customer: { name: customer.name, id: customer._id.toHexString(), timeZone: customer.timeZone, phones: customer.phones.map((p) => p.e164) },
+    customer: {
+      name: customer.name,
+      id: customer._id.toHexString(),
+      timeZone: customer.timeZone,
+      phones: customer.phones.map((p) => p.e164),
+    },
     currency: 'PLN',
-    invoices: [{ number: 'FV/E2E/1', amount: 2345.67, open: 2345.67, dueAt: new Date(now.getTime() - 60 * DAY), paymentReference: 'RS-E2E-1' }],
+    invoices: [
+      {
+        number: 'FV/E2E/1',
+        amount: 2345.67,
+        open: 2345.67,
+        dueAt: new Date(now.getTime() - 60 * DAY),
+        paymentReference: 'RS-E2E-1',
+      },
+    ],
     total: 2345.67,
     openedAt: new Date(now.getTime() - 57 * DAY),
     at: now,
@@ -95,7 +118,14 @@ beforeAll(async () => {
   });
   const db = h.server.db.conn.db;
   if (!db) throw new Error('no database handle');
-  await new DocumentStore(db).putOnce({ caseId, kind: 'legal-summary', filename: 'legal-e2e.pdf', contentType: 'application/pdf', createdAt: now, data: pdf });
+  await new DocumentStore(db).putOnce({
+    caseId,
+    kind: 'legal-summary',
+    filename: 'legal-e2e.pdf',
+    contentType: 'application/pdf',
+    createdAt: now,
+    data: pdf,
+  });
 
   browser = await launchChromium();
 });
@@ -143,7 +173,9 @@ describe('the first minute: from `/` to a first call', () => {
     await Promise.race([visible, failed]);
 
     // Who the script said is calling is who the pop shows, with what is overdue and suggestions.
-    const who = /^Calling as (.+?) \((.+?), (\+\d+)\): (.+?) overdue on \d+ invoices?, .*; suggestions: (.+)$/m.exec(script.output());
+    const who = /^Calling as (.+?) \((.+?), (\+\d+)\): (.+?) overdue on \d+ invoices?, .*; suggestions: (.+)$/m.exec(
+      script.output(),
+    );
     expect(who, script.output()).not.toBeNull();
     const [, name = '', , e164 = '', amount = '', suggestions = ''] = who ?? [];
     expect(await agent.getByTestId('pop-customer-name').textContent()).toBe(name);
@@ -155,7 +187,11 @@ describe('the first minute: from `/` to a first call', () => {
     // The customer really is one with something overdue and suggestions.
     const customer = await h.models.Customer.findOne({ phoneKeys: e164 }).lean();
     expect(customer?.name).toBe(name);
-    const overdue = await h.models.Invoice.find({ customerId: customer?._id, status: 'open', dueAt: { $lt: new Date() } }).lean();
+    const overdue = await h.models.Invoice.find({
+      customerId: customer?._id,
+      status: 'open',
+      dueAt: { $lt: new Date() },
+    }).lean();
     expect(overdue.some((i) => i.amount - (i.paid ?? 0) > 0)).toBe(true);
     expect((await h.models.CustomerSuggestions.findById(customer?._id).lean())?.items.length).toBeGreaterThan(0);
 
@@ -165,7 +201,10 @@ describe('the first minute: from `/` to a first call', () => {
     const call = await h.models.Call.findById(callSid, { receivedAt: 1 }).lean();
     const { stampedAt, eventAt } = await agent.evaluate(() => {
       const mark = performance.getEntriesByName('ringside:screenpop').at(-1);
-      return { stampedAt: (window as Window & { popVisibleAt?: number }).popVisibleAt ?? 0, eventAt: mark ? performance.timeOrigin + mark.startTime : 0 };
+      return {
+        stampedAt: (window as Window & { popVisibleAt?: number }).popVisibleAt ?? 0,
+        eventAt: mark ? performance.timeOrigin + mark.startTime : 0,
+      };
     });
     expect(call?.receivedAt).toBeInstanceOf(Date);
     const receivedAt = call?.receivedAt.getTime() ?? 0;
@@ -198,7 +237,10 @@ describe('the first minute: from `/` to a first call', () => {
     await row.waitFor();
     expect(await row.textContent()).toContain('2,345.67');
 
-    const [summary] = await Promise.all([legal.context().waitForEvent('page'), row.getByRole('button', { name: /Summary \(PDF\)/ }).click()]);
+    const [summary] = await Promise.all([
+      legal.context().waitForEvent('page'),
+      row.getByRole('button', { name: /Summary \(PDF\)/ }).click(),
+    ]);
     await summary.waitForLoadState();
     expect(summary.url()).toMatch(/^blob:http/);
   });

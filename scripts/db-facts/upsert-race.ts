@@ -36,7 +36,12 @@ const shapes: Shape[] = [
   { name: 'plain {key}', query: (key) => ({ key }), indexKey: 'key' },
   {
     name: 'unique job {name, data.customerId, lockedAt: null, nextRunAt: {$ne: null}}',
-    query: (key) => ({ name: 'suggestions:customer', 'data.customerId': key, lockedAt: null, nextRunAt: { $ne: null } }),
+    query: (key) => ({
+      name: 'suggestions:customer',
+      'data.customerId': key,
+      lockedAt: null,
+      nextRunAt: { $ne: null },
+    }),
     indexKey: 'data.customerId',
   },
   { name: 'every {name, type: single}', query: (key) => ({ name: key, type: 'single' }), indexKey: 'name' },
@@ -146,7 +151,9 @@ async function main(): Promise<void> {
   try {
     const db = client.db();
     console.log(`database: ${database.kind} (${database.uri.replace(/\/\/[^@]*@/, '//')})`);
-    console.log(`${rounds} rounds per case; in each, K concurrent identical findOneAndUpdate(query, {$set, $setOnInsert, $inc}, {upsert: true, returnDocument: 'after'})\n`);
+    console.log(
+      `${rounds} rounds per case; in each, K concurrent identical findOneAndUpdate(query, {$set, $setOnInsert, $inc}, {upsert: true, returnDocument: 'after'})\n`,
+    );
     for (const shape of shapes) {
       for (const unique of [false, true]) {
         for (const k of levels) {

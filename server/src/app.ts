@@ -88,10 +88,32 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   const customers = new CustomerService(db.models, config.defaultCountry);
   const audit = new AuditService(db.models, clock);
   const queues = new QueueDirectory(db.models, { defaultCountry: config.defaultCountry });
-  const supervisor = new SupervisorService({ models: db.models, clock, realtime, logger, queues, dunningFigures: () => dunning.figures() });
+  const supervisor = new SupervisorService({
+    models: db.models,
+    clock,
+    realtime,
+    logger,
+    queues,
+    dunningFigures: () => dunning.figures(),
+  });
   // Dunning callbacks are checked against their case's rules when offered and dialed.
-  const dialer = new CallbackDialer({ models: db.models, clock, logger, realtime, providers, queues, options: { silentDialMs: config.callbacks.silentDialMs }, guard: { check: (cb, now, moment) => dunning.checkCallback(cb, now, moment) } });
-  const callbacks = new CallbackService({ models: db.models, clock, customers, realtime, defaultCountry: config.defaultCountry });
+  const dialer = new CallbackDialer({
+    models: db.models,
+    clock,
+    logger,
+    realtime,
+    providers,
+    queues,
+    options: { silentDialMs: config.callbacks.silentDialMs },
+    guard: { check: (cb, now, moment) => dunning.checkCallback(cb, now, moment) },
+  });
+  const callbacks = new CallbackService({
+    models: db.models,
+    clock,
+    customers,
+    realtime,
+    defaultCountry: config.defaultCountry,
+  });
   if (!db.conn.db) throw new Error('createApp: the database connection is not open');
   const dunning = new DunningService({
     models: db.models,
@@ -129,7 +151,14 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
       consoleGraceMs: config.presence.graceMs,
     },
   });
-  const presence = new Presence({ models: db.models, clock, io, logger, graceMs: config.presence.graceMs, listener: calls });
+  const presence = new Presence({
+    models: db.models,
+    clock,
+    io,
+    logger,
+    graceMs: config.presence.graceMs,
+    listener: calls,
+  });
   for (const provider of Object.values(providers)) provider.onEvent((event) => calls.handleEvent(event));
   dialer.onHoldingLegEnded = (callId, reason, end) => calls.callbackLegEnded(callId, reason, end);
 
@@ -143,7 +172,13 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
       .then(() => db.models.User.findById(socket.data.userId, { state: 1, console: 1 }).lean())
       .then((u) => {
         if (!u?.state || !socket.connected) return;
-        socket.emit('agent:state', { agentId: socket.data.userId, status: u.state.status, since: u.state.since.toISOString(), ...(u.state.reason ? { reason: u.state.reason } : {}), connected: u.console?.connected === true });
+        socket.emit('agent:state', {
+          agentId: socket.data.userId,
+          status: u.state.status,
+          since: u.state.since.toISOString(),
+          ...(u.state.reason ? { reason: u.state.reason } : {}),
+          connected: u.console?.connected === true,
+        });
       })
       .catch((err: unknown) => logger.error({ err }, 'sending own state failed'));
     void calls.replayOffers(socket).catch((err: unknown) => logger.error({ err }, 'replaying offers failed'));
@@ -165,7 +200,10 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
 
   app.use(healthRoutes({ db }));
   app.use(metricsRoutes(metrics));
-  app.use('/telephony/twilio', twilioRoutes(twilio, clock, (status) => dunning.onSmsStatus(status)));
+  app.use(
+    '/telephony/twilio',
+    twilioRoutes(twilio, clock, (status) => dunning.onSmsStatus(status)),
+  );
   app.use('/api/auth', authRoutes({ auth, models: db.models, loginRateLimit: config.loginRateLimit }));
   app.use('/api', userRoutes({ models: db.models, auth }));
   const crm = { models: db.models, auth, clock, customers, audit };

@@ -27,7 +27,17 @@ async function main(): Promise<void> {
   }
   // A person at a terminal gets readable lines; everywhere else, JSON for the log pipeline.
   const pretty = process.stdout.isTTY && config.env !== 'production';
-  const logger = createLogger(config.logLevel, pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' } } } : {});
+  const logger = createLogger(
+    config.logLevel,
+    pretty
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' },
+          },
+        }
+      : {},
+  );
 
   const database = await startDatabase({
     dataDir: resolve(config.dataDir, 'db'),
@@ -75,7 +85,11 @@ async function main(): Promise<void> {
   );
   jobs.dunning.use(server.app.dunning);
   jobs.callbacks.use(server.app.dialer);
-  if (asterisk) void startWithRetry(() => asterisk.start(), (err, inMs) => logger.error({ err, retryInMs: inMs }, 'ARI connection failed'));
+  if (asterisk)
+    void startWithRetry(
+      () => asterisk.start(),
+      (err, inMs) => logger.error({ err, retryInMs: inMs }, 'ARI connection failed'),
+    );
   logger.info({ url: `http://localhost:${server.port}`, db: database.kind }, 'Ringside is up');
   if (demoSeeded) logFirstCallSteps(logger, `http://localhost:${server.port}`);
 
@@ -103,7 +117,10 @@ async function main(): Promise<void> {
 }
 
 /** Keeps trying to connect a provider that is down at start (1 s, doubling up to 30 s). */
-async function startWithRetry(start: () => Promise<void>, onError: (err: unknown, retryInMs: number) => void): Promise<void> {
+async function startWithRetry(
+  start: () => Promise<void>,
+  onError: (err: unknown, retryInMs: number) => void,
+): Promise<void> {
   for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
     try {
       return await start();

@@ -19,7 +19,9 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
   const http = createServer();
   http.on('request', (req, res) => app.express(req, res));
   const app = createApp(deps, http);
-  const closeRedis = deps.config.redisUrl ? await useRedisAdapter(app.io, deps.config.redisUrl, deps.logger) : undefined;
+  const closeRedis = deps.config.redisUrl
+    ? await useRedisAdapter(app.io, deps.config.redisUrl, deps.logger)
+    : undefined;
   // With the adapter in place, presence sees every process's consoles: agents without one are
   // marked gone before anything is routed.
   await app.presence.start();

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { roleSchema } from './roles';
 
 export const loginRequestSchema = z.object({
-  email: z.string().trim().toLowerCase().pipe(z.email({ error: 'email must be an email address' })),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.email({ error: 'email must be an email address' })),
   password: z.string().min(1, { error: 'password is required' }).max(200),
 });
 export type LoginRequest = z.infer<typeof loginRequestSchema>;

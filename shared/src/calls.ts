@@ -5,7 +5,15 @@ export type Provider = z.infer<typeof providerSchema>;
 
 /** Provider traffic, normalized by the telephony adapters. */
 export type CallEvent =
-  | { type: 'call.incoming'; provider: Provider; callId: string; from: string; to: string; at: Date; callerName?: string }
+  | {
+      type: 'call.incoming';
+      provider: Provider;
+      callId: string;
+      from: string;
+      to: string;
+      at: Date;
+      callerName?: string;
+    }
   | { type: 'call.ringing'; provider: Provider; callId: string; at: Date }
   /** `reference`: our own reference of a call we placed, when the provider echoes it. */
   | { type: 'call.answered'; provider: Provider; callId: string; at: Date; reference?: string }

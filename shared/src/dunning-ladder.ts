@@ -33,7 +33,7 @@ export function parseLadder(text: string): LadderStep[] {
       return { day: Number(day), action };
     });
   const parsed = ladderSchema.safeParse(steps);
-  if (!parsed.success) throw new Error(`bad dunning ladder "${text}": ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`bad dunning ladder "${text}": ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   return parsed.data;
 }
-

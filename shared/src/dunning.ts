@@ -22,11 +22,17 @@ export const dunningOutcomeSchema = z.discriminatedUnion('outcome', [
     amount: z.number().positive({ error: 'must be more than 0' }).max(1e9),
     note: z.string().max(1000).optional(),
   }),
-  z.object({ outcome: z.literal('dispute'), reason: z.string().trim().min(1, { error: 'say what is disputed' }).max(1000) }),
+  z.object({
+    outcome: z.literal('dispute'),
+    reason: z.string().trim().min(1, { error: 'say what is disputed' }).max(1000),
+  }),
   z.object({
     outcome: z.literal('wrong_number'),
     /** E.164; the number dialed when omitted. */
-    phone: z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number' }).optional(),
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number' })
+      .optional(),
     note: z.string().max(1000).optional(),
   }),
   z.object({ outcome: z.literal('paid'), note: z.string().max(1000).optional() }),
@@ -58,12 +64,16 @@ export const dunningCaseViewSchema = z.object({
   pausedReason: z.string().optional(),
   nextActionAt: z.string().optional(),
   promiseToPay: z.object({ date: z.string(), amount: z.number() }).optional(),
-  invoices: z.array(z.object({ id: z.string(), number: z.string(), amount: z.number(), open: z.number(), dueAt: z.string() })).optional(),
+  invoices: z
+    .array(z.object({ id: z.string(), number: z.string(), amount: z.number(), open: z.number(), dueAt: z.string() }))
+    .optional(),
   letterUrl: z.string().optional(),
   legalSummaryUrl: z.string().optional(),
   legalCaseId: z.string().optional(),
   callAttempts: z.number(),
-  history: z.array(z.object({ at: z.string(), action: z.string(), stage: z.string().optional(), outcome: z.string().optional() })),
+  history: z.array(
+    z.object({ at: z.string(), action: z.string(), stage: z.string().optional(), outcome: z.string().optional() }),
+  ),
 });
 export type DunningCaseView = z.infer<typeof dunningCaseViewSchema>;
 

@@ -79,7 +79,12 @@ export interface CallbackAssigned {
 }
 
 /** Why an offer was taken back from an agent and given to the next one. */
-export const offerWithdrawnReasonSchema = z.enum(['declined', 'not_accepted', 'not_acknowledged', 'console_disconnected']);
+export const offerWithdrawnReasonSchema = z.enum([
+  'declined',
+  'not_accepted',
+  'not_acknowledged',
+  'console_disconnected',
+]);
 export type OfferWithdrawnReason = z.infer<typeof offerWithdrawnReasonSchema>;
 
 /**

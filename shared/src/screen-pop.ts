@@ -40,14 +40,35 @@ export const screenPopSchema = z.object({
   }),
   creditTerms: z.object({ limit: money, paymentTermsDays: z.number().int().nonnegative(), available: money }),
   recentPurchases: z.array(
-    z.object({ orderId: z.string(), placedAt: isoDate, sku: z.string(), name: z.string(), quantity: z.number(), amount: money }),
+    z.object({
+      orderId: z.string(),
+      placedAt: isoDate,
+      sku: z.string(),
+      name: z.string(),
+      quantity: z.number(),
+      amount: money,
+    }),
   ),
   suggestions: z.array(z.object({ sku: z.string(), name: z.string(), reason: z.string(), score: z.number() })),
   openCases: z.array(
-    z.object({ id: z.string(), number: z.string(), subject: z.string(), status: z.string(), priority: z.string(), openedAt: isoDate }),
+    z.object({
+      id: z.string(),
+      number: z.string(),
+      subject: z.string(),
+      status: z.string(),
+      priority: z.string(),
+      openedAt: isoDate,
+    }),
   ),
   lastInteractions: z.array(
-    z.object({ id: z.string(), type: z.string(), at: isoDate, summary: z.string(), agentName: z.string().optional(), disposition: z.string().optional() }),
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      at: isoDate,
+      summary: z.string(),
+      agentName: z.string().optional(),
+      disposition: z.string().optional(),
+    }),
   ),
   dunning: z
     .object({

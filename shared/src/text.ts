@@ -3,19 +3,54 @@
 
 /** Letters that Unicode decomposition does not fold to a base Latin letter. */
 const SPECIAL: Record<string, string> = {
-  ł: 'l', đ: 'd', ð: 'd', ø: 'o', æ: 'ae', œ: 'oe', ß: 'ss', þ: 'th', ı: 'i', ŀ: 'l', ħ: 'h',
+  ł: 'l',
+  đ: 'd',
+  ð: 'd',
+  ø: 'o',
+  æ: 'ae',
+  œ: 'oe',
+  ß: 'ss',
+  þ: 'th',
+  ı: 'i',
+  ŀ: 'l',
+  ħ: 'h',
 };
 
 /** Greek to Latin, ELOT 743 (simplified): agents type Greek names on Latin keyboards. */
 const GREEK: Record<string, string> = {
-  α: 'a', β: 'v', γ: 'g', δ: 'd', ε: 'e', ζ: 'z', η: 'i', θ: 'th', ι: 'i', κ: 'k', λ: 'l',
-  μ: 'm', ν: 'n', ξ: 'x', ο: 'o', π: 'p', ρ: 'r', σ: 's', ς: 's', τ: 't', υ: 'y', φ: 'f',
-  χ: 'ch', ψ: 'ps', ω: 'o',
+  α: 'a',
+  β: 'v',
+  γ: 'g',
+  δ: 'd',
+  ε: 'e',
+  ζ: 'z',
+  η: 'i',
+  θ: 'th',
+  ι: 'i',
+  κ: 'k',
+  λ: 'l',
+  μ: 'm',
+  ν: 'n',
+  ξ: 'x',
+  ο: 'o',
+  π: 'p',
+  ρ: 'r',
+  σ: 's',
+  ς: 's',
+  τ: 't',
+  υ: 'y',
+  φ: 'f',
+  χ: 'ch',
+  ψ: 'ps',
+  ω: 'o',
 };
 
 /** Lower-case, strip accents, fold special letters; keeps letters, digits and single spaces. */
 export function foldText(input: string): string {
-  const lower = input.normalize('NFD').replace(/\p{Mn}+/gu, '').toLowerCase();
+  const lower = input
+    .normalize('NFD')
+    .replace(/\p{Mn}+/gu, '')
+    .toLowerCase();
   let out = '';
   for (const ch of lower) out += SPECIAL[ch] ?? ch;
   return out
@@ -26,7 +61,16 @@ export function foldText(input: string): string {
 
 /** Greek digraphs that ELOT 743 writes as one Latin pair (checked before single letters). */
 const GREEK_PAIRS: Record<string, string> = {
-  ου: 'ou', αυ: 'av', ευ: 'ev', ηυ: 'iv', γγ: 'ng', γκ: 'gk', γξ: 'nx', γχ: 'nch', μπ: 'mp', ντ: 'nt',
+  ου: 'ou',
+  αυ: 'av',
+  ευ: 'ev',
+  ηυ: 'iv',
+  γγ: 'ng',
+  γκ: 'gk',
+  γξ: 'nx',
+  γχ: 'nch',
+  μπ: 'mp',
+  ντ: 'nt',
 };
 
 /** foldText, with Greek letters transliterated to Latin as well. */

@@ -29,7 +29,8 @@ export function waitAnnouncementText(wait: WaitAnnouncement): string {
 }
 
 export const CALLBACK_OFFER_TEXT = 'To keep your place in line and be called back instead, press 1.';
-export const CALLBACK_CONFIRMED_TEXT = 'Thank you. You keep your place in line, and we will call you back as soon as it is your turn. Goodbye.';
+export const CALLBACK_CONFIRMED_TEXT =
+  'Thank you. You keep your place in line, and we will call you back as soon as it is your turn. Goodbye.';
 
 /** Where to ring an agent, per provider: a Twilio client identity or number, an Asterisk dial string. */
 export interface AgentEndpoint {

@@ -8,7 +8,8 @@ import { buildConsoleSync, consoleBuildState } from '../../../scripts/setup-cons
 export function ensureConsoleBuilt(): void {
   const status = consoleBuildState();
   if (status.state === 'fresh') return;
-  if (status.state === 'unbuildable') throw new Error(`cannot build the console for the browser tests: ${status.reason}`);
+  if (status.state === 'unbuildable')
+    throw new Error(`cannot build the console for the browser tests: ${status.reason}`);
   console.log(`agent-ui: ${status.reason}; building the console…`);
   const { ms } = buildConsoleSync();
   console.log(`agent-ui: console built in ${(ms / 1000).toFixed(1)}s`);

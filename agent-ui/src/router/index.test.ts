@@ -11,7 +11,13 @@ function json(status: number, body: unknown): Response {
 }
 
 function userWith(roles: Role[]): PublicUser {
-  return { id: '665f1c2e9b1e4a0012345678', email: `${roles.join('-')}@ringside.test`, name: roles.join(' '), roles, skills: [] };
+  return {
+    id: '665f1c2e9b1e4a0012345678',
+    email: `${roles.join('-')}@ringside.test`,
+    name: roles.join(' '),
+    roles,
+    skills: [],
+  };
 }
 
 /** The server: logs anyone in with the given roles; `GET /api/auth/me` knows the same user. */
@@ -136,8 +142,18 @@ describe('where each role lands after signing in', () => {
     await router.push('/legal');
     expect(router.currentRoute.value.path).toBe('/legal');
 
-    expect(guard({ name: 'referrals', fullPath: '/legal', meta: { roles: ['legal', 'admin'] } }, { isAuthenticated: true, roles: ['agent'] })).toEqual({ name: 'desk' });
-    expect(guard({ name: 'referrals', fullPath: '/legal', meta: { roles: ['legal', 'admin'] } }, { isAuthenticated: true, roles: ['supervisor'] })).toEqual({ name: 'wallboard' });
+    expect(
+      guard(
+        { name: 'referrals', fullPath: '/legal', meta: { roles: ['legal', 'admin'] } },
+        { isAuthenticated: true, roles: ['agent'] },
+      ),
+    ).toEqual({ name: 'desk' });
+    expect(
+      guard(
+        { name: 'referrals', fullPath: '/legal', meta: { roles: ['legal', 'admin'] } },
+        { isAuthenticated: true, roles: ['supervisor'] },
+      ),
+    ).toEqual({ name: 'wallboard' });
   });
 });
 
@@ -160,6 +176,8 @@ describe('landing rules', () => {
   });
 
   it('guard: public pages open to everyone signed out', () => {
-    expect(guard({ name: 'login', fullPath: '/login', meta: { public: true } }, { isAuthenticated: false, roles: [] })).toBe(true);
+    expect(
+      guard({ name: 'login', fullPath: '/login', meta: { public: true } }, { isAuthenticated: false, roles: [] }),
+    ).toBe(true);
   });
 });

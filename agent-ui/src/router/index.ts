@@ -1,4 +1,11 @@
-import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteLocationRaw, type Router, type RouterHistory } from 'vue-router';
+import {
+  createRouter,
+  createWebHistory,
+  type RouteLocationNormalized,
+  type RouteLocationRaw,
+  type Router,
+  type RouterHistory,
+} from 'vue-router';
 import type { Role } from '@ringside/shared';
 import { useSessionStore } from '../stores/session';
 
@@ -30,9 +37,13 @@ export interface GuardSession {
  * signed out, it is the sign-in page without a `redirect` (so that signing in then lands on the
  * start page of whoever signs in). Any other page asked for signed out is remembered in `redirect`.
  */
-export function guard(to: Pick<RouteLocationNormalized, 'name' | 'fullPath' | 'meta'>, session: GuardSession): RouteLocationRaw | true {
+export function guard(
+  to: Pick<RouteLocationNormalized, 'name' | 'fullPath' | 'meta'>,
+  session: GuardSession,
+): RouteLocationRaw | true {
   if (to.meta.public) return session.isAuthenticated && to.name === 'login' ? homeFor(session.roles) : true;
-  if (!session.isAuthenticated) return to.name === 'home' ? { name: 'login' } : { name: 'login', query: { redirect: to.fullPath } };
+  if (!session.isAuthenticated)
+    return to.name === 'home' ? { name: 'login' } : { name: 'login', query: { redirect: to.fullPath } };
   if (to.name === 'home') return homeFor(session.roles);
   const allowed = to.meta.roles;
   if (allowed && !allowed.some((r) => session.roles.includes(r))) return homeFor(session.roles);
@@ -49,17 +60,32 @@ export function createAppRouter(history: RouterHistory = createWebHistory()): Ro
       // Never shown: the guard sends `/` on to the user's start page (a route redirect would be
       // decided before the guard has restored the session, i.e. without knowing the user).
       { path: '/', name: 'home', component: { render: () => null } },
-      { path: '/desk', name: 'desk', component: () => import('../views/AgentDeskView.vue'), meta: { roles: ['agent'] } },
+      {
+        path: '/desk',
+        name: 'desk',
+        component: () => import('../views/AgentDeskView.vue'),
+        meta: { roles: ['agent'] },
+      },
       {
         path: '/wallboard',
         name: 'wallboard',
         component: () => import('../views/WallboardView.vue'),
         meta: { roles: ['supervisor', 'admin'] },
       },
-      { path: '/legal', name: 'referrals', component: () => import('../views/ReferralsView.vue'), meta: { roles: ['legal', 'admin'] } },
+      {
+        path: '/legal',
+        name: 'referrals',
+        component: () => import('../views/ReferralsView.vue'),
+        meta: { roles: ['legal', 'admin'] },
+      },
       { path: '/customers', name: 'customers', component: () => import('../views/CustomerSearchView.vue') },
       { path: '/customers/:id', name: 'customer', component: () => import('../views/CustomerView.vue'), props: true },
-      { path: '/callbacks', name: 'callbacks', component: () => import('../views/CallbacksView.vue'), meta: { roles: ['agent'] } },
+      {
+        path: '/callbacks',
+        name: 'callbacks',
+        component: () => import('../views/CallbacksView.vue'),
+        meta: { roles: ['agent'] },
+      },
       { path: '/:unknown(.*)*', redirect: '/' },
     ],
   });
@@ -75,5 +101,10 @@ export function createAppRouter(history: RouterHistory = createWebHistory()): Ro
 
 /** Where to go after signing in: a path inside the console, never another site; else the start page. */
 export function afterLoginTarget(redirect: unknown): RouteLocationRaw {
-  return typeof redirect === 'string' && redirect.startsWith('/') && !redirect.startsWith('//') && !redirect.startsWith('/\\') ? redirect : { name: 'home' };
+  return typeof redirect === 'string' &&
+    redirect.startsWith('/') &&
+    !redirect.startsWith('//') &&
+    !redirect.startsWith('/\\')
+    ? redirect
+    : { name: 'home' };
 }

@@ -66,7 +66,10 @@ export async function request<T>(path: string, options: RequestOptions<T>): Prom
  * Downloads a document the API serves (a PDF, say) with the bearer token, which a plain link
  * cannot send: the caller turns the Blob into an object URL to show it.
  */
-export async function requestBlob(path: string, options: { token?: string | null; accept?: string; signal?: AbortSignal } = {}): Promise<Blob> {
+export async function requestBlob(
+  path: string,
+  options: { token?: string | null; accept?: string; signal?: AbortSignal } = {},
+): Promise<Blob> {
   const headers: Record<string, string> = { Accept: options.accept ?? 'application/pdf' };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   let response: Response;
@@ -97,8 +100,10 @@ async function readJson(response: Response): Promise<unknown> {
 }
 
 function errorFrom(status: number, payload: unknown): ApiError {
-  if (isErrorBody(payload)) return new ApiError(payload.error.message, status, payload.error.code, payload.error.details);
-  if (status === 429) return new ApiError('Too many attempts. Please wait a few minutes and try again.', status, 'rate_limited');
+  if (isErrorBody(payload))
+    return new ApiError(payload.error.message, status, payload.error.code, payload.error.details);
+  if (status === 429)
+    return new ApiError('Too many attempts. Please wait a few minutes and try again.', status, 'rate_limited');
   return new ApiError(`The server answered with an error (HTTP ${status}).`, status);
 }
 

@@ -53,7 +53,11 @@ export async function send<E extends keyof ClientToServerEvents>(
 ): Promise<EventAnswer<E>> {
   const socket = current;
   if (!socket?.connected) {
-    return { ok: false, error: 'Not connected to the server. Wait for the connection to come back, then try again.', code: 'unavailable' };
+    return {
+      ok: false,
+      error: 'Not connected to the server. Wait for the connection to come back, then try again.',
+      code: 'unavailable',
+    };
   }
   // The event map types every event; one generic event name is more than socket.io's
   // overloads can follow, so the call is typed here once, from the same map.

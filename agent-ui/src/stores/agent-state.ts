@@ -43,7 +43,12 @@ export const useAgentStateStore = defineStore('agent-state', () => {
     status.value = state.status;
     since.value = state.since;
     reason.value = state.reason ?? null;
-    writeStored({ agentId: state.agentId, status: state.status, since: state.since, ...(state.reason ? { reason: state.reason } : {}) });
+    writeStored({
+      agentId: state.agentId,
+      status: state.status,
+      since: state.since,
+      ...(state.reason ? { reason: state.reason } : {}),
+    });
   }
 
   // Pushes seen so far. The answer to a change comes after the server has finished it, and by

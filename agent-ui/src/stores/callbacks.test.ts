@@ -49,13 +49,18 @@ describe('callbacks store: reassigning waiting callbacks', () => {
 
     expect(callbacks.state).toBe('ready');
     expect(callbacks.sorted.map((c) => c.id)).toEqual(['cb2', 'cb1']);
-    const statuses = fetchMock.mock.calls.map(([input]) => new URL(String(input), 'http://console').searchParams.get('status')).sort();
+    const statuses = fetchMock.mock.calls
+      .map(([input]) => new URL(String(input), 'http://console').searchParams.get('status'))
+      .sort();
     expect(statuses).toEqual(['offered', 'scheduled']);
     expect(new Headers(fetchMock.mock.calls[0]?.[1]?.headers).get('Authorization')).toBe('Bearer jwt-sup');
   });
 
   it('says so when the server has no callbacks API', async () => {
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => json(404, { error: { code: 'not_found', message: 'no such route' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () => json(404, { error: { code: 'not_found', message: 'no such route' } })),
+    );
     const callbacks = useCallbacksStore();
     await callbacks.loadWaiting();
     expect(callbacks.state).toBe('unavailable');
@@ -63,7 +68,12 @@ describe('callbacks store: reassigning waiting callbacks', () => {
   });
 
   it('reassigns with PATCH {assignedTo} and shows the new owner; a refusal comes back as words', async () => {
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => json(200, { callbacks: [callback('cb1', 'scheduled', '2031-03-14T12:00:00.000Z')] })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () =>
+        json(200, { callbacks: [callback('cb1', 'scheduled', '2031-03-14T12:00:00.000Z')] }),
+      ),
+    );
     const callbacks = useCallbacksStore();
     await callbacks.loadWaiting();
 
@@ -81,9 +91,15 @@ describe('callbacks store: reassigning waiting callbacks', () => {
 
     vi.stubGlobal(
       'fetch',
-      vi.fn<typeof fetch>(async () => json(400, { error: { code: 'bad_request', message: 'only a scheduled or offered callback can be reassigned' } })),
+      vi.fn<typeof fetch>(async () =>
+        json(400, {
+          error: { code: 'bad_request', message: 'only a scheduled or offered callback can be reassigned' },
+        }),
+      ),
     );
-    await expect(callbacks.reassign('cb1', 'a1')).resolves.toBe('only a scheduled or offered callback can be reassigned');
+    await expect(callbacks.reassign('cb1', 'a1')).resolves.toBe(
+      'only a scheduled or offered callback can be reassigned',
+    );
     expect(callbacks.waiting[0]?.assignedTo).toBe('a2');
     await expect(callbacks.reassign('cb1', '')).resolves.toBe('Choose an agent first.');
   });

@@ -26,7 +26,10 @@ export const useCallbacksStore = defineStore('callbacks', () => {
     try {
       const answers = await Promise.all(
         WAITING_STATUSES.map((status) =>
-          request(`/api/callbacks?${new URLSearchParams({ mine: 'false', status, limit: '100' })}`, { token, schema: callbackListAnswerSchema }),
+          request(`/api/callbacks?${new URLSearchParams({ mine: 'false', status, limit: '100' })}`, {
+            token,
+            schema: callbackListAnswerSchema,
+          }),
         ),
       );
       const byId = new Map<string, CallbackView>();
@@ -58,7 +61,11 @@ export const useCallbacksStore = defineStore('callbacks', () => {
         schema: callbackAnswerSchema,
       });
       // The answer may leave out the customer's name: keep what the list knew.
-      waiting.value = waiting.value.map((cb) => (cb.id === id ? { ...cb, ...answer.callback, customerName: answer.callback.customerName ?? cb.customerName } : cb));
+      waiting.value = waiting.value.map((cb) =>
+        cb.id === id
+          ? { ...cb, ...answer.callback, customerName: answer.callback.customerName ?? cb.customerName }
+          : cb,
+      );
       return null;
     } catch (e) {
       return errorMessage(e);

@@ -84,11 +84,23 @@ describe('calls store: offers and pops', () => {
     const calls = useCallsStore();
     const at = new Date().toISOString();
     calls.receiveOffer(offerFor('CA20'));
-    calls.receiveEnded({ callId: 'CA20', at, reason: 'reworded by the server', kind: 'offer_withdrawn', withdrawn: 'not_acknowledged' });
+    calls.receiveEnded({
+      callId: 'CA20',
+      at,
+      reason: 'reworded by the server',
+      kind: 'offer_withdrawn',
+      withdrawn: 'not_acknowledged',
+    });
     expect(calls.notice).toBe('The call from +48601234567 went to another agent (not acknowledged).');
 
     calls.receiveOffer(offerFor('CA21'));
-    calls.receiveEnded({ callId: 'CA21', at, reason: 'offer withdrawn: not accepted', kind: 'offer_withdrawn', withdrawn: 'declined' });
+    calls.receiveEnded({
+      callId: 'CA21',
+      at,
+      reason: 'offer withdrawn: not accepted',
+      kind: 'offer_withdrawn',
+      withdrawn: 'declined',
+    });
     expect(calls.notice).toBe('You declined the call from +48601234567.');
 
     calls.receiveOffer(offerFor('CA22'));
@@ -97,15 +109,27 @@ describe('calls store: offers and pops', () => {
 
     calls.receiveOffer(offerFor('CA23'));
     calls.receivePop(popFor('CA23'));
-    calls.receiveEnded({ callId: 'CA23', at, reason: 'anything', kind: 'callback_postponed', postponedTo: '2031-03-14T08:00:00.000Z' });
-    expect(calls.notice).toBe(`Anna Kowalska is outside their calling hours: the callback is now due ${formatDateTime('2031-03-14T08:00:00.000Z')}.`);
+    calls.receiveEnded({
+      callId: 'CA23',
+      at,
+      reason: 'anything',
+      kind: 'callback_postponed',
+      postponedTo: '2031-03-14T08:00:00.000Z',
+    });
+    expect(calls.notice).toBe(
+      `Anna Kowalska is outside their calling hours: the callback is now due ${formatDateTime('2031-03-14T08:00:00.000Z')}.`,
+    );
     expect(calls.active).toHaveLength(0);
   });
 
   it('a call:ended without kind is a plain end: the reason is not read beyond the withdrawn offer', () => {
     const calls = useCallsStore();
     calls.receiveOffer(offerFor('CA24'));
-    calls.receiveEnded({ callId: 'CA24', at: new Date().toISOString(), reason: 'outside the customer\'s calling hours; callback scheduled for 2031-03-14T08:00:00.000Z' });
+    calls.receiveEnded({
+      callId: 'CA24',
+      at: new Date().toISOString(),
+      reason: "outside the customer's calling hours; callback scheduled for 2031-03-14T08:00:00.000Z",
+    });
     expect(calls.notice).toBe('+48601234567 hung up before the call was answered.');
   });
 });
@@ -125,7 +149,11 @@ describe('calls store: accept, talk, wrap up', () => {
   });
 
   it('a failed accept keeps the offer and shows the server message', async () => {
-    sendMock.mockResolvedValueOnce({ ok: false, error: 'no twilio endpoint to ring for this agent', code: 'unavailable' });
+    sendMock.mockResolvedValueOnce({
+      ok: false,
+      error: 'no twilio endpoint to ring for this agent',
+      code: 'unavailable',
+    });
     const calls = useCallsStore();
     calls.receiveOffer(offerFor('CA7'));
 
@@ -148,7 +176,10 @@ describe('calls store: accept, talk, wrap up', () => {
   it('decline sets the agent available (which declines the offer on the server) and clears the desk', async () => {
     const agentState = useAgentStateStore();
     agentState.useAgent('agent-1');
-    sendMock.mockResolvedValueOnce({ ok: true, data: { agentId: 'agent-1', status: 'available', since: '2025-03-14T09:00:05.000Z' } });
+    sendMock.mockResolvedValueOnce({
+      ok: true,
+      data: { agentId: 'agent-1', status: 'available', since: '2025-03-14T09:00:05.000Z' },
+    });
     const calls = useCallsStore();
     calls.receiveOffer(offerFor('CA9'));
 
@@ -178,7 +209,16 @@ describe('calls store: accept, talk, wrap up', () => {
     sendMock.mockResolvedValueOnce({ ok: true });
     const calls = useCallsStore();
     calls.receiveOffer(offerFor('CA10'));
-    calls.receivePop(popFor('CA10', { match: 'multiple', customer: undefined, candidates: [{ id: 'c1', name: 'Jan', labels: [] }, { id: 'c2', name: 'Ewa', labels: [] }] }));
+    calls.receivePop(
+      popFor('CA10', {
+        match: 'multiple',
+        customer: undefined,
+        candidates: [
+          { id: 'c1', name: 'Jan', labels: [] },
+          { id: 'c2', name: 'Ewa', labels: [] },
+        ],
+      }),
+    );
     calls.receiveUpdate({ callId: 'CA10', status: 'connected', at: new Date().toISOString() });
     expect(calls.current?.phase).toBe('connected');
 
@@ -205,7 +245,12 @@ describe('calls store: accept, talk, wrap up', () => {
     const calls = useCallsStore();
     calls.receivePop(popFor('CA25'));
     calls.receiveUpdate({ callId: 'CA25', status: 'connected', at: new Date().toISOString() });
-    calls.receiveEnded({ callId: 'CA25', at: new Date().toISOString(), reason: 'callback not answered (busy)', kind: 'callback_unanswered' });
+    calls.receiveEnded({
+      callId: 'CA25',
+      at: new Date().toISOString(),
+      reason: 'callback not answered (busy)',
+      kind: 'callback_unanswered',
+    });
     expect(calls.current?.phase).toBe('wrap_up');
     expect(calls.current?.endReason).toBe('The customer did not answer the callback.');
   });

@@ -134,7 +134,8 @@ export const useCallsStore = defineStore('calls', () => {
     if (call.phase === 'connected') {
       call.phase = 'wrap_up';
       call.wrapUpAt = Date.now();
-      call.endReason = ended.kind === 'callback_unanswered' ? 'The customer did not answer the callback.' : 'The caller hung up.';
+      call.endReason =
+        ended.kind === 'callback_unanswered' ? 'The customer did not answer the callback.' : 'The caller hung up.';
     }
   }
 

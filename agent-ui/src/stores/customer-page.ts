@@ -41,7 +41,10 @@ export const useCustomerPageStore = defineStore('customer-page', () => {
     try {
       const [pop, history, caseList] = await Promise.all([
         request(`/api/customers/${encodeURIComponent(id)}/screen-pop`, { token: token(), schema: popAnswerSchema }),
-        request(`/api/customers/${encodeURIComponent(id)}/timeline?limit=${TIMELINE_PAGE}`, { token: token(), schema: timelineSchema }),
+        request(`/api/customers/${encodeURIComponent(id)}/timeline?limit=${TIMELINE_PAGE}`, {
+          token: token(),
+          schema: timelineSchema,
+        }),
         request(`/api/cases?customerId=${encodeURIComponent(id)}`, { token: token(), schema: casesSchema }),
       ]);
       if (customerId.value !== id) return;
@@ -64,7 +67,10 @@ export const useCustomerPageStore = defineStore('customer-page', () => {
     loadingOlder.value = true;
     try {
       const params = new URLSearchParams({ before: oldest.at, limit: String(TIMELINE_PAGE) });
-      const answer = await request(`/api/customers/${encodeURIComponent(id)}/timeline?${params}`, { token: token(), schema: timelineSchema });
+      const answer = await request(`/api/customers/${encodeURIComponent(id)}/timeline?${params}`, {
+        token: token(),
+        schema: timelineSchema,
+      });
       if (customerId.value !== id) return;
       const known = new Set(timeline.value.map((e) => e.id));
       timeline.value = [...timeline.value, ...answer.entries.filter((e) => !known.has(e.id))];
@@ -92,7 +98,13 @@ export const useCustomerPageStore = defineStore('customer-page', () => {
       const user = useSessionStore().user;
       if (customerId.value === id) {
         timeline.value = [
-          { id: answer.note.id, type: 'note', at: answer.note.at, summary: answer.note.text, ...(user ? { agentName: user.name } : {}) },
+          {
+            id: answer.note.id,
+            type: 'note',
+            at: answer.note.at,
+            summary: answer.note.text,
+            ...(user ? { agentName: user.name } : {}),
+          },
           ...timeline.value,
         ];
       }
@@ -110,5 +122,18 @@ export const useCustomerPageStore = defineStore('customer-page', () => {
     error.value = null;
   }
 
-  return { customerId, account, timeline, timelineHasMore, cases, loading, error, loadingOlder, open, loadOlder, addNote, reset };
+  return {
+    customerId,
+    account,
+    timeline,
+    timelineHasMore,
+    cases,
+    loading,
+    error,
+    loadingOlder,
+    open,
+    loadOlder,
+    addNote,
+    reset,
+  };
 });

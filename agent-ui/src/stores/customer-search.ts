@@ -29,7 +29,10 @@ export const useCustomerSearchStore = defineStore('customer-search', () => {
     if (l) params.set('label', l);
     searching.value = true;
     try {
-      const answer = await request(`/api/customers?${params}`, { token: useSessionStore().token, schema: customerSearchSchema });
+      const answer = await request(`/api/customers?${params}`, {
+        token: useSessionStore().token,
+        schema: customerSearchSchema,
+      });
       results.value = answer.customers;
       page.value = answer.page;
       hasMore.value = answer.hasMore;

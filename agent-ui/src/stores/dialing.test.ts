@@ -11,7 +11,11 @@ describe('dialing store: click-to-dial', () => {
     const fetchMock = vi.fn<typeof fetch>(async () => json(201, { callId: 'CA123', to: '+48601234567' }));
     vi.stubGlobal('fetch', fetchMock);
 
-    await expect(useDialingStore().dial(CUSTOMER, '+48601234567')).resolves.toEqual({ kind: 'calling', to: '+48601234567', callId: 'CA123' });
+    await expect(useDialingStore().dial(CUSTOMER, '+48601234567')).resolves.toEqual({
+      kind: 'calling',
+      to: '+48601234567',
+      callId: 'CA123',
+    });
 
     const [input, init] = fetchMock.mock.calls[0] ?? [];
     expect(String(input)).toBe('/api/calls/outbound');
@@ -22,7 +26,10 @@ describe('dialing store: click-to-dial', () => {
 
   it("passes on refusals in the server's words, with the next calling window when there is one", async () => {
     const dialing = useDialingStore();
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => refuse(409, 'conflict', 'this customer asked not to be called (do-not-call)')));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () => refuse(409, 'conflict', 'this customer asked not to be called (do-not-call)')),
+    );
     await expect(dialing.dial(CUSTOMER, '+48601234567')).resolves.toEqual({
       kind: 'refused',
       message: 'this customer asked not to be called (do-not-call)',
@@ -30,10 +37,23 @@ describe('dialing store: click-to-dial', () => {
     });
 
     const hours = "outside the customer's calling hours; next window 2026-11-25T07:00:00.000Z";
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => refuse(409, 'conflict', hours)));
-    await expect(dialing.dial(CUSTOMER, '+48601234567')).resolves.toEqual({ kind: 'refused', message: hours, nextWindow: '2026-11-25T07:00:00.000Z' });
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () => refuse(409, 'conflict', hours)),
+    );
+    await expect(dialing.dial(CUSTOMER, '+48601234567')).resolves.toEqual({
+      kind: 'refused',
+      message: hours,
+      nextWindow: '2026-11-25T07:00:00.000Z',
+    });
 
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => refuse(503, 'unavailable', 'no phone endpoint to connect you to')));
-    await expect(dialing.dial(CUSTOMER, '+48601234567')).resolves.toEqual({ kind: 'error', message: 'no phone endpoint to connect you to' });
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () => refuse(503, 'unavailable', 'no phone endpoint to connect you to')),
+    );
+    await expect(dialing.dial(CUSTOMER, '+48601234567')).resolves.toEqual({
+      kind: 'error',
+      message: 'no phone endpoint to connect you to',
+    });
   });
 });

@@ -26,7 +26,8 @@ export const useDialingStore = defineStore('dialing', () => {
       });
       return { kind: 'calling', to: answer.to, callId: answer.callId };
     } catch (e) {
-      if (e instanceof ApiError && e.status === 409) return { kind: 'refused', message: e.message, nextWindow: nextWindowOf(e.message) };
+      if (e instanceof ApiError && e.status === 409)
+        return { kind: 'refused', message: e.message, nextWindow: nextWindowOf(e.message) };
       return { kind: 'error', message: errorMessage(e) };
     }
   }

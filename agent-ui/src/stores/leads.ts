@@ -14,7 +14,11 @@ export const useLeadsStore = defineStore('leads', () => {
    * Creates a lead from a name and a phone (the unknown caller's number). When the number or
    * name already belongs to someone the server says who; `force` creates it anyway.
    */
-  async function createLead(name: string, phone: string, options: { force?: boolean; callId?: string } = {}): Promise<LeadResult> {
+  async function createLead(
+    name: string,
+    phone: string,
+    options: { force?: boolean; callId?: string } = {},
+  ): Promise<LeadResult> {
     const trimmedName = name.trim();
     if (!trimmedName) return { kind: 'error', message: 'Enter the caller’s name.' };
     const raw = phone.trim();
@@ -22,7 +26,12 @@ export const useLeadsStore = defineStore('leads', () => {
       const answer = await request('/api/customers', {
         method: 'POST',
         token: useSessionStore().token,
-        body: { kind: 'lead', name: trimmedName, phones: raw ? [{ raw }] : [], ...(options.force ? { force: true } : {}) },
+        body: {
+          kind: 'lead',
+          name: trimmedName,
+          phones: raw ? [{ raw }] : [],
+          ...(options.force ? { force: true } : {}),
+        },
         schema: customerCreatedSchema,
         callId: options.callId ?? null,
       });

@@ -8,6 +8,7 @@ export type ListState = 'idle' | 'loading' | 'ready' | 'unavailable' | 'error';
  * does not serve it (404, 503), otherwise `error` with the error in words.
  */
 export function listFailure(e: unknown, unavailableText: string): { state: 'unavailable' | 'error'; message: string } {
-  if (e instanceof ApiError && (e.status === 404 || e.status === 503)) return { state: 'unavailable', message: unavailableText };
+  if (e instanceof ApiError && (e.status === 404 || e.status === 503))
+    return { state: 'unavailable', message: unavailableText };
   return { state: 'error', message: errorMessage(e) };
 }

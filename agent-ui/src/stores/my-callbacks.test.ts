@@ -11,7 +11,18 @@ describe('my callbacks store', () => {
     const fetchMock = vi.fn<typeof fetch>(async (input) =>
       String(input).endsWith('/accept')
         ? json(200, { providerCallId: 'CA9' })
-        : json(200, { callbacks: [{ id: 'cb1', customerId: CUSTOMER, customerName: 'Anna Kowalska', dueAt: '2031-03-14T09:00:00.000Z', reason: 'r', status: 'dialing' }] }),
+        : json(200, {
+            callbacks: [
+              {
+                id: 'cb1',
+                customerId: CUSTOMER,
+                customerName: 'Anna Kowalska',
+                dueAt: '2031-03-14T09:00:00.000Z',
+                reason: 'r',
+                status: 'dialing',
+              },
+            ],
+          }),
     );
     vi.stubGlobal('fetch', fetchMock);
     const myCallbacks = useMyCallbacksStore();
@@ -21,7 +32,12 @@ describe('my callbacks store', () => {
     expect(fetchMock.mock.calls[0]?.[1]?.method).toBe('POST');
     expect(myCallbacks.callbacks[0]).toMatchObject({ customerName: 'Anna Kowalska', status: 'dialing' });
 
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => refuse(409, 'conflict', 'this callback is not offered to you (taken by someone else, or not due)')));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () =>
+        refuse(409, 'conflict', 'this callback is not offered to you (taken by someone else, or not due)'),
+      ),
+    );
     await expect(myCallbacks.accept('cb1')).resolves.toMatch(/not offered to you/);
   });
 });

@@ -30,7 +30,11 @@ export const useMyCallbacksStore = defineStore('my-callbacks', () => {
   /** Cancels one of the agent's callbacks; returns the error to show, or null. */
   async function cancel(id: string): Promise<string | null> {
     try {
-      await request(`/api/callbacks/${encodeURIComponent(id)}`, { method: 'DELETE', token: token(), schema: callbackAnswerSchema });
+      await request(`/api/callbacks/${encodeURIComponent(id)}`, {
+        method: 'DELETE',
+        token: token(),
+        schema: callbackAnswerSchema,
+      });
       await load();
       return null;
     } catch (e) {
@@ -44,7 +48,11 @@ export const useMyCallbacksStore = defineStore('my-callbacks', () => {
    */
   async function accept(id: string): Promise<string | null> {
     try {
-      await request(`/api/callbacks/${encodeURIComponent(id)}/accept`, { method: 'POST', token: token(), schema: callbackAcceptedSchema });
+      await request(`/api/callbacks/${encodeURIComponent(id)}/accept`, {
+        method: 'POST',
+        token: token(),
+        schema: callbackAcceptedSchema,
+      });
       await load();
       return null;
     } catch (e) {

@@ -41,7 +41,9 @@ describe('referrals store: legal-stage dunning cases', () => {
   it('asks for legal-stage cases of one status with the token, and pages with `before`', async () => {
     const fetchMock = vi.fn<typeof fetch>(async (input) => {
       const url = new URL(String(input), 'http://console');
-      return url.searchParams.get('before') ? json(200, { cases: [legalCase(3)], hasMore: false }) : json(200, { cases: [legalCase(1), legalCase(2)], hasMore: true });
+      return url.searchParams.get('before')
+        ? json(200, { cases: [legalCase(3)], hasMore: false })
+        : json(200, { cases: [legalCase(1), legalCase(2)], hasMore: true });
     });
     vi.stubGlobal('fetch', fetchMock);
     const referrals = useReferralsStore();
@@ -59,13 +61,17 @@ describe('referrals store: legal-stage dunning cases', () => {
 
     await referrals.loadMore();
 
-    expect(new URL(String(fetchMock.mock.calls[1]?.[0]), 'http://console').searchParams.get('before')).toBe(legalCase(2).openedAt);
+    expect(new URL(String(fetchMock.mock.calls[1]?.[0]), 'http://console').searchParams.get('before')).toBe(
+      legalCase(2).openedAt,
+    );
     expect(referrals.cases.map((c) => c.customerName)).toEqual(['Customer 1', 'Customer 2', 'Customer 3']);
     expect(referrals.hasMore).toBe(false);
   });
 
   it('another status is another query', async () => {
-    const fetchMock = vi.fn<typeof fetch>(async () => json(200, { cases: [legalCase(1, { status: 'closed', closedReason: 'paid' })], hasMore: false }));
+    const fetchMock = vi.fn<typeof fetch>(async () =>
+      json(200, { cases: [legalCase(1, { status: 'closed', closedReason: 'paid' })], hasMore: false }),
+    );
     vi.stubGlobal('fetch', fetchMock);
     const referrals = useReferralsStore();
 
@@ -77,7 +83,10 @@ describe('referrals store: legal-stage dunning cases', () => {
   });
 
   it('an answer that is not a case list is an error, not an empty list', async () => {
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => json(200, { cases: [{ id: 'x' }] })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () => json(200, { cases: [{ id: 'x' }] })),
+    );
     const referrals = useReferralsStore();
 
     await referrals.load();
@@ -88,7 +97,10 @@ describe('referrals store: legal-stage dunning cases', () => {
   });
 
   it("the server's refusal is shown in its own words", async () => {
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => json(403, { error: { code: 'forbidden', message: 'you may not do this' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () => json(403, { error: { code: 'forbidden', message: 'you may not do this' } })),
+    );
     const referrals = useReferralsStore();
 
     await referrals.load();
@@ -99,7 +111,9 @@ describe('referrals store: legal-stage dunning cases', () => {
 
   it('fetches a summary once, with the token, as an object URL; reset frees it', async () => {
     const pdf = new Blob(['%PDF-1.7'], { type: 'application/pdf' });
-    const fetchMock = vi.fn<typeof fetch>(async () => new Response(pdf, { status: 200, headers: { 'Content-Type': 'application/pdf' } }));
+    const fetchMock = vi.fn<typeof fetch>(
+      async () => new Response(pdf, { status: 200, headers: { 'Content-Type': 'application/pdf' } }),
+    );
     vi.stubGlobal('fetch', fetchMock);
     const created = vi.spyOn(URL, 'createObjectURL').mockReturnValue('blob:console/summary-1');
     const revoked = vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => undefined);
@@ -122,7 +136,10 @@ describe('referrals store: legal-stage dunning cases', () => {
   });
 
   it('a summary the server does not have is an error with its message', async () => {
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => json(404, { error: { code: 'not_found', message: 'legal summary not found' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () => json(404, { error: { code: 'not_found', message: 'legal summary not found' } })),
+    );
     const referrals = useReferralsStore();
 
     await expect(referrals.summaryUrl(legalCase(1))).rejects.toThrow('legal summary not found');

@@ -64,7 +64,10 @@ export const useReferralsStore = defineStore('referrals', () => {
     const mine = generation;
     loadingMore.value = true;
     try {
-      const answer = await request(query(last.openedAt), { token: useSessionStore().token, schema: dunningCaseListSchema });
+      const answer = await request(query(last.openedAt), {
+        token: useSessionStore().token,
+        schema: dunningCaseListSchema,
+      });
       if (mine !== generation) return;
       const known = new Set(cases.value.map((c) => c.id));
       cases.value = [...cases.value, ...answer.cases.filter((c) => !known.has(c.id))];

@@ -1,6 +1,12 @@
 import { computed, ref } from 'vue';
 import { defineStore } from 'pinia';
-import { loginRequestSchema, loginResponseSchema, meResponseSchema, type PublicUser, type Role } from '@ringside/shared';
+import {
+  loginRequestSchema,
+  loginResponseSchema,
+  meResponseSchema,
+  type PublicUser,
+  type Role,
+} from '@ringside/shared';
 import { ApiError, errorMessage, request } from '../services/api';
 import { useConnectionStore } from './connection';
 
@@ -27,7 +33,11 @@ export const useSessionStore = defineStore('session', () => {
     }
     busy.value = true;
     try {
-      const answer = await request('/api/auth/login', { method: 'POST', body: credentials.data, schema: loginResponseSchema });
+      const answer = await request('/api/auth/login', {
+        method: 'POST',
+        body: credentials.data,
+        schema: loginResponseSchema,
+      });
       token.value = answer.token;
       user.value = answer.user;
       writeToken(answer.token);

@@ -19,8 +19,22 @@ function figures(at: number, waiting: [number, number], p95: number | null = 120
   return {
     at: new Date(at).toISOString(),
     queues: [
-      { name: 'support', waiting: waiting[0], longestWaitSec: waiting[0] ? 42 : 0, serviceLevel: 0.9, abandonRate: 0.05, averageHandleSec: 180 },
-      { name: 'collections', waiting: waiting[1], longestWaitSec: 0, serviceLevel: 1, abandonRate: 0, averageHandleSec: 0 },
+      {
+        name: 'support',
+        waiting: waiting[0],
+        longestWaitSec: waiting[0] ? 42 : 0,
+        serviceLevel: 0.9,
+        abandonRate: 0.05,
+        averageHandleSec: 180,
+      },
+      {
+        name: 'collections',
+        waiting: waiting[1],
+        longestWaitSec: 0,
+        serviceLevel: 1,
+        abandonRate: 0,
+        averageHandleSec: 0,
+      },
     ],
     agents: [
       { agentId: 'a1', name: 'Ada', status: 'available', sinceSec: 30, connected: true },
@@ -84,7 +98,12 @@ describe('supervisor store: live figures', () => {
   it('moves an agent at once on agent:state and ignores agents not on the board', () => {
     const supervisor = useSupervisorStore();
     supervisor.receiveStats(figures(T0, [0, 0]));
-    supervisor.receiveAgentState({ agentId: 'a1', status: 'away', reason: 'Lunch', since: new Date(T0 - 5000).toISOString() });
+    supervisor.receiveAgentState({
+      agentId: 'a1',
+      status: 'away',
+      reason: 'Lunch',
+      since: new Date(T0 - 5000).toISOString(),
+    });
     supervisor.receiveAgentState({ agentId: 'zz', status: 'available', since: new Date(T0).toISOString() });
 
     expect(supervisor.agents.a1).toMatchObject({ status: 'away', reason: 'Lunch', since: T0 - 5000 });
@@ -100,7 +119,17 @@ describe('supervisor store: loading and actions', () => {
       const url = String(input);
       if (url === '/api/supervisor/stats') return json(404, { error: { code: 'not_found', message: 'no such route' } });
       if (url === '/api/agents') {
-        return json(200, { agents: [{ id: 'a1', name: 'Ada', email: 'a@x', skills: [], state: { status: 'away', since: new Date(T0 - 60_000).toISOString(), reason: 'Break' } }] });
+        return json(200, {
+          agents: [
+            {
+              id: 'a1',
+              name: 'Ada',
+              email: 'a@x',
+              skills: [],
+              state: { status: 'away', since: new Date(T0 - 60_000).toISOString(), reason: 'Break' },
+            },
+          ],
+        });
       }
       return json(500, {});
     });
@@ -117,7 +146,12 @@ describe('supervisor store: loading and actions', () => {
   });
 
   it('polls the figures once on load', async () => {
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async (input) => (String(input) === '/api/supervisor/stats' ? json(200, figures(T0, [2, 0])) : json(200, { agents: [] }))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async (input) =>
+        String(input) === '/api/supervisor/stats' ? json(200, figures(T0, [2, 0])) : json(200, { agents: [] }),
+      ),
+    );
     const supervisor = useSupervisorStore();
     await supervisor.load();
     expect(supervisor.availability).toBe('live');
@@ -125,8 +159,23 @@ describe('supervisor store: loading and actions', () => {
   });
 
   it('keeps the dunning progress that comes with the figures', async () => {
-    const dunning = { byStage: { none: 1, sms: 4, letter: 2, call: 1, legal: 0 }, open: 7, paused: 1, promisesKept: 2, promisesBroken: 1, recovered: [{ currency: 'PLN', amount: 1234.5 }], lastScanAt: new Date(T0).toISOString() };
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async (input) => (String(input) === '/api/supervisor/stats' ? json(200, { ...figures(T0, [0, 0]), dunning }) : json(200, { agents: [] }))));
+    const dunning = {
+      byStage: { none: 1, sms: 4, letter: 2, call: 1, legal: 0 },
+      open: 7,
+      paused: 1,
+      promisesKept: 2,
+      promisesBroken: 1,
+      recovered: [{ currency: 'PLN', amount: 1234.5 }],
+      lastScanAt: new Date(T0).toISOString(),
+    };
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async (input) =>
+        String(input) === '/api/supervisor/stats'
+          ? json(200, { ...figures(T0, [0, 0]), dunning })
+          : json(200, { agents: [] }),
+      ),
+    );
     const supervisor = useSupervisorStore();
     await supervisor.load();
     expect(supervisor.stats?.dunning).toEqual(dunning);
@@ -136,7 +185,10 @@ describe('supervisor store: loading and actions', () => {
     const supervisor = useSupervisorStore();
     supervisor.receiveStats(figures(T0, [0, 0]));
 
-    sendMock.mockResolvedValueOnce({ ok: true, data: { agentId: 'a1', status: 'away', reason: 'Coaching', since: new Date(T0).toISOString() } });
+    sendMock.mockResolvedValueOnce({
+      ok: true,
+      data: { agentId: 'a1', status: 'away', reason: 'Coaching', since: new Date(T0).toISOString() },
+    });
     await expect(supervisor.setAgentState('a1', 'away', 'Coaching')).resolves.toBe(true);
     expect(sendMock).toHaveBeenCalledWith('agent:state:set', { agentId: 'a1', status: 'away', reason: 'Coaching' });
     expect(supervisor.agents.a1?.status).toBe('away');
@@ -149,8 +201,16 @@ describe('supervisor store: loading and actions', () => {
     await supervisor.setAgentState('a1', 'available');
     expect(supervisor.agents.a1?.status).toBe('reserved');
 
-    sendMock.mockResolvedValueOnce({ ok: false, error: 'the agent is busy with a call; finish it first', code: 'conflict' });
+    sendMock.mockResolvedValueOnce({
+      ok: false,
+      error: 'the agent is busy with a call; finish it first',
+      code: 'conflict',
+    });
     await expect(supervisor.setAgentState('a2', 'available')).resolves.toBe(false);
-    expect(supervisor.agents.a2).toMatchObject({ status: 'on_call', error: 'the agent is busy with a call; finish it first', busy: false });
+    expect(supervisor.agents.a2).toMatchObject({
+      status: 'on_call',
+      error: 'the agent is busy with a call; finish it first',
+      busy: false,
+    });
   });
 });

@@ -1,6 +1,12 @@
 import { computed, ref } from 'vue';
 import { defineStore } from 'pinia';
-import { agentRosterSchema, queueStatsSchema, type AgentStateEvent, type AgentStatus, type QueueStats } from '@ringside/shared';
+import {
+  agentRosterSchema,
+  queueStatsSchema,
+  type AgentStateEvent,
+  type AgentStatus,
+  type QueueStats,
+} from '@ringside/shared';
 import { ApiError, errorMessage, request } from '../services/api';
 import { send } from '../services/socket';
 import type { SelectableStatus } from './agent-state';
@@ -39,7 +45,14 @@ export type StatsAvailability = 'idle' | 'loading' | 'live' | 'unavailable' | 'e
 export const HISTORY_MS = 60 * 60 * 1000;
 
 /** The order agents are listed in: who needs a look first. */
-const STATUS_ORDER: Record<AgentStatus, number> = { on_call: 0, reserved: 1, wrap_up: 2, available: 3, away: 4, offline: 5 };
+const STATUS_ORDER: Record<AgentStatus, number> = {
+  on_call: 0,
+  reserved: 1,
+  wrap_up: 2,
+  available: 3,
+  away: 4,
+  offline: 5,
+};
 
 /** Live queues and agents for supervisors, and what they do about them. */
 export const useSupervisorStore = defineStore('supervisor', () => {
@@ -52,7 +65,9 @@ export const useSupervisorStore = defineStore('supervisor', () => {
 
   const waitingTotal = computed(() => stats.value?.queues.reduce((sum, q) => sum + q.waiting, 0) ?? 0);
   const sortedAgents = computed(() =>
-    Object.values(agents.value).sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.name.localeCompare(b.name)),
+    Object.values(agents.value).sort(
+      (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.name.localeCompare(b.name),
+    ),
   );
   const agentsByStatus = computed(() => {
     const counts: Partial<Record<AgentStatus, number>> = {};
@@ -60,7 +75,10 @@ export const useSupervisorStore = defineStore('supervisor', () => {
     return counts;
   });
 
-  function upsertAgent(id: string, fields: Pick<BoardAgent, 'name' | 'status' | 'since' | 'reason' | 'connected'>): void {
+  function upsertAgent(
+    id: string,
+    fields: Pick<BoardAgent, 'name' | 'status' | 'since' | 'reason' | 'connected'>,
+  ): void {
     const existing = agents.value[id];
     if (existing) Object.assign(existing, fields);
     else agents.value[id] = { id, ...fields, busy: false, error: null };
@@ -83,7 +101,11 @@ export const useSupervisorStore = defineStore('supervisor', () => {
     availability.value = 'live';
     message.value = null;
 
-    const point: HistoryPoint = { at, waiting: figures.queues.reduce((s, q) => s + q.waiting, 0), popLatencyP95Ms: figures.popLatencyP95Ms };
+    const point: HistoryPoint = {
+      at,
+      waiting: figures.queues.reduce((s, q) => s + q.waiting, 0),
+      popLatencyP95Ms: figures.popLatencyP95Ms,
+    };
     const kept = history.value.filter((p) => p.at > at - HISTORY_MS && p.at !== at);
     kept.push(point);
     history.value = kept;

@@ -11,7 +11,10 @@ export type AuditInput = Omit<AuditEntry, '_id' | 'at' | 'userId'> & { userId?: 
 export const auditQuerySchema = z.object({
   entity: z.string().max(40).optional(),
   entityId: z.string().max(64).optional(),
-  userId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a user id' }).optional(),
+  userId: z
+    .string()
+    .regex(/^[0-9a-f]{24}$/i, { error: 'must be a user id' })
+    .optional(),
   before: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
@@ -31,7 +34,8 @@ export class AuditService {
   async recordMany(entries: AuditInput[]): Promise<void> {
     const at = this.clock.now();
     const docs = entries.map((e) => this.toDoc(e, at));
-    for (let i = 0; i < docs.length; i += 5000) await this.models.Audit.insertMany(docs.slice(i, i + 5000), { ordered: false, lean: true });
+    for (let i = 0; i < docs.length; i += 5000)
+      await this.models.Audit.insertMany(docs.slice(i, i + 5000), { ordered: false, lean: true });
   }
 
   private toDoc({ userId, ...entry }: AuditInput, at: Date): Omit<AuditEntry, '_id'> {
@@ -46,7 +50,10 @@ export class AuditService {
     if (q.entityId) filter.entityId = q.entityId;
     if (q.userId) filter.userId = new Types.ObjectId(q.userId);
     if (q.before) filter.at = { $lt: new Date(q.before) };
-    const entries = await this.models.Audit.find(filter).sort({ at: -1 }).limit(q.limit + 1).lean();
+    const entries = await this.models.Audit.find(filter)
+      .sort({ at: -1 })
+      .limit(q.limit + 1)
+      .lean();
     return {
       entries: entries.slice(0, q.limit).map((e) => ({
         id: e._id.toString(),

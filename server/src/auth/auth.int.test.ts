@@ -64,7 +64,8 @@ describe('POST /api/auth/login', () => {
 
   it('rate-limits repeated failures for an account and still lets others in', async () => {
     const attempts = [];
-    for (let i = 0; i < 5; i++) attempts.push((await post('/api/auth/login', { email: 'agent3@ringside.test', password: `guess-${i}` })).status);
+    for (let i = 0; i < 5; i++)
+      attempts.push((await post('/api/auth/login', { email: 'agent3@ringside.test', password: `guess-${i}` })).status);
     expect(attempts).toEqual([401, 401, 401, 401, 429]);
     const limited = await post('/api/auth/login', { email: 'agent3@ringside.test', password: DEMO_PASSWORD });
     expect(limited.status).toBe(429);
@@ -109,9 +110,17 @@ describe('tokens and roles', () => {
     const bad = await post('/api/users', { email: 'x', name: '', password: 'short', roles: [] }, admin);
     expect(bad.status).toBe(400);
     expect((bad.body.error as { message: string }).message).toMatch(/email.*name.*password.*roles/s);
-    const created = await post('/api/users', { email: 'agent9@ringside.test', name: 'Agent 9', password: 'long-enough', roles: ['agent'] }, admin);
+    const created = await post(
+      '/api/users',
+      { email: 'agent9@ringside.test', name: 'Agent 9', password: 'long-enough', roles: ['agent'] },
+      admin,
+    );
     expect(created.status).toBe(201);
-    const again = await post('/api/users', { email: 'AGENT9@ringside.test', name: 'Agent 9b', password: 'long-enough', roles: ['agent'] }, admin);
+    const again = await post(
+      '/api/users',
+      { email: 'AGENT9@ringside.test', name: 'Agent 9b', password: 'long-enough', roles: ['agent'] },
+      admin,
+    );
     expect(again.status).toBe(409);
     await login('agent9@ringside.test', 'long-enough');
   });

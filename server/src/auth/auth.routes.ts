@@ -22,7 +22,8 @@ export function authRoutes(deps: { auth: AuthService; models: Models; loginRateL
       const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
       return `${ipKeyGenerator(req.ip ?? '')}|${email}`;
     },
-    handler: (_req, _res, next) => next(new AppError('rate_limited', 'too many login attempts; try again in a few minutes')),
+    handler: (_req, _res, next) =>
+      next(new AppError('rate_limited', 'too many login attempts; try again in a few minutes')),
   });
 
   router.post('/login', limiter, async (req, res) => {

@@ -30,7 +30,10 @@ export function createAuthService(deps: { users: Model<User>; secret: string; tt
       const ok = await bcrypt.compare(password, user?.passwordHash ?? (await dummyHash)).catch(() => false);
       if (!user || !ok) throw invalid();
       const claims: TokenClaims = { sub: user._id.toString(), roles: user.roles, name: user.name };
-      const token = jwt.sign(claims, deps.secret, { expiresIn: deps.ttl as jwt.SignOptions['expiresIn'], algorithm: 'HS256' });
+      const token = jwt.sign(claims, deps.secret, {
+        expiresIn: deps.ttl as jwt.SignOptions['expiresIn'],
+        algorithm: 'HS256',
+      });
       return { token, user: toPublicUser(user) };
     },
     verify(token) {

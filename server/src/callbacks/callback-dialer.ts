@@ -96,13 +96,23 @@ export class CallbackDialer {
 
     // Personal offers nobody took in time go to the whole queue.
     const stale = await models.Callback.find(
-      { status: 'offered', offerStage: 'agent', offeredAt: { $lte: new Date(now.getTime() - this.options.personalOfferMs) } },
+      {
+        status: 'offered',
+        offerStage: 'agent',
+        offeredAt: { $lte: new Date(now.getTime() - this.options.personalOfferMs) },
+      },
       { _id: 1 },
-    ).limit(limit).lean();
+    )
+      .limit(limit)
+      .lean();
     for (const { _id } of stale) {
       const cb = await models.Callback.findOneAndUpdate(
         { _id, status: 'offered', offerStage: 'agent' },
-        { $set: { offerStage: 'queue', offeredAt: now }, $unset: { assignedTo: 1 }, $push: { attempts: { at: now, outcome: 'offered to the queue (agent did not take it)' } } },
+        {
+          $set: { offerStage: 'queue', offeredAt: now },
+          $unset: { assignedTo: 1 },
+          $push: { attempts: { at: now, outcome: 'offered to the queue (agent did not take it)' } },
+        },
         { returnDocument: 'after' },
       ).lean();
       if (cb) {
@@ -114,16 +124,24 @@ export class CallbackDialer {
     // Dialing with no word from the provider for long: the request never reached it (the
     // process stopped while placing the call). Calls that did reach it report back with our
     // reference, so these are tried again rather than lost.
-    const silent = await models.Callback.find(
-      { status: 'dialing', providerCallId: { $exists: false }, dialingAt: { $lte: new Date(now.getTime() - this.options.silentDialMs) } },
-    ).limit(limit).lean();
+    const silent = await models.Callback.find({
+      status: 'dialing',
+      providerCallId: { $exists: false },
+      dialingAt: { $lte: new Date(now.getTime() - this.options.silentDialMs) },
+    })
+      .limit(limit)
+      .lean();
     for (const cb of silent) {
       // Never placed: offered again at once (inside calling hours); it did not ring anyone.
       const next = nextCallable(now, await this.timeZoneOf(cb.customerId));
       await models.Callback.updateOne(
         { _id: cb._id, status: 'dialing', providerCallId: { $exists: false } },
         {
-          $set: { status: 'scheduled', dueAt: next, ...(cb.personal && cb.requestedBy ? { assignedTo: cb.requestedBy } : {}) },
+          $set: {
+            status: 'scheduled',
+            dueAt: next,
+            ...(cb.personal && cb.requestedBy ? { assignedTo: cb.requestedBy } : {}),
+          },
           $unset: { offerStage: 1, offeredAt: 1, dialingAt: 1 },
           $push: { attempts: { at: now, outcome: 'not placed: no word from the provider; offered again' } },
         },
@@ -133,9 +151,17 @@ export class CallbackDialer {
     // What is due, oldest first, in one read (the database builds a query's whole result, so
     // one read per callback would read every due callback again each time); each is then
     // claimed by a conditional update, so another process running the same pass takes nothing twice.
-    const due = await models.Callback.find({ status: 'scheduled', dueAt: { $lte: now } }).sort({ dueAt: 1 }).limit(limit).lean();
+    const due = await models.Callback.find({ status: 'scheduled', dueAt: { $lte: now } })
+      .sort({ dueAt: 1 })
+      .limit(limit)
+      .lean();
     const zones = new Map(
-      (await models.Customer.find({ _id: { $in: [...new Set(due.map((d) => d.customerId.toString()))] } }, { timeZone: 1 }).lean()).map((c) => [c._id.toString(), c.timeZone]),
+      (
+        await models.Customer.find(
+          { _id: { $in: [...new Set(due.map((d) => d.customerId.toString()))] } },
+          { timeZone: 1 },
+        ).lean()
+      ).map((c) => [c._id.toString(), c.timeZone]),
     );
     const agents = new Map<string, Promise<string[]>>();
     for (const d of due) {
@@ -143,7 +169,10 @@ export class CallbackDialer {
       if (!isCallable(now, zone)) {
         const res = await models.Callback.updateOne(
           { _id: d._id, status: 'scheduled', dueAt: d.dueAt },
-          { $set: { dueAt: nextCallable(now, zone) }, $push: { attempts: { at: now, outcome: 'postponed: outside calling hours' } } },
+          {
+            $set: { dueAt: nextCallable(now, zone) },
+            $push: { attempts: { at: now, outcome: 'postponed: outside calling hours' } },
+          },
         );
         postponed += res.modifiedCount;
         continue;
@@ -171,7 +200,11 @@ export class CallbackDialer {
     const res = await this.deps.models.Callback.updateOne(
       { _id: cb._id, status: { $in: ['scheduled', 'offered'] } },
       verdict.postponeTo
-        ? { $set: { status: 'scheduled', dueAt: verdict.postponeTo }, $unset: { offerStage: 1, offeredAt: 1 }, $push: { attempts: { at: now, outcome: `postponed: ${verdict.reason}` } } }
+        ? {
+            $set: { status: 'scheduled', dueAt: verdict.postponeTo },
+            $unset: { offerStage: 1, offeredAt: 1 },
+            $push: { attempts: { at: now, outcome: `postponed: ${verdict.reason}` } },
+          }
         : { $set: { status: 'cancelled' }, $push: { attempts: { at: now, outcome: `cancelled: ${verdict.reason}` } } },
     );
     return verdict.postponeTo ? res.modifiedCount : 0;
@@ -179,7 +212,12 @@ export class CallbackDialer {
 
   /** Tells the agent (personal) or the queue's agents (everyone with the skill) about an offer. */
   private async announce(cb: Callback, agentsOfQueue = new Map<string, Promise<string[]>>()): Promise<void> {
-    const event: CallbackAssigned = { callbackId: cb._id.toString(), customerId: cb.customerId.toString(), dueAt: cb.dueAt.toISOString(), reason: cb.reason };
+    const event: CallbackAssigned = {
+      callbackId: cb._id.toString(),
+      customerId: cb.customerId.toString(),
+      dueAt: cb.dueAt.toISOString(),
+      reason: cb.reason,
+    };
     if (cb.offerStage === 'agent' && cb.assignedTo) {
       this.deps.realtime.toUser(cb.assignedTo.toString()).emit('callback:assigned', event);
       return;
@@ -214,8 +252,13 @@ export class CallbackDialer {
     const { provider, telephony, address } = await this.agentLine(agentId);
     const cb = await models.Callback.findOneAndUpdate(
       // Offered to the whole queue, or to this agent (no `$or`: the database would read every callback).
-      existing.offerStage === 'queue' ? { _id: id, status: 'offered', offerStage: 'queue' } : { _id: id, status: 'offered', assignedTo: agentOid },
-      { $set: { status: 'dialing', dialingAt: now, assignedTo: agentOid, provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
+      existing.offerStage === 'queue'
+        ? { _id: id, status: 'offered', offerStage: 'queue' }
+        : { _id: id, status: 'offered', assignedTo: agentOid },
+      {
+        $set: { status: 'dialing', dialingAt: now, assignedTo: agentOid, provider },
+        $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } },
+      },
       { returnDocument: 'after' },
     ).lean();
     if (!cb) throw conflict('this callback is not offered to you (taken by someone else, or not due)');
@@ -226,7 +269,11 @@ export class CallbackDialer {
    * A virtual-hold callback reached the head of its queue and its agent accepted: dial now. Outside
    * the customer's calling hours it becomes an ordinary callback at the next window instead.
    */
-  async dialHolding(callbackId: Types.ObjectId, agentId: string, provider?: Provider): Promise<{ providerCallId: string } | { postponedTo: Date }> {
+  async dialHolding(
+    callbackId: Types.ObjectId,
+    agentId: string,
+    provider?: Provider,
+  ): Promise<{ providerCallId: string } | { postponedTo: Date }> {
     const { models, clock } = this.deps;
     const now = clock.now();
     const existing = await models.Callback.findById(callbackId).lean();
@@ -236,7 +283,11 @@ export class CallbackDialer {
       const next = nextCallable(now, zone);
       await models.Callback.updateOne(
         { _id: callbackId, status: { $in: ['holding', 'offered'] } },
-        { $set: { status: 'scheduled', dueAt: next }, $unset: { offerStage: 1, offeredAt: 1, assignedTo: 1 }, $push: { attempts: { at: now, outcome: 'postponed: outside calling hours' } } },
+        {
+          $set: { status: 'scheduled', dueAt: next },
+          $unset: { offerStage: 1, offeredAt: 1, assignedTo: 1 },
+          $push: { attempts: { at: now, outcome: 'postponed: outside calling hours' } },
+        },
       );
       return { postponedTo: next };
     }
@@ -245,7 +296,10 @@ export class CallbackDialer {
     const { telephony, address } = line;
     const cb = await models.Callback.findOneAndUpdate(
       { _id: callbackId, status: { $in: ['holding', 'offered'] } },
-      { $set: { status: 'dialing', dialingAt: now, assignedTo: agentOid, provider: line.provider }, $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } } },
+      {
+        $set: { status: 'dialing', dialingAt: now, assignedTo: agentOid, provider: line.provider },
+        $push: { attempts: { at: now, outcome: 'dialing', agentId: agentOid } },
+      },
       { returnDocument: 'after' },
     ).lean();
     if (!cb) throw conflict('this callback was cancelled or is being dialed already');
@@ -253,7 +307,12 @@ export class CallbackDialer {
   }
 
   /** Rings the customer; the agent is connected when they answer. */
-  private async dial(cb: Callback, agentId: string, telephony: TelephonyProvider, address: string): Promise<{ providerCallId: string }> {
+  private async dial(
+    cb: Callback,
+    agentId: string,
+    telephony: TelephonyProvider,
+    address: string,
+  ): Promise<{ providerCallId: string }> {
     try {
       const { callId } = await telephony.originate({
         to: cb.phone,
@@ -262,7 +321,10 @@ export class CallbackDialer {
         connectTo: { agentId, address },
         timeoutSec: this.options.ringSeconds,
       });
-      await this.deps.models.Callback.updateOne({ _id: cb._id, status: 'dialing' }, { $set: { providerCallId: callId } });
+      await this.deps.models.Callback.updateOne(
+        { _id: cb._id, status: 'dialing' },
+        { $set: { providerCallId: callId } },
+      );
       return { providerCallId: callId };
     } catch (err) {
       this.deps.logger.error({ err, callbackId: cb._id.toString() }, 'could not dial the callback');
@@ -272,10 +334,17 @@ export class CallbackDialer {
   }
 
   /** The provider and the endpoint that ring this agent. */
-  private async agentLine(agentId: string, preferred?: Provider): Promise<{ provider: Provider; telephony: TelephonyProvider; address: string }> {
+  private async agentLine(
+    agentId: string,
+    preferred?: Provider,
+  ): Promise<{ provider: Provider; telephony: TelephonyProvider; address: string }> {
     const agent = await this.deps.models.User.findById(agentId, { endpoints: 1 }).lean();
     const provider: Provider =
-      preferred && agent?.endpoints?.[preferred] && this.deps.providers[preferred] ? preferred : agent?.endpoints?.asterisk && this.deps.providers.asterisk ? 'asterisk' : 'twilio';
+      preferred && agent?.endpoints?.[preferred] && this.deps.providers[preferred]
+        ? preferred
+        : agent?.endpoints?.asterisk && this.deps.providers.asterisk
+          ? 'asterisk'
+          : 'twilio';
     const address = agent?.endpoints?.[provider];
     const telephony = this.deps.providers[provider];
     if (!address || !telephony) throw new AppError('unavailable', 'no phone endpoint to connect you to');
@@ -286,12 +355,22 @@ export class CallbackDialer {
    * Click-to-dial: the customer is called and, on answer, connected to the agent. Refused for a
    * customer who asked not to be called and outside the customer's calling hours.
    */
-  async dialForAgent(agentId: string, customer: { _id: Types.ObjectId; timeZone: string; flags?: { doNotCall?: boolean } }, phone: string): Promise<{ providerCallId: string }> {
+  async dialForAgent(
+    agentId: string,
+    customer: { _id: Types.ObjectId; timeZone: string; flags?: { doNotCall?: boolean } },
+    phone: string,
+  ): Promise<{ providerCallId: string }> {
     if (customer.flags?.doNotCall) throw conflict('this customer asked not to be called (do-not-call)');
     const now = this.deps.clock.now();
     if (!isCallable(now, customer.timeZone)) throw outsideCallingHours(nextCallable(now, customer.timeZone));
     const { telephony, address } = await this.agentLine(agentId);
-    const { callId } = await telephony.originate({ to: phone, from: this.options.callerId, reference: customer._id.toString(), connectTo: { agentId, address }, timeoutSec: this.options.ringSeconds });
+    const { callId } = await telephony.originate({
+      to: phone,
+      from: this.options.callerId,
+      reference: customer._id.toString(),
+      connectTo: { agentId, address },
+      timeoutSec: this.options.ringSeconds,
+    });
     return { providerCallId: callId };
   }
 
@@ -307,21 +386,31 @@ export class CallbackDialer {
         { returnDocument: 'after' },
       ).lean();
       // The dialer may have written the id down between the two reads: then it is found by both.
-      cb ??= await this.deps.models.Callback.findOne({ _id: new Types.ObjectId(event.reference), providerCallId: event.callId }).lean();
+      cb ??= await this.deps.models.Callback.findOne({
+        _id: new Types.ObjectId(event.reference),
+        providerCallId: event.callId,
+      }).lean();
     }
     if (!cb) return false;
     const now = this.deps.clock.now();
     if (event.type === 'call.answered') {
       await this.deps.models.Callback.updateOne(
         { _id: cb._id, status: 'dialing' },
-        { $set: { status: 'completed' }, $push: { attempts: { at: now, outcome: 'answered', ...(cb.assignedTo ? { agentId: cb.assignedTo } : {}) } } },
+        {
+          $set: { status: 'completed' },
+          $push: { attempts: { at: now, outcome: 'answered', ...(cb.assignedTo ? { agentId: cb.assignedTo } : {}) } },
+        },
       );
       return true;
     }
     const unanswered = cb.status === 'dialing';
     if (unanswered) await this.attemptFailed(cb, event.reason);
     if (cb.callId) {
-      await this.onHoldingLegEnded?.(cb.callId, unanswered ? `callback not answered (${event.reason})` : 'callback call ended', unanswered ? 'callback_unanswered' : 'hangup');
+      await this.onHoldingLegEnded?.(
+        cb.callId,
+        unanswered ? `callback not answered (${event.reason})` : 'callback call ended',
+        unanswered ? 'callback_unanswered' : 'hangup',
+      );
     }
     return true;
   }
@@ -333,7 +422,11 @@ export class CallbackDialer {
     if (tries >= this.options.maxAttempts) {
       await this.deps.models.Callback.updateOne(
         { _id: cb._id, status: 'dialing' },
-        { $set: { status: 'failed' }, $unset: { providerCallId: 1 }, $push: { attempts: { at: now, outcome: `${outcome}; gave up after ${tries} attempts` } } },
+        {
+          $set: { status: 'failed' },
+          $unset: { providerCallId: 1 },
+          $push: { attempts: { at: now, outcome: `${outcome}; gave up after ${tries} attempts` } },
+        },
       );
       return;
     }
@@ -342,7 +435,11 @@ export class CallbackDialer {
     await this.deps.models.Callback.updateOne(
       { _id: cb._id, status: 'dialing' },
       {
-        $set: { status: 'scheduled', dueAt: next, ...(cb.personal && cb.requestedBy ? { assignedTo: cb.requestedBy } : {}) },
+        $set: {
+          status: 'scheduled',
+          dueAt: next,
+          ...(cb.personal && cb.requestedBy ? { assignedTo: cb.requestedBy } : {}),
+        },
         $unset: { providerCallId: 1, offerStage: 1, offeredAt: 1 },
         $push: { attempts: { at: now, outcome: `${outcome}; next attempt ${next.toISOString()}` } },
       },

@@ -25,7 +25,11 @@ export interface CallbackJobs {
   runNow(): Promise<{ offered: number; escalated: number; postponed: number }>;
 }
 
-export function defineCallbackJobs(agenda: Agenda, deps: { logger: Logger }, options: CallbackJobsOptions = {}): CallbackJobs {
+export function defineCallbackJobs(
+  agenda: Agenda,
+  deps: { logger: Logger },
+  options: CallbackJobsOptions = {},
+): CallbackJobs {
   let dialer: Pick<CallbackDialer, 'processDue'> | undefined;
   const batch = options.batch ?? 2000;
 
@@ -58,10 +62,13 @@ export function defineCallbackJobs(agenda: Agenda, deps: { logger: Logger }, opt
     },
     async schedule() {
       // Every process puts the job on the schedule at start; saveJob covers two at once.
-      await saveJob(() => agenda.every(options.every ?? '2 seconds', CALLBACKS_DUE, undefined, { skipImmediate: false }), {
-        logger: deps.logger,
-        job: CALLBACKS_DUE,
-      });
+      await saveJob(
+        () => agenda.every(options.every ?? '2 seconds', CALLBACKS_DUE, undefined, { skipImmediate: false }),
+        {
+          logger: deps.logger,
+          job: CALLBACKS_DUE,
+        },
+      );
     },
     runNow,
   };

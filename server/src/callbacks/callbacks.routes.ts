@@ -8,7 +8,12 @@ import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../http/viewer';
 
 /** `GET|POST /api/callbacks`, `POST /api/callbacks/:id/accept`, `PATCH` (reassign) and `DELETE /api/callbacks/:id`. */
-export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackService; dialer: CallbackDialer; audit: AuditService }): Router {
+export function callbackRoutes(deps: {
+  auth: AuthService;
+  callbacks: CallbackService;
+  dialer: CallbackDialer;
+  audit: AuditService;
+}): Router {
   const router = Router();
   router.use(requireAuth(deps.auth));
   router.get('/', async (req, res) => {
@@ -18,7 +23,14 @@ export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackSer
     const viewer = viewerOf(req);
     const result = await deps.callbacks.schedule(req.body, viewer);
     if (result.created) {
-      await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'create', entity: 'callback', entityId: result.callback.id, details: { customerId: result.callback.customerId } });
+      await deps.audit.record({
+        userId: viewer.userId,
+        userName: viewer.name,
+        action: 'create',
+        entity: 'callback',
+        entityId: result.callback.id,
+        details: { customerId: result.callback.customerId },
+      });
     }
     res.status(result.created ? 201 : 200).json(result);
   });
@@ -27,21 +39,41 @@ export function callbackRoutes(deps: { auth: AuthService; callbacks: CallbackSer
     const viewer = viewerOf(req);
     const id = String(req.params.id);
     const result = await deps.dialer.accept(id, viewer.userId);
-    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'dial', entity: 'callback', entityId: id, callId: result.providerCallId });
+    await deps.audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'dial',
+      entity: 'callback',
+      entityId: id,
+      callId: result.providerCallId,
+    });
     res.json(result satisfies CallbackAccepted);
   });
 
   router.patch('/:id', requireRole('supervisor'), async (req, res) => {
     const viewer = viewerOf(req);
     const result = await deps.callbacks.reassign(String(req.params.id), req.body, viewer);
-    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'reassign', entity: 'callback', entityId: result.callback.id, details: { assignedTo: result.callback.assignedTo } });
+    await deps.audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'reassign',
+      entity: 'callback',
+      entityId: result.callback.id,
+      details: { assignedTo: result.callback.assignedTo },
+    });
     res.json(result);
   });
 
   router.delete('/:id', async (req, res) => {
     const viewer = viewerOf(req);
     const result = await deps.callbacks.cancel(req.params.id ?? '', viewer);
-    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'cancel', entity: 'callback', entityId: result.callback.id });
+    await deps.audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'cancel',
+      entity: 'callback',
+      entityId: result.callback.id,
+    });
     res.json(result);
   });
   return router;

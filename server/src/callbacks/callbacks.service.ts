@@ -76,7 +76,13 @@ export function callbackView(c: Callback) {
  */
 export class CallbackService {
   constructor(
-    private readonly deps: { models: Models; clock: Clock; customers: Pick<CustomerService, 'get'>; realtime?: Realtime; defaultCountry: string },
+    private readonly deps: {
+      models: Models;
+      clock: Clock;
+      customers: Pick<CustomerService, 'get'>;
+      realtime?: Realtime;
+      defaultCountry: string;
+    },
   ) {}
 
   async schedule(input: unknown, viewer: Viewer, source: Callback['source'] = 'agent') {
@@ -98,7 +104,11 @@ export class CallbackService {
       personal: body.personal,
       requestedBy: new Types.ObjectId(viewer.userId),
     });
-    return { callback: callbackView(result.callback), created: result.created, postponed: result.postponed } satisfies CallbackScheduled;
+    return {
+      callback: callbackView(result.callback),
+      created: result.created,
+      postponed: result.postponed,
+    } satisfies CallbackScheduled;
   }
 
   /**
@@ -110,7 +120,8 @@ export class CallbackService {
     const { customer } = input;
     const dueAt = nextCallable(input.dueAt, customer.timeZone);
     const window = new Date(Math.floor(dueAt.getTime() / WINDOW_MS) * WINDOW_MS);
-    const naturalKey = input.naturalKey ?? `${customer._id.toString()}|${foldLatin(input.reason)}|${window.toISOString()}`;
+    const naturalKey =
+      input.naturalKey ?? `${customer._id.toString()}|${foldLatin(input.reason)}|${window.toISOString()}`;
     const personal = input.personal ?? false;
     const result = await this.deps.models.Callback.findOneAndUpdate(
       { naturalKey },
@@ -140,7 +151,12 @@ export class CallbackService {
     if (!callback) throw new Error('callback upsert returned nothing');
     const created = !result.lastErrorObject?.updatedExisting;
     if (created && callback.assignedTo && callback.status === 'scheduled' && this.deps.realtime) {
-      const event: CallbackAssigned = { callbackId: callback._id.toString(), customerId: callback.customerId.toString(), dueAt: callback.dueAt.toISOString(), reason: callback.reason };
+      const event: CallbackAssigned = {
+        callbackId: callback._id.toString(),
+        customerId: callback.customerId.toString(),
+        dueAt: callback.dueAt.toISOString(),
+        reason: callback.reason,
+      };
       this.deps.realtime.toUser(callback.assignedTo.toString()).emit('callback:assigned', event);
     }
     return { callback, created, postponed: dueAt.getTime() !== input.dueAt.getTime() };
@@ -159,16 +175,27 @@ export class CallbackService {
     }
     const found = await this.deps.models.Callback.find(filter).sort({ dueAt: 1 }).limit(q.limit).lean();
     const names = new Map(
-      (await this.deps.models.Customer.find({ _id: { $in: [...new Set(found.map((c) => c.customerId.toString()))] } }, { name: 1 }).lean()).map((c) => [c._id.toString(), c.name]),
+      (
+        await this.deps.models.Customer.find(
+          { _id: { $in: [...new Set(found.map((c) => c.customerId.toString()))] } },
+          { name: 1 },
+        ).lean()
+      ).map((c) => [c._id.toString(), c.name]),
     );
-    return { callbacks: found.map((c) => ({ ...callbackView(c), customerName: names.get(c.customerId.toString()) ?? '' })) } satisfies CallbackListAnswer;
+    return {
+      callbacks: found.map((c) => ({ ...callbackView(c), customerName: names.get(c.customerId.toString()) ?? '' })),
+    } satisfies CallbackListAnswer;
   }
 
   /** A supervisor gives a waiting callback to another agent (it becomes that agent's). */
   async reassign(id: string, input: unknown, viewer: Viewer) {
     const body = parseOrThrow(z.object({ assignedTo: objectIdOf('an agent id') }), input, 'reassignment');
-    if (!viewer.roles.some((r) => r === 'supervisor' || r === 'admin')) throw forbidden('only supervisors reassign callbacks');
-    const agent = await this.deps.models.User.findOne({ _id: body.assignedTo, roles: 'agent', active: true }, { name: 1 }).lean();
+    if (!viewer.roles.some((r) => r === 'supervisor' || r === 'admin'))
+      throw forbidden('only supervisors reassign callbacks');
+    const agent = await this.deps.models.User.findOne(
+      { _id: body.assignedTo, roles: 'agent', active: true },
+      { name: 1 },
+    ).lean();
     if (!agent) throw notFound('agent');
     const updated = await this.deps.models.Callback.findOneAndUpdate(
       { _id: toObjectId(id, 'callback id'), status: { $in: ['scheduled', 'offered'] } },
@@ -179,7 +206,12 @@ export class CallbackService {
       { returnDocument: 'after' },
     ).lean();
     if (!updated) throw badRequest('only a scheduled or offered callback can be reassigned');
-    const event: CallbackAssigned = { callbackId: updated._id.toString(), customerId: updated.customerId.toString(), dueAt: updated.dueAt.toISOString(), reason: updated.reason };
+    const event: CallbackAssigned = {
+      callbackId: updated._id.toString(),
+      customerId: updated.customerId.toString(),
+      dueAt: updated.dueAt.toISOString(),
+      reason: updated.reason,
+    };
     this.deps.realtime?.toUser(agent._id.toString()).emit('callback:assigned', event);
     return { callback: callbackView(updated) } satisfies CallbackAnswer;
   }
@@ -199,7 +231,10 @@ export class CallbackService {
     }
     const updated = await this.deps.models.Callback.findOneAndUpdate(
       { _id: found._id, status: { $in: ['holding', 'scheduled', 'offered'] } },
-      { $set: { status: 'cancelled' }, $push: { attempts: { at: this.deps.clock.now(), outcome: `cancelled by ${viewer.name}` } } },
+      {
+        $set: { status: 'cancelled' },
+        $push: { attempts: { at: this.deps.clock.now(), outcome: `cancelled by ${viewer.name}` } },
+      },
       { returnDocument: 'after' },
     ).lean();
     if (!updated) throw badRequest(`the callback is ${found.status} and can no longer be cancelled`);

@@ -23,9 +23,13 @@ describe('calling hours in the zone of the customer', () => {
     expect(nextCallable(z('2026-10-24T05:00:00Z'), 'Europe/Warsaw')).toEqual(z('2026-10-24T06:00:00Z'));
     expect(nextCallable(z('2026-10-24T18:30:00Z'), 'Europe/Warsaw')).toEqual(z('2026-10-26T07:00:00Z'));
     // Spring: Sunday 2026-03-29 02:00 → 03:00 local. Saturday 28th 20:00 local is 19:00Z; Monday 30th 08:00 = 06:00Z.
-    expect(nextCallable(z('2026-03-28T19:00:00Z'), 'Europe/Athens', { start: '08:00', end: '20:00', days: [1, 2, 3, 4, 5, 6, 7] })).toEqual(
-      z('2026-03-29T05:00:00Z'),
-    );
+    expect(
+      nextCallable(z('2026-03-28T19:00:00Z'), 'Europe/Athens', {
+        start: '08:00',
+        end: '20:00',
+        days: [1, 2, 3, 4, 5, 6, 7],
+      }),
+    ).toEqual(z('2026-03-29T05:00:00Z'));
   });
 
   it('refuses an unknown zone', () => {

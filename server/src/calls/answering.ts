@@ -53,7 +53,9 @@ export class Answering {
     if (!connected) return; // hung up meanwhile: `ended` has dealt with it
     await this.deps.stats.answered(call.queue, (now.getTime() - call.receivedAt.getTime()) / 1000, now);
     await this.deps.states.onCall(agentId, callId);
-    this.deps.realtime.toUser(agentId).emit('call:updated', { callId, status: 'connected', at: clock.now().toISOString(), agentId });
+    this.deps.realtime
+      .toUser(agentId)
+      .emit('call:updated', { callId, status: 'connected', at: clock.now().toISOString(), agentId });
   }
 
   /**
@@ -73,22 +75,39 @@ export class Answering {
       throw err;
     }
     if ('postponedTo' in result) {
-      await models.Call.updateOne({ _id: call._id, state: 'connecting' }, { $set: { state: 'ended', endedAt: now, endReason: 'callback moved into calling hours' } });
+      await models.Call.updateOne(
+        { _id: call._id, state: 'connecting' },
+        { $set: { state: 'ended', endedAt: now, endReason: 'callback moved into calling hours' } },
+      );
       await this.deps.states.release(agentOid, call._id);
-      this.deps.realtime.toUser(agentId).emit('call:ended', { callId: call._id, at: now.toISOString(), reason: `outside the customer's calling hours; callback scheduled for ${result.postponedTo.toISOString()}`, kind: 'callback_postponed', postponedTo: result.postponedTo.toISOString() });
+      this.deps.realtime.toUser(agentId).emit('call:ended', {
+        callId: call._id,
+        at: now.toISOString(),
+        reason: `outside the customer's calling hours; callback scheduled for ${result.postponedTo.toISOString()}`,
+        kind: 'callback_postponed',
+        postponedTo: result.postponedTo.toISOString(),
+      });
       return;
     }
-    await models.Call.updateOne({ _id: call._id, state: 'connecting' }, { $set: { state: 'connected', connectedAt: clock.now(), endReason: `called back (${result.providerCallId})` } });
+    await models.Call.updateOne(
+      { _id: call._id, state: 'connecting' },
+      { $set: { state: 'connected', connectedAt: clock.now(), endReason: `called back (${result.providerCallId})` } },
+    );
     await this.deps.stats.answered(call.queue, (now.getTime() - call.receivedAt.getTime()) / 1000, now);
     await this.deps.states.onCall(agentId, call._id);
-    this.deps.realtime.toUser(agentId).emit('call:updated', { callId: call._id, status: 'connected', at: clock.now().toISOString(), agentId });
+    this.deps.realtime
+      .toUser(agentId)
+      .emit('call:updated', { callId: call._id, status: 'connected', at: clock.now().toISOString(), agentId });
   }
 
   /** The outbound leg of a virtual-hold callback ended: the agent moves to wrap-up. */
   async callbackLegEnded(callId: string, reason: string, end: HoldingLegEnd): Promise<void> {
     const { models, clock } = this.deps;
     const now = clock.now();
-    const call = await models.Call.findOneAndUpdate({ _id: callId, state: 'connected', virtualHold: { $exists: true } }, { $set: { state: 'wrap_up', endedAt: now, endReason: reason } }).lean();
+    const call = await models.Call.findOneAndUpdate(
+      { _id: callId, state: 'connected', virtualHold: { $exists: true } },
+      { $set: { state: 'wrap_up', endedAt: now, endReason: reason } },
+    ).lean();
     if (!call?.agentId) return;
     const agentId = call.agentId.toString();
     await this.deps.states.wrapUp(call.agentId, callId);
@@ -99,7 +118,11 @@ export class Answering {
   async wrapUp(agentId: string, input: CallWrapup): Promise<void> {
     const { models, clock } = this.deps;
     const agentOid = new Types.ObjectId(agentId);
-    const current = await models.Call.findOne({ _id: input.callId, agentId: agentOid, state: { $in: ['wrap_up', 'connected'] } }).lean();
+    const current = await models.Call.findOne({
+      _id: input.callId,
+      agentId: agentOid,
+      state: { $in: ['wrap_up', 'connected'] },
+    }).lean();
     if (!current) throw conflict('no call of yours to wrap up with this id');
     const agent = await models.User.findById(agentOid, { roles: 1, name: 1 }).lean();
     let customerId = current.customerId;
@@ -109,7 +132,8 @@ export class Answering {
       const customer = await models.Customer.findById(chosen, { ownerId: 1 }).lean();
       if (!customer) throw notFound('customer');
       const viewer = { userId: agentId, roles: agent?.roles ?? ['agent' as const], name: agent?.name ?? '' };
-      if (!(await this.deps.customers.canSee(viewer, customer))) throw forbidden("this customer belongs to another agent's portfolio");
+      if (!(await this.deps.customers.canSee(viewer, customer)))
+        throw forbidden("this customer belongs to another agent's portfolio");
       customerId = chosen;
     }
     const call = await models.Call.findOneAndUpdate(
@@ -119,15 +143,35 @@ export class Answering {
     ).lean();
     if (!call) throw conflict('the call changed meanwhile; try again');
     const wrappedAt = clock.now();
-    await this.deps.stats.handled(call.queue, Math.max(0, (wrappedAt.getTime() - (call.acceptedAt ?? call.receivedAt).getTime()) / 1000), wrappedAt);
-    if (customerId && input.customerId && call.match === 'multiple' && call.fromE164 && call.pop.candidates?.some((c) => c.id === input.customerId)) {
+    await this.deps.stats.handled(
+      call.queue,
+      Math.max(0, (wrappedAt.getTime() - (call.acceptedAt ?? call.receivedAt).getTime()) / 1000),
+      wrappedAt,
+    );
+    if (
+      customerId &&
+      input.customerId &&
+      call.match === 'multiple' &&
+      call.fromE164 &&
+      call.pop.candidates?.some((c) => c.id === input.customerId)
+    ) {
       await rememberChoice(models, call.fromE164, customerId, agentOid, clock.now());
     }
     if (call.interactionId) {
-      const summary = input.note ? `Inbound call: ${input.note}` : `Inbound call (${input.disposition.replace(/_/g, ' ')})`;
+      const summary = input.note
+        ? `Inbound call: ${input.note}`
+        : `Inbound call (${input.disposition.replace(/_/g, ' ')})`;
       await models.Interaction.updateOne(
         { _id: call.interactionId },
-        { $set: { disposition: input.disposition, summary, agentId: agentOid, ...(agent ? { agentName: agent.name } : {}), ...(customerId ? { customerId } : {}) } },
+        {
+          $set: {
+            disposition: input.disposition,
+            summary,
+            agentId: agentOid,
+            ...(agent ? { agentName: agent.name } : {}),
+            ...(customerId ? { customerId } : {}),
+          },
+        },
       );
     }
     if (current.state === 'connected') {

@@ -39,7 +39,13 @@ export class CallService implements PresenceListener {
   private seq = 0;
 
   constructor(deps: CallServiceDeps) {
-    const states = new AgentStates({ models: deps.models, clock: deps.clock, realtime: deps.realtime, logger: deps.logger, changed: () => deps.stats.changed() });
+    const states = new AgentStates({
+      models: deps.models,
+      clock: deps.clock,
+      realtime: deps.realtime,
+      logger: deps.logger,
+      changed: () => deps.stats.changed(),
+    });
     this.parts = {
       ...deps,
       queues: deps.queues ?? new QueueDirectory(deps.models, { defaultCountry: deps.options.defaultCountry }),
@@ -158,7 +164,12 @@ export class CallService implements PresenceListener {
    * The agent's own state change (or a supervisor's for an agent). An agent holding an offer
    * who changes state declines it: the call goes to the next agent.
    */
-  setAgentStatus(agentId: string, status: AgentStatus, reason?: string, opts: { onlyIf?: QueryFilter<User> } = {}): Promise<{ status: AgentStatus; since: Date }> {
+  setAgentStatus(
+    agentId: string,
+    status: AgentStatus,
+    reason?: string,
+    opts: { onlyIf?: QueryFilter<User> } = {},
+  ): Promise<{ status: AgentStatus; since: Date }> {
     return this.offers.setAgentStatus(agentId, status, reason, opts);
   }
 

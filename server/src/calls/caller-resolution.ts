@@ -34,6 +34,12 @@ export async function resolveCaller(models: Models, raw: string, defaultCountry:
 }
 
 /** Remember the agent's choice among several customers sharing a number. */
-export async function rememberChoice(models: Models, e164: string, customerId: Types.ObjectId, agentId: Types.ObjectId, at: Date) {
+export async function rememberChoice(
+  models: Models,
+  e164: string,
+  customerId: Types.ObjectId,
+  agentId: Types.ObjectId,
+  at: Date,
+) {
   await models.CallerChoice.updateOne({ _id: e164 }, { $set: { customerId, chosenBy: agentId, at } }, { upsert: true });
 }

@@ -15,7 +15,13 @@ const outboundSchema = z.object({
 });
 
 /** `POST /api/calls/outbound`: click-to-dial from the console. */
-export function callRoutes(deps: { auth: AuthService; customers: CustomerService; dialer: CallbackDialer; audit: AuditService; defaultCountry: string }): Router {
+export function callRoutes(deps: {
+  auth: AuthService;
+  customers: CustomerService;
+  dialer: CallbackDialer;
+  audit: AuditService;
+  defaultCountry: string;
+}): Router {
   const router = Router();
   router.post('/outbound', requireAuth(deps.auth), requireRole('agent'), async (req, res) => {
     const viewer = viewerOf(req);
@@ -26,7 +32,15 @@ export function callRoutes(deps: { auth: AuthService; customers: CustomerService
     const phone = normalizePhone(raw, (customer.country || deps.defaultCountry) as CountryCode);
     if (!phone) throw badRequest(`"${raw}" is not a phone number`);
     const result = await deps.dialer.dialForAgent(viewer.userId, customer, phone.e164);
-    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'dial', entity: 'customer', entityId: customer._id.toString(), callId: result.providerCallId, details: { phone: phone.e164 } });
+    await deps.audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'dial',
+      entity: 'customer',
+      entityId: customer._id.toString(),
+      callId: result.providerCallId,
+      details: { phone: phone.e164 },
+    });
     res.status(201).json({ callId: result.providerCallId, to: phone.e164 });
   });
   return router;

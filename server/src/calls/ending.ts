@@ -34,7 +34,10 @@ export class Ending {
     if (call.virtualHold && call.state !== 'connecting' && call.state !== 'connected') {
       // The caller hung up after asking for a callback: the call keeps its place in line.
       if (call.interactionId) {
-        await models.Interaction.updateOne({ _id: call.interactionId }, { $set: { summary: 'Inbound call: asked to be called back while waiting (kept the place in line)' } });
+        await models.Interaction.updateOne(
+          { _id: call.interactionId },
+          { $set: { summary: 'Inbound call: asked to be called back while waiting (kept the place in line)' } },
+        );
       }
       return;
     }

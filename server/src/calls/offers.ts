@@ -2,7 +2,7 @@
 // waiting calls are dispatched to free agents oldest first, an offer that is not acknowledged
 // or accepted in time (or whose console went) moves to the next agent, and an agent's own state
 // choices that free or withdraw them. Presence's effects on calls and agents are here too.
-import type { Types} from 'mongoose';
+import type { Types } from 'mongoose';
 import { type QueryFilter } from 'mongoose';
 import { CONSOLE_DISCONNECTED, type AgentStatus, type OfferWithdrawnReason } from '@ringside/shared';
 import type { Call } from '../db/schemas/call.model';
@@ -162,18 +162,50 @@ export class Offers implements PresenceListener {
     if (call.virtualHold) {
       await this.deps.models.Callback.updateOne(
         { _id: call.virtualHold.callbackId, status: 'holding' },
-        { $set: { status: 'offered', offerStage: 'agent', assignedTo: agentId, offeredAt: call.offeredAt ?? this.deps.clock.now() } },
+        {
+          $set: {
+            status: 'offered',
+            offerStage: 'agent',
+            assignedTo: agentId,
+            offeredAt: call.offeredAt ?? this.deps.clock.now(),
+          },
+        },
       );
     }
-    this.deps.logger.info({ callId: call._id, agentId: agentId.toString(), reason: reservation.reason, virtualHold: Boolean(call.virtualHold) }, 'call offered');
+    this.deps.logger.info(
+      {
+        callId: call._id,
+        agentId: agentId.toString(),
+        reason: reservation.reason,
+        virtualHold: Boolean(call.virtualHold),
+      },
+      'call offered',
+    );
     this.deps.states.offered(agentId.toString(), call.offeredAt ?? this.deps.clock.now());
-    await this.delivery.sendOffer(call, (event, ...args) => this.deps.realtime.toUser(agentId.toString()).timeout(this.deps.options.offerAckTimeoutMs).emit(event, ...args));
-    this.deps.timers.arm(`ack:${call._id}`, this.deps.options.offerAckTimeoutMs, async () => void (await this.offerTimedOut(call._id, agentId, 'not acknowledged')));
-    this.deps.timers.arm(`accept:${call._id}`, this.deps.options.offerAcceptTimeoutMs, async () => void (await this.offerTimedOut(call._id, agentId, 'not accepted')));
+    await this.delivery.sendOffer(call, (event, ...args) =>
+      this.deps.realtime
+        .toUser(agentId.toString())
+        .timeout(this.deps.options.offerAckTimeoutMs)
+        .emit(event, ...args),
+    );
+    this.deps.timers.arm(
+      `ack:${call._id}`,
+      this.deps.options.offerAckTimeoutMs,
+      async () => void (await this.offerTimedOut(call._id, agentId, 'not acknowledged')),
+    );
+    this.deps.timers.arm(
+      `accept:${call._id}`,
+      this.deps.options.offerAcceptTimeoutMs,
+      async () => void (await this.offerTimedOut(call._id, agentId, 'not accepted')),
+    );
   }
 
   /** An offer the agent did not acknowledge or accept in time goes to the next agent. */
-  private offerTimedOut(callId: string, agentId: Types.ObjectId, why: 'not acknowledged' | 'not accepted'): Promise<boolean> {
+  private offerTimedOut(
+    callId: string,
+    agentId: Types.ObjectId,
+    why: 'not acknowledged' | 'not accepted',
+  ): Promise<boolean> {
     // An agent who does not answer is set away so that the next call does not wait on it too.
     return this.passOn(callId, agentId, why, { status: 'away', reason: `missed call (${why})` });
   }
@@ -190,19 +222,32 @@ export class Offers implements PresenceListener {
     if (why === 'not acknowledged') filter.offerAckedAt = { $exists: false };
     const call = await models.Call.findOneAndUpdate(
       filter,
-      { $set: { state: 'queued', 'offers.$[last].outcome': why }, $unset: { agentId: 1, offeredAt: 1 }, $addToSet: { passedBy: agentId } },
+      {
+        $set: { state: 'queued', 'offers.$[last].outcome': why },
+        $unset: { agentId: 1, offeredAt: 1 },
+        $addToSet: { passedBy: agentId },
+      },
       { returnDocument: 'after', arrayFilters: [{ 'last.agentId': agentId, 'last.outcome': { $exists: false } }] },
     ).lean();
     if (!call) return false;
     this.deps.timers.disarm(`ack:${callId}`);
     this.deps.timers.disarm(`accept:${callId}`);
     if (call.virtualHold) {
-      await models.Callback.updateOne({ _id: call.virtualHold.callbackId, status: 'offered' }, { $set: { status: 'holding' }, $unset: { assignedTo: 1, offerStage: 1, offeredAt: 1 } });
+      await models.Callback.updateOne(
+        { _id: call.virtualHold.callbackId, status: 'offered' },
+        { $set: { status: 'holding' }, $unset: { assignedTo: 1, offerStage: 1, offeredAt: 1 } },
+      );
     }
     this.deps.logger.warn({ callId, agentId: agentId.toString(), why }, 'offer moved on');
     await this.deps.states.offerTakenBack(agentId, callId, agentNext);
     const now = clock.now();
-    this.deps.realtime.toUser(agentId.toString()).emit('call:ended', { callId, at: now.toISOString(), reason: `offer withdrawn: ${why}`, kind: 'offer_withdrawn', withdrawn: WITHDRAWN[why] });
+    this.deps.realtime.toUser(agentId.toString()).emit('call:ended', {
+      callId,
+      at: now.toISOString(),
+      reason: `offer withdrawn: ${why}`,
+      kind: 'offer_withdrawn',
+      withdrawn: WITHDRAWN[why],
+    });
     await this.dispatch(call.queue);
     return true;
   }
@@ -248,11 +293,15 @@ export class Offers implements PresenceListener {
     const callId = agent.state.status === 'reserved' ? agent.state.callId : undefined;
     if (!callId) return;
     const agentOid = agent._id;
-    this.deps.timers.arm(`console:${agentId}`, Math.min(options.offerAckTimeoutMs, options.consoleGraceMs), async () => {
-      const now = await models.User.findById(agentOid, { 'console.connected': 1 }).lean();
-      if (now?.console?.connected === true) return;
-      await this.passOn(callId, agentOid, CONSOLE_DISCONNECTED, { status: 'available' });
-    });
+    this.deps.timers.arm(
+      `console:${agentId}`,
+      Math.min(options.offerAckTimeoutMs, options.consoleGraceMs),
+      async () => {
+        const now = await models.User.findById(agentOid, { 'console.connected': 1 }).lean();
+        if (now?.console?.connected === true) return;
+        await this.passOn(callId, agentOid, CONSOLE_DISCONNECTED, { status: 'available' });
+      },
+    );
   }
 
   /** Presence: a console is back within the grace. The state holds; a free agent gets waiting calls. */
@@ -263,7 +312,9 @@ export class Offers implements PresenceListener {
     this.deps.states.presenceChanged(agentId, agent.state, true);
     // Waiting calls come after the console has heard its own state, not before.
     if (agent.state.status === 'available') {
-      void this.dispatchFor(agent._id, agent.skills).catch((err: unknown) => this.deps.logger.error({ err, agentId }, 'dispatch after a console came back failed'));
+      void this.dispatchFor(agent._id, agent.skills).catch((err: unknown) =>
+        this.deps.logger.error({ err, agentId }, 'dispatch after a console came back failed'),
+      );
     }
   }
 
@@ -271,7 +322,12 @@ export class Offers implements PresenceListener {
   async consoleExpired(agentId: string, whileDisconnected: boolean): Promise<void> {
     this.deps.timers.disarm(`console:${agentId}`);
     try {
-      await this.setAgentStatus(agentId, 'offline', CONSOLE_DISCONNECTED, whileDisconnected ? { onlyIf: { 'console.connected': { $ne: true } } } : {});
+      await this.setAgentStatus(
+        agentId,
+        'offline',
+        CONSOLE_DISCONNECTED,
+        whileDisconnected ? { onlyIf: { 'console.connected': { $ne: true } } } : {},
+      );
     } catch (err) {
       if (err instanceof AppError && (err.code === 'conflict' || err.code === 'not_found')) return; // on a call, connected again, or gone
       throw err;

@@ -31,8 +31,12 @@ export class PopDelivery {
       queue: call.queue,
       offeredAt: call.offeredAt.toISOString(),
       expiresAt: new Date(call.offeredAt.getTime() + this.deps.options.offerAcceptTimeoutMs).toISOString(),
-      reason: call.virtualHold ? `${call.routingReason ?? ''}; the caller asked to be called back while waiting` : (call.routingReason ?? ''),
-      ...(call.virtualHold ? { callback: { callbackId: call.virtualHold.callbackId.toString(), phone: call.virtualHold.phone } } : {}),
+      reason: call.virtualHold
+        ? `${call.routingReason ?? ''}; the caller asked to be called back while waiting`
+        : (call.routingReason ?? ''),
+      ...(call.virtualHold
+        ? { callback: { callbackId: call.virtualHold.callbackId.toString(), phone: call.virtualHold.phone } }
+        : {}),
     };
     if (target) target.emit('call:offered', offer);
     else this.deps.realtime.toUser(agentId).emit('call:offered', offer);
@@ -69,11 +73,17 @@ export class PopDelivery {
 
   /** A socket that (re)connects gets the pops of calls still offered to its agent. */
   async replayOffers(socket: RingsideSocket): Promise<void> {
-    const calls = await this.deps.models.Call.find({ agentId: new Types.ObjectId(socket.data.userId), state: 'offered' }).lean();
+    const calls = await this.deps.models.Call.find({
+      agentId: new Types.ObjectId(socket.data.userId),
+      state: 'offered',
+    }).lean();
     for (const call of calls) {
-      await this.sendOffer(call, (event, pop, ack) =>
-        socket.timeout(this.deps.options.offerAckTimeoutMs).emit(event, pop, (err, received) => ack(err, received)),
-      socket);
+      await this.sendOffer(
+        call,
+        (event, pop, ack) =>
+          socket.timeout(this.deps.options.offerAckTimeoutMs).emit(event, pop, (err, received) => ack(err, received)),
+        socket,
+      );
     }
   }
 }

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Types } from 'mongoose';
 import { newCallSid, signTwilioRequest } from '@ringside/telephony/testing';
-import { addCustomer, sleep, startCallsHarness, TWILIO, until, type CallsHarness, type TestAgent } from '../testing/calls-harness';
+import {
+  addCustomer,
+  sleep,
+  startCallsHarness,
+  TWILIO,
+  until,
+  type CallsHarness,
+  type TestAgent,
+} from '../testing/calls-harness';
 
 let h: CallsHarness;
 let agent1: TestAgent;
@@ -12,7 +20,12 @@ beforeAll(async () => {
   h = await startCallsHarness();
   agent1 = await h.agent('agent1@ringside.test');
   agent2 = await h.agent('agent2@ringside.test');
-  const anna = await addCustomer(h.models, { name: 'Anna Kowalska', phones: ['601 234 567'], ownerId: agent2.id, labels: ['vip'] });
+  const anna = await addCustomer(h.models, {
+    name: 'Anna Kowalska',
+    phones: ['601 234 567'],
+    ownerId: agent2.id,
+    labels: ['vip'],
+  });
   annaId = anna._id.toString();
   await h.models.Invoice.create({
     customerId: anna._id,
@@ -47,7 +60,9 @@ describe('inbound Twilio call → screen pop', () => {
     const { callSid, status, body } = await h.incoming('0048 601-234-567');
     expect(status).toBe(200);
     // Music on hold, then Twilio asks again what the waiting caller should hear.
-    expect(body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response><Play>https?:\/\/.+<\/Play><Redirect method="POST">https:\/\/ringside\.example\.com\/telephony\/twilio\/wait<\/Redirect><\/Response>$/);
+    expect(body).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Play>https?:\/\/.+<\/Play><Redirect method="POST">https:\/\/ringside\.example\.com\/telephony\/twilio\/wait<\/Redirect><\/Response>$/,
+    );
     // The pop was emitted before the webhook answered: it is there (or on the wire) already.
     await until(() => agent2.pops.some((p) => p.callId === callSid), 2000, 'pop at agent2');
     const pop = agent2.pops.find((p) => p.callId === callSid);
@@ -65,11 +80,13 @@ describe('inbound Twilio call → screen pop', () => {
     expect(call?.agentId?.toString()).toBe(agent2.id);
 
     // The same pop again over HTTP.
-    const token = (await (await fetch(`${h.server.url}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'agent2@ringside.test', password: 'ringside' }),
-    })).json()) as { token: string };
+    const token = (await (
+      await fetch(`${h.server.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'agent2@ringside.test', password: 'ringside' }),
+      })
+    ).json()) as { token: string };
     const again = await fetch(`${h.server.url}/api/customers/${annaId}/screen-pop?callId=${callSid}`, {
       headers: { authorization: `Bearer ${token.token}` },
     });
@@ -95,24 +112,43 @@ describe('inbound Twilio call → screen pop', () => {
     expect((await h.models.User.findById(agent2.id).lean())?.state.status).toBe('wrap_up');
 
     // Wrap-up with a note: the timeline has it, the agent is free again.
-    const wrap = await agent2.emit('call:wrapup', { callId: callSid, disposition: 'resolved', note: 'Asked about invoice FV/2026/0001' });
+    const wrap = await agent2.emit('call:wrapup', {
+      callId: callSid,
+      disposition: 'resolved',
+      note: 'Asked about invoice FV/2026/0001',
+    });
     expect(wrap).toEqual({ ok: true });
     const interaction = await h.models.Interaction.findOne({ callId: callSid }).lean();
-    expect(interaction).toMatchObject({ type: 'call', disposition: 'resolved', summary: 'Inbound call: Asked about invoice FV/2026/0001', agentName: 'Agent 2' });
+    expect(interaction).toMatchObject({
+      type: 'call',
+      disposition: 'resolved',
+      summary: 'Inbound call: Asked about invoice FV/2026/0001',
+      agentName: 'Agent 2',
+    });
     expect(interaction?.customerId?.toString()).toBe(annaId);
     expect((await h.models.User.findById(agent2.id).lean())?.state.status).toBe('available');
   });
 
   it('refuses unsigned, forged and altered webhooks with 403 and records nothing', async () => {
     const before = await h.models.Call.countDocuments();
-    const params = { CallSid: newCallSid(), AccountSid: TWILIO.sid, From: '+48601234567', To: '+48221234567', CallStatus: 'ringing' };
+    const params = {
+      CallSid: newCallSid(),
+      AccountSid: TWILIO.sid,
+      From: '+48601234567',
+      To: '+48221234567',
+      CallStatus: 'ringing',
+    };
     expect((await h.webhook('/telephony/twilio/voice', params, null)).status).toBe(403);
     expect((await h.webhook('/telephony/twilio/voice', params, 'bm90IGEgc2lnbmF0dXJl')).status).toBe(403);
     const signedForOther = signTwilioRequest(TWILIO.token, `${TWILIO.publicUrl}/telephony/twilio/voice`, params);
-    expect((await h.webhook('/telephony/twilio/voice', { ...params, From: '+48999999999' }, signedForOther)).status).toBe(403);
+    expect(
+      (await h.webhook('/telephony/twilio/voice', { ...params, From: '+48999999999' }, signedForOther)).status,
+    ).toBe(403);
     const wrongToken = signTwilioRequest('another-token-0000', `${TWILIO.publicUrl}/telephony/twilio/voice`, params);
     expect((await h.webhook('/telephony/twilio/voice', params, wrongToken)).status).toBe(403);
-    expect((await h.webhook('/telephony/twilio/status', { CallSid: params.CallSid, CallStatus: 'completed' }, null)).status).toBe(403);
+    expect(
+      (await h.webhook('/telephony/twilio/status', { CallSid: params.CallSid, CallStatus: 'completed' }, null)).status,
+    ).toBe(403);
     expect(await h.models.Call.countDocuments()).toBe(before);
     expect(await h.models.Interaction.countDocuments({ callId: params.CallSid })).toBe(0);
   });
@@ -144,22 +180,30 @@ describe('inbound Twilio call → screen pop', () => {
     expect(await holder.emit('call:accept', { callId: shared.callSid })).toEqual({ ok: true });
     expect(await h.status(shared.callSid, 'completed')).toBe(204);
     await until(() => holder.ended.includes(shared.callSid), 2000, 'shared call ended');
-    expect(await holder.emit('call:wrapup', { callId: shared.callSid, disposition: 'resolved', customerId: ewa?.id })).toEqual({ ok: true });
+    expect(
+      await holder.emit('call:wrapup', { callId: shared.callSid, disposition: 'resolved', customerId: ewa?.id }),
+    ).toEqual({ ok: true });
     for (const c of [unknown, anonymous]) expect(await h.status(c.callSid, 'canceled')).toBe(204);
-    await until(async () => (await h.models.User.countDocuments({ 'state.status': 'available', email: /agent[123]@/ })) === 3);
+    await until(
+      async () => (await h.models.User.countDocuments({ 'state.status': 'available', email: /agent[123]@/ })) === 3,
+    );
 
     const again = await h.incoming('22 628 12 34');
     await until(() => Boolean(popOf(again.callSid)), 3000, 'pop for the remembered number');
     expect(popOf(again.callSid)).toMatchObject({ match: 'multiple', customer: { name: 'Ewa Nowak' } });
     expect(popOf(again.callSid)?.candidates).toHaveLength(2);
     expect(await h.status(again.callSid, 'canceled')).toBe(204);
-    await until(async () => (await h.models.User.countDocuments({ 'state.status': 'available', email: /agent[123]@/ })) === 3);
+    await until(
+      async () => (await h.models.User.countDocuments({ 'state.status': 'available', email: /agent[123]@/ })) === 3,
+    );
     expect((await agent3.setState('away')).ok).toBe(true);
     agent3.close();
   });
 
   it('moves an unacknowledged offer to the next agent and sets the silent one away', async () => {
-    await until(async () => (await h.models.User.countDocuments({ 'state.status': 'available', email: /agent[12]@/ })) === 2);
+    await until(
+      async () => (await h.models.User.countDocuments({ 'state.status': 'available', email: /agent[12]@/ })) === 2,
+    );
     agent1.acking = false;
     agent2.acking = false;
     const { callSid } = await h.incoming('+48 500 000 002');
@@ -169,7 +213,10 @@ describe('inbound Twilio call → screen pop', () => {
     const first = call?.offers[0]?.agentId?.toString();
     const second = call?.offers[1]?.agentId?.toString();
     expect(first).not.toBe(second);
-    expect((await h.models.User.findById(first).lean())?.state).toMatchObject({ status: 'away', reason: 'missed call (not acknowledged)' });
+    expect((await h.models.User.findById(first).lean())?.state).toMatchObject({
+      status: 'away',
+      reason: 'missed call (not acknowledged)',
+    });
     agent1.acking = true;
     agent2.acking = true;
     expect(await h.status(callSid, 'canceled')).toBe(204);
@@ -178,7 +225,9 @@ describe('inbound Twilio call → screen pop', () => {
   });
 
   it('replays a pending pop to a console that reconnects', async () => {
-    await until(async () => (await h.models.User.countDocuments({ 'state.status': 'available', email: /agent[12]@/ })) === 2);
+    await until(
+      async () => (await h.models.User.countDocuments({ 'state.status': 'available', email: /agent[12]@/ })) === 2,
+    );
     const { callSid } = await h.incoming('+48 500 000 003');
     const holder = await (async () => {
       await until(() => [agent1, agent2].some((a) => a.pops.some((p) => p.callId === callSid)), 3000, 'pop');
@@ -194,9 +243,17 @@ describe('inbound Twilio call → screen pop', () => {
 
   it('rejects bad socket payloads with a reason', async () => {
     expect(await agent1.emit('call:accept', { callId: '' } as never)).toMatchObject({ ok: false, code: 'bad_request' });
-    expect(await agent1.emit('call:wrapup', { callId: 'CAx', disposition: 'nonsense' } as never)).toMatchObject({ ok: false, code: 'bad_request' });
-    expect(await agent1.emit('agent:state:set', { status: 'on_call' } as never)).toMatchObject({ ok: false, code: 'bad_request' });
-    expect(await agent1.emit('agent:state:set', { status: 'away', agentId: new Types.ObjectId().toString() })).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(await agent1.emit('call:wrapup', { callId: 'CAx', disposition: 'nonsense' } as never)).toMatchObject({
+      ok: false,
+      code: 'bad_request',
+    });
+    expect(await agent1.emit('agent:state:set', { status: 'on_call' } as never)).toMatchObject({
+      ok: false,
+      code: 'bad_request',
+    });
+    expect(
+      await agent1.emit('agent:state:set', { status: 'away', agentId: new Types.ObjectId().toString() }),
+    ).toMatchObject({ ok: false, code: 'forbidden' });
     expect(await agent1.emit('call:accept', { callId: newCallSid() })).toMatchObject({ ok: false, code: 'not_found' });
   });
 

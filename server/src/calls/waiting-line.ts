@@ -11,8 +11,17 @@ export class WaitingLine {
   /** A caller in line hears where they stand; after the queue's threshold, the callback offer. */
   async waitingInstruction(callId: string): Promise<CallInstruction> {
     const { models, clock } = this.deps;
-    const call = await models.Call.findById(callId, { state: 1, queue: 1, receivedAt: 1, seq: 1, customerId: 1, fromE164: 1, virtualHold: 1 }).lean();
-    if (!call || (call.state !== 'queued' && call.state !== 'routing' && call.state !== 'offered')) return { kind: 'hold' };
+    const call = await models.Call.findById(callId, {
+      state: 1,
+      queue: 1,
+      receivedAt: 1,
+      seq: 1,
+      customerId: 1,
+      fromE164: 1,
+      virtualHold: 1,
+    }).lean();
+    if (!call || (call.state !== 'queued' && call.state !== 'routing' && call.state !== 'offered'))
+      return { kind: 'hold' };
     const queue = await this.deps.queues.get(call.queue);
     // Offered: an agent's console is deciding; the caller hears music and is asked about again.
     if (call.state === 'offered') return { kind: 'hold', nextCheckSec: queue.announceEverySec };
@@ -25,11 +34,27 @@ export class WaitingLine {
     const position = before + sameMoment + 1;
     const waitedSec = (clock.now().getTime() - call.receivedAt.getTime()) / 1000;
     const offerCallback = this.mayOfferCallback(call, queue.callbackAfterSec, waitedSec);
-    return { kind: 'hold', wait: { position, etaSec: await this.estimateWait(queue, position) }, offerCallback, nextCheckSec: queue.announceEverySec };
+    return {
+      kind: 'hold',
+      wait: { position, etaSec: await this.estimateWait(queue, position) },
+      offerCallback,
+      nextCheckSec: queue.announceEverySec,
+    };
   }
 
-  private mayOfferCallback(call: Pick<Call, 'customerId' | 'fromE164' | 'virtualHold'>, afterSec: number, waitedSec: number): boolean {
-    return Boolean(this.deps.callbacks && call.customerId && call.fromE164 && !call.virtualHold && afterSec > 0 && waitedSec >= afterSec);
+  private mayOfferCallback(
+    call: Pick<Call, 'customerId' | 'fromE164' | 'virtualHold'>,
+    afterSec: number,
+    waitedSec: number,
+  ): boolean {
+    return Boolean(
+      this.deps.callbacks &&
+      call.customerId &&
+      call.fromE164 &&
+      !call.virtualHold &&
+      afterSec > 0 &&
+      waitedSec >= afterSec,
+    );
   }
 
   /**
@@ -41,7 +66,15 @@ export class WaitingLine {
     const day = clock.now().toISOString().slice(0, 10);
     const [stats, staffed] = await Promise.all([
       models.QueueDayStats.findById(`${queue.name}:${day}`, { handled: 1, handleSecSum: 1 }).lean(),
-      models.User.countDocuments({ 'state.status': { $in: ['available', 'reserved', 'on_call', 'wrap_up'] }, skills: queue.skill, roles: 'agent', active: true }, { limit: 10_000 }),
+      models.User.countDocuments(
+        {
+          'state.status': { $in: ['available', 'reserved', 'on_call', 'wrap_up'] },
+          skills: queue.skill,
+          roles: 'agent',
+          active: true,
+        },
+        { limit: 10_000 },
+      ),
     ]);
     if (staffed === 0) return null;
     const aht = stats?.handled ? (stats.handleSecSum ?? 0) / stats.handled : 180;
@@ -58,7 +91,13 @@ export class WaitingLine {
     if (!call || (call.state !== 'queued' && call.state !== 'routing')) return { kind: 'hold' };
     const queue = await this.deps.queues.get(call.queue);
     const waitedSec = (clock.now().getTime() - call.receivedAt.getTime()) / 1000;
-    if (digit !== '1' || !this.mayOfferCallback(call, queue.callbackAfterSec, waitedSec) || !this.deps.callbacks || !call.customerId || !call.fromE164) {
+    if (
+      digit !== '1' ||
+      !this.mayOfferCallback(call, queue.callbackAfterSec, waitedSec) ||
+      !this.deps.callbacks ||
+      !call.customerId ||
+      !call.fromE164
+    ) {
       return this.waitingInstruction(callId);
     }
     const customer = await models.Customer.findById(call.customerId, { timeZone: 1 }).lean();
@@ -81,10 +120,19 @@ export class WaitingLine {
     );
     if (kept.modifiedCount === 0) {
       // An agent is being offered the call right now: the caller stays on the line.
-      await models.Callback.updateOne({ _id: callback._id, status: 'holding' }, { $set: { status: 'cancelled' }, $push: { attempts: { at: now, outcome: 'not needed: an agent took the call' } } });
+      await models.Callback.updateOne(
+        { _id: callback._id, status: 'holding' },
+        {
+          $set: { status: 'cancelled' },
+          $push: { attempts: { at: now, outcome: 'not needed: an agent took the call' } },
+        },
+      );
       return { kind: 'hold' };
     }
-    this.deps.logger.info({ callId, callbackId: callback._id.toString(), queue: call.queue }, 'virtual hold: callback keeps the place in line');
+    this.deps.logger.info(
+      { callId, callbackId: callback._id.toString(), queue: call.queue },
+      'virtual hold: callback keeps the place in line',
+    );
     this.deps.stats.changed();
     return { kind: 'goodbye', reason: 'callback-confirmed' };
   }

@@ -24,7 +24,12 @@ const createSchema = z.object({
   note: z.string().trim().max(10_000).optional(),
 });
 const patchSchema = z
-  .object({ status: z.enum(['open', 'pending', 'closed']), priority: z.enum(['low', 'normal', 'high', 'urgent']), ownerId: id, callId: z.string().max(64) })
+  .object({
+    status: z.enum(['open', 'pending', 'closed']),
+    priority: z.enum(['low', 'normal', 'high', 'urgent']),
+    ownerId: id,
+    callId: z.string().max(64),
+  })
   .partial()
   .refine((v) => Object.keys(v).length > 0, { error: 'nothing to change' });
 const listSchema = z.object({
@@ -53,7 +58,13 @@ const view = (c: Case) =>
   }) satisfies CaseView;
 
 /** Service cases (tickets) with notes and linked calls; legal referrals are for the legal role. */
-export function caseRoutes(deps: { models: Models; auth: AuthService; clock: Clock; customers: CustomerService; audit: AuditService }): Router {
+export function caseRoutes(deps: {
+  models: Models;
+  auth: AuthService;
+  clock: Clock;
+  customers: CustomerService;
+  audit: AuditService;
+}): Router {
   const { models, customers, audit, clock } = deps;
   const router = Router();
   router.use(requireAuth(deps.auth));
@@ -105,15 +116,31 @@ export function caseRoutes(deps: { models: Models; auth: AuthService; clock: Clo
       ownerId: new Types.ObjectId(body.ownerId ?? viewer.userId),
       openedAt: now,
       callIds: body.callId ? [body.callId] : [],
-      notes: body.note ? [{ at: now, authorId: new Types.ObjectId(viewer.userId), authorName: viewer.name, text: body.note }] : [],
+      notes: body.note
+        ? [{ at: now, authorId: new Types.ObjectId(viewer.userId), authorName: viewer.name, text: body.note }]
+        : [],
     });
-    await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'create', entity: 'case', entityId: created._id.toString(), ...(body.callId ? { callId: body.callId } : {}), details: { customerId: body.customerId } });
+    await audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'create',
+      entity: 'case',
+      entityId: created._id.toString(),
+      ...(body.callId ? { callId: body.callId } : {}),
+      details: { customerId: body.customerId },
+    });
     res.status(201).json({ case: view(created.toObject()) } satisfies CaseAnswer);
   });
 
   router.get('/:id', async (req, res) => {
     const { viewer, found } = await load(req.params.id ?? '', req);
-    await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'read', entity: 'case', entityId: found._id.toString() });
+    await audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'read',
+      entity: 'case',
+      entityId: found._id.toString(),
+    });
     res.json({ case: view(found) } satisfies CaseAnswer);
   });
 
@@ -133,7 +160,14 @@ export function caseRoutes(deps: { models: Models; auth: AuthService; clock: Clo
       { returnDocument: 'after' },
     ).lean();
     if (!updated) throw notFound('case');
-    await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'update', entity: 'case', entityId: found._id.toString(), details: { changed: Object.keys(body) } });
+    await audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'update',
+      entity: 'case',
+      entityId: found._id.toString(),
+      details: { changed: Object.keys(body) },
+    });
     res.json({ case: view(updated) } satisfies CaseAnswer);
   });
 
@@ -142,11 +176,26 @@ export function caseRoutes(deps: { models: Models; auth: AuthService; clock: Clo
     const body = parseOrThrow(noteSchema, req.body, 'note');
     const updated = await models.Case.findByIdAndUpdate(
       found._id,
-      { $push: { notes: { at: clock.now(), authorId: new Types.ObjectId(viewer.userId), authorName: viewer.name, text: body.text } } },
+      {
+        $push: {
+          notes: {
+            at: clock.now(),
+            authorId: new Types.ObjectId(viewer.userId),
+            authorName: viewer.name,
+            text: body.text,
+          },
+        },
+      },
       { returnDocument: 'after' },
     ).lean();
     if (!updated) throw notFound('case');
-    await audit.record({ userId: viewer.userId, userName: viewer.name, action: 'note', entity: 'case', entityId: found._id.toString() });
+    await audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'note',
+      entity: 'case',
+      entityId: found._id.toString(),
+    });
     res.status(201).json({ case: view(updated) } satisfies CaseAnswer);
   });
   return router;

@@ -4,7 +4,13 @@ import { ConfigError, loadConfig } from './env';
 describe('loadConfig', () => {
   it('serves the embedded demo with defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ env: 'development', port: 3000, mongodbUri: undefined, publicUrl: 'http://localhost:3000', seedDemo: true });
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      mongodbUri: undefined,
+      publicUrl: 'http://localhost:3000',
+      seedDemo: true,
+    });
     expect(config.ari.app).toBe('ringside');
     expect(config.twilio.apiBase).toBe('https://api.twilio.com');
   });
@@ -37,7 +43,9 @@ describe('loadConfig', () => {
 
   it('names the variable and never echoes a secret', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(ConfigError);
-    expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(/^Invalid environment: JWT_SECRET must be at least 32 characters \(got "\*\*\*"\)$/);
+    expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(
+      /^Invalid environment: JWT_SECRET must be at least 32 characters \(got "\*\*\*"\)$/,
+    );
     expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
     expect(() => loadConfig({ DUNNING_RENDER_WORKERS: '-1' })).toThrow(/DUNNING_RENDER_WORKERS must be 0 or more/);
     expect(() => loadConfig({ DUNNING_RENDER_WORKERS: 'many' })).toThrow(/DUNNING_RENDER_WORKERS must be a number/);
@@ -46,7 +54,9 @@ describe('loadConfig', () => {
   });
 
   it('requires real secrets in production and never seeds demo data there', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is required in production.*TWILIO_ACCOUNT_SID.*TWILIO_AUTH_TOKEN.*PUBLIC_URL.*MONGODB_URI/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /JWT_SECRET is required in production.*TWILIO_ACCOUNT_SID.*TWILIO_AUTH_TOKEN.*PUBLIC_URL.*MONGODB_URI/,
+    );
     const prod = loadConfig({
       NODE_ENV: 'production',
       JWT_SECRET: 'y'.repeat(40),

@@ -16,9 +16,7 @@ const port = z.coerce
   .max(65535, { error: 'must be between 0 and 65535' });
 
 const optionalUrl = (protocols: RegExp) =>
-  z
-    .url({ protocol: protocols, error: `must be a URL (${protocols.source})` })
-    .optional();
+  z.url({ protocol: protocols, error: `must be a URL (${protocols.source})` }).optional();
 
 const envSchema = z
   .object({
@@ -28,28 +26,57 @@ const envSchema = z
     MONGODB_URI: optionalUrl(/^mongodb(\+srv)?$/),
     DATA_DIR: z.string().min(1).default('.data'),
     PUBLIC_URL: optionalUrl(/^https?$/),
-    TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, { error: 'must look like AC followed by 32 hex digits' }).optional(),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, { error: 'must look like AC followed by 32 hex digits' })
+      .optional(),
     TWILIO_AUTH_TOKEN: z.string().min(8, { error: 'must be at least 8 characters' }).optional(),
     TWILIO_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.twilio.com'),
     ARI_URL: optionalUrl(/^https?$/),
     ARI_USERNAME: z.string().default('ringside'),
     ARI_PASSWORD: z.string().default(''),
-    ARI_APP: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'must be a Stasis application name (letters, digits, _ . -)' }).default('ringside'),
+    ARI_APP: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, { error: 'must be a Stasis application name (letters, digits, _ . -)' })
+      .default('ringside'),
     REDIS_URL: optionalUrl(/^rediss?$/),
     JWT_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
-    JWT_TTL: z.string().regex(/^\d+[smhd]$/, { error: 'must be a duration such as 12h or 30m' }).default('12h'),
+    JWT_TTL: z
+      .string()
+      .regex(/^\d+[smhd]$/, { error: 'must be a duration such as 12h or 30m' })
+      .default('12h'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DEFAULT_COUNTRY: z
       .string()
       .toUpperCase()
       .refine((c) => isSupportedCountry(c), { error: 'must be an ISO 3166 country code such as PL' })
       .default('PL'),
-    LOGIN_RATE_LIMIT: z.coerce.number({ error: 'must be a number' }).int().min(1, { error: 'must be at least 1' }).default(10),
+    LOGIN_RATE_LIMIT: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(1, { error: 'must be at least 1' })
+      .default(10),
     SEED_DEMO: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true'),
-    OFFER_ACK_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(100, { error: 'must be at least 100' }).default(5000),
-    OFFER_ACCEPT_TIMEOUT_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, { error: 'must be at least 1000' }).default(20000),
-    CONSOLE_GRACE_MS: z.coerce.number({ error: 'must be a number' }).int().min(100, { error: 'must be at least 100' }).default(20_000),
-    CALLBACK_SILENT_DIAL_MS: z.coerce.number({ error: 'must be a number' }).int().min(1000, { error: 'must be at least 1000' }).default(300_000),
+    OFFER_ACK_TIMEOUT_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(100, { error: 'must be at least 100' })
+      .default(5000),
+    OFFER_ACCEPT_TIMEOUT_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(1000, { error: 'must be at least 1000' })
+      .default(20000),
+    CONSOLE_GRACE_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(100, { error: 'must be at least 100' })
+      .default(20_000),
+    CALLBACK_SILENT_DIAL_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(1000, { error: 'must be at least 1000' })
+      .default(300_000),
     HOLD_MUSIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     DEMO_CUSTOMERS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(2000),
     DUNNING_LADDER: z
@@ -58,15 +85,33 @@ const envSchema = z
         try {
           return parseLadder(text);
         } catch (err) {
-          ctx.addIssue({ code: 'custom', message: `must be days:action pairs such as 3:sms,14:letter,21:call,45:legal (${err instanceof Error ? err.message : String(err)})` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be days:action pairs such as 3:sms,14:letter,21:call,45:legal (${err instanceof Error ? err.message : String(err)})`,
+          });
           return z.NEVER;
         }
       })
       .optional(),
-    DUNNING_SMS_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number' }).optional(),
-    TWILIO_MESSAGING_SERVICE_SID: z.string().regex(/^MG[0-9a-fA-F]{32}$/, { error: 'must look like MG followed by 32 hex digits' }).optional(),
-    DUNNING_STEP_LEASE_MS: z.coerce.number({ error: 'must be a number' }).int().min(500, { error: 'must be at least 500' }).default(60_000),
-    DUNNING_RENDER_WORKERS: z.coerce.number({ error: 'must be a number' }).int().min(0, { error: 'must be 0 or more' }).max(16, { error: 'must be at most 16' }).optional(),
+    DUNNING_SMS_FROM: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number' })
+      .optional(),
+    TWILIO_MESSAGING_SERVICE_SID: z
+      .string()
+      .regex(/^MG[0-9a-fA-F]{32}$/, { error: 'must look like MG followed by 32 hex digits' })
+      .optional(),
+    DUNNING_STEP_LEASE_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(500, { error: 'must be at least 500' })
+      .default(60_000),
+    DUNNING_RENDER_WORKERS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(0, { error: 'must be 0 or more' })
+      .max(16, { error: 'must be at most 16' })
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -97,7 +142,13 @@ export interface Config {
   /** A callback dialing this long with no word from the provider was never placed. */
   callbacks: { silentDialMs: number };
   holdMusicUrl: string | undefined;
-  dunning: { ladder: LadderStep[] | undefined; smsFrom: string | undefined; messagingServiceSid: string | undefined; stepLeaseMs: number; renderWorkers: number | undefined };
+  dunning: {
+    ladder: LadderStep[] | undefined;
+    smsFrom: string | undefined;
+    messagingServiceSid: string | undefined;
+    stepLeaseMs: number;
+    renderWorkers: number | undefined;
+  };
 }
 
 /** Thrown with one line that names the variable and what is wrong with it. */
@@ -113,7 +164,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => {
       const key = issue.path.join('.') || 'environment';
       const raw = typeof issue.path[0] === 'string' ? source[issue.path[0]] : undefined;
-      const shown = raw === undefined ? '' : ` (got ${JSON.stringify(key.includes('SECRET') || key.includes('TOKEN') || key.includes('PASSWORD') ? '***' : raw)})`;
+      const shown =
+        raw === undefined
+          ? ''
+          : ` (got ${JSON.stringify(key.includes('SECRET') || key.includes('TOKEN') || key.includes('PASSWORD') ? '***' : raw)})`;
       return `${key} ${issue.message}${shown}`;
     });
     throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
@@ -143,6 +197,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     presence: { graceMs: e.CONSOLE_GRACE_MS },
     callbacks: { silentDialMs: e.CALLBACK_SILENT_DIAL_MS },
     holdMusicUrl: e.HOLD_MUSIC_URL,
-    dunning: { ladder: e.DUNNING_LADDER, smsFrom: e.DUNNING_SMS_FROM, messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID, stepLeaseMs: e.DUNNING_STEP_LEASE_MS, renderWorkers: e.DUNNING_RENDER_WORKERS },
+    dunning: {
+      ladder: e.DUNNING_LADDER,
+      smsFrom: e.DUNNING_SMS_FROM,
+      messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
+      stepLeaseMs: e.DUNNING_STEP_LEASE_MS,
+      renderWorkers: e.DUNNING_RENDER_WORKERS,
+    },
   };
 }

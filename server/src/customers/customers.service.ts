@@ -1,6 +1,14 @@
 import { Types, type QueryFilter } from 'mongoose';
 import { z } from 'zod';
-import { foldLatin, foldText, nameKeys, normalizePhone, prefixRange, type CountryCode, type Role } from '@ringside/shared';
+import {
+  foldLatin,
+  foldText,
+  nameKeys,
+  normalizePhone,
+  prefixRange,
+  type CountryCode,
+  type Role,
+} from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { Customer, Phone } from '../db/schemas/customer.model';
 import { badRequest, conflict, forbidden, notFound, parseOrThrow } from '../errors';
@@ -19,15 +27,24 @@ const phoneInput = z.object({
   raw: z.string().trim().min(3, { error: 'phone is too short' }).max(40),
   type: z.enum(['mobile', 'landline', 'work', 'switchboard', 'other']).default('mobile'),
 });
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, { error: 'must be an IANA time zone such as Europe/Warsaw' });
-const label = z.string().trim().toLowerCase().min(1).max(40).regex(/^[\p{L}\p{N} _-]+$/u, { error: 'labels are words, digits, spaces, - and _' });
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be an IANA time zone such as Europe/Warsaw' },
+);
+const label = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1)
+  .max(40)
+  .regex(/^[\p{L}\p{N} _-]+$/u, { error: 'labels are words, digits, spaces, - and _' });
 
 const contactInput = z.object({
   name: z.string().trim().min(1).max(200),
@@ -48,7 +65,11 @@ const customerFields = {
   country: z.string().length(2).toUpperCase(),
   timeZone,
   creditTerms: z
-    .object({ limit: z.number().min(0).max(1e9), paymentTermsDays: z.number().int().min(0).max(365), currency: z.string().length(3).toUpperCase() })
+    .object({
+      limit: z.number().min(0).max(1e9),
+      paymentTermsDays: z.number().int().min(0).max(365),
+      currency: z.string().length(3).toUpperCase(),
+    })
     .partial(),
   flags: z.object({ doNotCall: z.boolean(), smsConsent: z.boolean(), doNotSms: z.boolean() }).partial(),
 };
@@ -83,7 +104,12 @@ export const customerSearchSchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-const COUNTRY_ZONES: Record<string, string> = { PL: 'Europe/Warsaw', HR: 'Europe/Zagreb', HU: 'Europe/Budapest', GR: 'Europe/Athens' };
+const COUNTRY_ZONES: Record<string, string> = {
+  PL: 'Europe/Warsaw',
+  HR: 'Europe/Zagreb',
+  HU: 'Europe/Budapest',
+  GR: 'Europe/Athens',
+};
 const COUNTRY_CURRENCY: Record<string, string> = { PL: 'PLN', HR: 'EUR', HU: 'HUF', GR: 'EUR' };
 
 export interface CustomerSummary {
@@ -96,7 +122,9 @@ export interface CustomerSummary {
   ownerId?: string;
 }
 
-export const toSummary = (c: Pick<Customer, '_id' | 'kind' | 'name' | 'email' | 'phones' | 'labels' | 'ownerId'>): CustomerSummary => ({
+export const toSummary = (
+  c: Pick<Customer, '_id' | 'kind' | 'name' | 'email' | 'phones' | 'labels' | 'ownerId'>,
+): CustomerSummary => ({
   id: c._id.toString(),
   kind: c.kind,
   name: c.name,
@@ -141,7 +169,7 @@ export class CustomerService {
   }
 
   async assertCanSee(viewer: Viewer, customer: Pick<Customer, 'ownerId'>): Promise<void> {
-    if (!(await this.canSee(viewer, customer))) throw forbidden('this customer belongs to another agent\'s portfolio');
+    if (!(await this.canSee(viewer, customer))) throw forbidden("this customer belongs to another agent's portfolio");
   }
 
   normalizePhones(phones: Array<{ raw: string; type: Phone['type'] }>, country: string): Phone[] {
@@ -157,7 +185,10 @@ export class CustomerService {
    * a name prefix as a range on `nameKeys` (folded: "lodz" finds "Łódź"), a label on `labels`.
    * Pages with `limit + 1`: no exact totals on a hot path.
    */
-  async search(input: unknown, viewer: Viewer): Promise<{ customers: CustomerSummary[]; page: number; hasMore: boolean }> {
+  async search(
+    input: unknown,
+    viewer: Viewer,
+  ): Promise<{ customers: CustomerSummary[]; page: number; hasMore: boolean }> {
     const p = parseOrThrow(customerSearchSchema, input, 'search');
     const filter: QueryFilter<Customer> = { ...(await this.portfolioFilter(viewer)) };
     const phone = p.phone ?? (p.q && /^[+(]?[\d\s().-]{6,}$/.test(p.q) ? p.q : undefined);
@@ -178,10 +209,22 @@ export class CustomerService {
         // database read every customer.
         if (p.label) filter.labels = p.label;
         const want = p.page * p.limit + 1;
-        const found = await Promise.all(ranges.map((r) => this.models.Customer.find({ ...filter, nameKeys: r }, SUMMARY).limit(want).lean()));
-        const merged = [...new Map(found.flat().map((d) => [d._id.toString(), d])).values()].sort((x, y) => x.name.localeCompare(y.name) || x._id.toString().localeCompare(y._id.toString()));
+        const found = await Promise.all(
+          ranges.map((r) =>
+            this.models.Customer.find({ ...filter, nameKeys: r }, SUMMARY)
+              .limit(want)
+              .lean(),
+          ),
+        );
+        const merged = [...new Map(found.flat().map((d) => [d._id.toString(), d])).values()].sort(
+          (x, y) => x.name.localeCompare(y.name) || x._id.toString().localeCompare(y._id.toString()),
+        );
         const pageDocs = merged.slice((p.page - 1) * p.limit, p.page * p.limit + 1);
-        return { customers: pageDocs.slice(0, p.limit).map(toSummary), page: p.page, hasMore: pageDocs.length > p.limit };
+        return {
+          customers: pageDocs.slice(0, p.limit).map(toSummary),
+          page: p.page,
+          hasMore: pageDocs.length > p.limit,
+        };
       }
       filter.nameKeys = ranges[0];
     }
@@ -205,13 +248,23 @@ export class CustomerService {
   }
 
   /** Existing customers that already have one of these numbers or this email. */
-  async duplicates(phoneKeys: string[], emailKey: string | undefined, except?: Types.ObjectId): Promise<CustomerSummary[]> {
+  async duplicates(
+    phoneKeys: string[],
+    emailKey: string | undefined,
+    except?: Types.ObjectId,
+  ): Promise<CustomerSummary[]> {
     // One indexed query per key, merged here: an `$or` would make the database read every customer.
     const filters: QueryFilter<Customer>[] = [];
     if (phoneKeys.length) filters.push({ phoneKeys: { $in: phoneKeys } });
     if (emailKey) filters.push({ emailKey });
     if (!filters.length) return [];
-    const found = await Promise.all(filters.map((f) => this.models.Customer.find({ ...f, ...(except ? { _id: { $ne: except } } : {}) }, SUMMARY).limit(10).lean()));
+    const found = await Promise.all(
+      filters.map((f) =>
+        this.models.Customer.find({ ...f, ...(except ? { _id: { $ne: except } } : {}) }, SUMMARY)
+          .limit(10)
+          .lean(),
+      ),
+    );
     return [...new Map(found.flat().map((d) => [d._id.toString(), d])).values()].slice(0, 10).map(toSummary);
   }
 
@@ -224,7 +277,10 @@ export class CustomerService {
     const emailKey = body.email?.toLowerCase();
     const duplicates = await this.duplicates(phoneKeys, emailKey);
     if (duplicates.length && !body.force) {
-      throw conflict(`a customer with this ${duplicates.some((d) => d.email?.toLowerCase() === emailKey) ? 'email' : 'phone'} already exists: ${duplicates[0]?.name}; send force: true to create anyway`, { duplicates });
+      throw conflict(
+        `a customer with this ${duplicates.some((d) => d.email?.toLowerCase() === emailKey) ? 'email' : 'phone'} already exists: ${duplicates[0]?.name}; send force: true to create anyway`,
+        { duplicates },
+      );
     }
     // Agents restricted to their portfolio own what they create.
     const ownerId = body.ownerId ?? ((await this.portfolioFilter(viewer)).ownerId ? viewer.userId : undefined);
@@ -240,13 +296,22 @@ export class CustomerService {
       ...(ownerId ? { ownerId: new Types.ObjectId(ownerId) } : {}),
       country,
       timeZone: body.timeZone ?? COUNTRY_ZONES[country] ?? 'UTC',
-      creditTerms: { limit: 0, paymentTermsDays: 14, currency: COUNTRY_CURRENCY[country] ?? 'EUR', ...body.creditTerms },
+      creditTerms: {
+        limit: 0,
+        paymentTermsDays: 14,
+        currency: COUNTRY_CURRENCY[country] ?? 'EUR',
+        ...body.creditTerms,
+      },
       flags: { doNotCall: false, smsConsent: true, doNotSms: false, ...body.flags },
     });
     return { customer: toSummary(created), duplicates };
   }
 
-  async update(id: string, input: unknown, viewer: Viewer): Promise<{ customer: CustomerSummary; changed: string[]; duplicates: CustomerSummary[] }> {
+  async update(
+    id: string,
+    input: unknown,
+    viewer: Viewer,
+  ): Promise<{ customer: CustomerSummary; changed: string[]; duplicates: CustomerSummary[] }> {
     const body = parseOrThrow(customerPatchSchema, input, 'customer change');
     const existing = await this.get(id, viewer);
     const country = body.country ?? existing.country;
@@ -255,21 +320,33 @@ export class CustomerService {
     if (body.name) Object.assign(set, { name: body.name, nameKeys: nameKeys(body.name) });
     if (body.email) Object.assign(set, { email: body.email, emailKey: body.email.toLowerCase() });
     const phones = body.phones ? this.normalizePhones(body.phones, country) : existing.phones;
-    const contacts = body.contacts ? body.contacts.map((c) => ({ ...c, phones: this.normalizePhones(c.phones, country) })) : existing.contacts;
+    const contacts = body.contacts
+      ? body.contacts.map((c) => ({ ...c, phones: this.normalizePhones(c.phones, country) }))
+      : existing.contacts;
     if (body.phones) set.phones = phones;
     if (body.contacts) set.contacts = contacts;
-    if (body.phones || body.contacts) set.phoneKeys = [...new Set([...phones, ...contacts.flatMap((c) => c.phones)].map((p) => p.e164))];
+    if (body.phones || body.contacts)
+      set.phoneKeys = [...new Set([...phones, ...contacts.flatMap((c) => c.phones)].map((p) => p.e164))];
     if (body.labels) set.labels = [...new Set(body.labels)];
     if (body.ownerId) {
-      if (!viewer.roles.some((r) => r === 'supervisor' || r === 'admin')) throw forbidden('only supervisors reassign customers');
+      if (!viewer.roles.some((r) => r === 'supervisor' || r === 'admin'))
+        throw forbidden('only supervisors reassign customers');
       set.ownerId = new Types.ObjectId(body.ownerId);
     }
     if (body.country) set.country = body.country;
     if (body.timeZone) set.timeZone = body.timeZone;
     if (body.creditTerms) for (const [k, v] of Object.entries(body.creditTerms)) set[`creditTerms.${k}`] = v;
     if (body.flags) for (const [k, v] of Object.entries(body.flags)) set[`flags.${k}`] = v;
-    const duplicates = await this.duplicates((set.phoneKeys as string[] | undefined) ?? [], body.email?.toLowerCase(), existing._id);
-    const updated = await this.models.Customer.findByIdAndUpdate(existing._id, { $set: set }, { returnDocument: 'after', runValidators: true }).lean();
+    const duplicates = await this.duplicates(
+      (set.phoneKeys as string[] | undefined) ?? [],
+      body.email?.toLowerCase(),
+      existing._id,
+    );
+    const updated = await this.models.Customer.findByIdAndUpdate(
+      existing._id,
+      { $set: set },
+      { returnDocument: 'after', runValidators: true },
+    ).lean();
     if (!updated) throw notFound('customer');
     return { customer: toSummary(updated), changed: Object.keys(body), duplicates };
   }

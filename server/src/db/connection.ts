@@ -9,7 +9,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function connectDatabase(uri: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<Database> {
+export async function connectDatabase(
+  uri: string,
+  options: { serverSelectionTimeoutMS?: number } = {},
+): Promise<Database> {
   const conn = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
     // Fail fast instead of queueing operations forever while the server is away.

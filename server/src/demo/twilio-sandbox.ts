@@ -10,10 +10,20 @@ export interface TwilioSandbox {
 }
 
 /** The stand-in when this start is a demo without Twilio credentials; otherwise nothing. */
-export async function startDemoTwilio(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<TwilioSandbox | undefined> {
+export async function startDemoTwilio(
+  config: Config,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TwilioSandbox | undefined> {
   if (config.env === 'production' || env.TWILIO_ACCOUNT_SID) return undefined;
   const { startTwilioRestServer } = await import('@ringside/telephony/testing');
-  const sandbox = await startTwilioRestServer({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken });
-  logger.warn({ twilioApiBase: sandbox.url }, 'no TWILIO_ACCOUNT_SID: Twilio REST calls go to a local stand-in (demo mode)');
+  const sandbox = await startTwilioRestServer({
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+  });
+  logger.warn(
+    { twilioApiBase: sandbox.url },
+    'no TWILIO_ACCOUNT_SID: Twilio REST calls go to a local stand-in (demo mode)',
+  );
   return sandbox;
 }

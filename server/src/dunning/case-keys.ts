@@ -5,7 +5,15 @@ import { Types } from 'mongoose';
 /** Less than this left on an invoice is nothing left to pay. */
 export const OPEN_INVOICE = 0.005;
 /** What the scan compares of a live case. */
-export const LIVE_CASE_FIELDS = { customerId: 1, currency: 1, amount: 1, oldestDueAt: 1, invoiceIds: 1, status: 1, stage: 1 } as const;
+export const LIVE_CASE_FIELDS = {
+  customerId: 1,
+  currency: 1,
+  amount: 1,
+  oldestDueAt: 1,
+  invoiceIds: 1,
+  status: 1,
+  stage: 1,
+} as const;
 export const LIVE = ['open', 'paused'] as const;
 export const STAGES = ['none', 'sms', 'letter', 'call', 'legal'] as const;
 
@@ -23,7 +31,8 @@ export const noLiveClaim = (now: Date) => ({ 'pending.leaseUntil': { $not: { $gt
 export const stableId = (text: string) => new Types.ObjectId(createHash('sha1').update(text).digest().subarray(0, 12));
 
 /** The natural key of a case's n-th collections call (a callback): a repeated step finds the first one. */
-export const callKey = (caseId: Types.ObjectId, round: number): string => `dunning|${caseId.toHexString()}|call|${round}`;
+export const callKey = (caseId: Types.ObjectId, round: number): string =>
+  `dunning|${caseId.toHexString()}|call|${round}`;
 
 /** The short reference of a case on letters, legal cases and disputes. */
 export const caseRef = (id: Types.ObjectId) => id.toHexString().slice(-10).toUpperCase();

@@ -30,20 +30,36 @@ export async function closeMany(ctx: DunningContext, cases: CaseToClose[], now: 
   let closed = cases;
   if (res.modifiedCount < cases.length) {
     const ours = new Set(
-      (await models.DunningCase.find({ _id: { $in: cases.map((c) => c._id) }, history: { $elemMatch: { action: 'closed', 'details.by': token } } }, { _id: 1 }).lean()).map((c) => c._id.toHexString()),
+      (
+        await models.DunningCase.find(
+          { _id: { $in: cases.map((c) => c._id) }, history: { $elemMatch: { action: 'closed', 'details.by': token } } },
+          { _id: 1 },
+        ).lean()
+      ).map((c) => c._id.toHexString()),
     );
     closed = cases.filter((c) => ours.has(c._id.toHexString()));
   }
   if (!closed.length) return 0;
   await models.Callback.updateMany(
     { dunningCaseId: { $in: closed.map((c) => c._id) }, status: { $in: ['scheduled', 'offered'] } },
-    { $set: { status: 'cancelled' }, $push: { attempts: { at: now, outcome: `cancelled: dunning case closed (${reason})` } } },
+    {
+      $set: { status: 'cancelled' },
+      $push: { attempts: { at: now, outcome: `cancelled: dunning case closed (${reason})` } },
+    },
   );
   if (reason === 'paid') {
     const amounts: Record<string, number> = {};
     for (const c of closed) if (c.amount > 0) amounts[c.currency] = (amounts[c.currency] ?? 0) + c.amount;
     await ctx.figures.recovered(amounts);
   }
-  await auditMany(ctx, closed.map((c) => ({ action: 'dunning.closed', entity: 'dunning_case', entityId: c._id.toHexString(), details: { reason, customerId: c.customerId.toHexString() } })));
+  await auditMany(
+    ctx,
+    closed.map((c) => ({
+      action: 'dunning.closed',
+      entity: 'dunning_case',
+      entityId: c._id.toHexString(),
+      details: { reason, customerId: c.customerId.toHexString() },
+    })),
+  );
   return closed.length;
 }

@@ -52,7 +52,12 @@ export interface LetterInvoice {
 }
 
 export interface LetterInput {
-  customer: { name: string; address?: { street?: string; city?: string; postalCode?: string; country?: string } | undefined; timeZone: string; language?: string | undefined };
+  customer: {
+    name: string;
+    address?: { street?: string; city?: string; postalCode?: string; country?: string } | undefined;
+    timeZone: string;
+    language?: string | undefined;
+  };
   currency: string;
   invoices: LetterInvoice[];
   total: number;
@@ -64,7 +69,13 @@ export interface LetterInput {
 }
 
 export interface LegalSummaryInput {
-  customer: { name: string; id: string; address?: LetterInput['customer']['address']; timeZone: string; phones: string[] };
+  customer: {
+    name: string;
+    id: string;
+    address?: LetterInput['customer']['address'];
+    timeZone: string;
+    phones: string[];
+  };
   currency: string;
   invoices: LetterInvoice[];
   total: number;
@@ -79,7 +90,8 @@ export const formatMoney = (amount: number, currency: string) =>
   `${amount.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`;
 
 /** A date as the customer reads it: their own zone, ISO order (2026-11-24). */
-export const formatDay = (at: Date, zone: string) => DateTime.fromJSDate(at, { zone }).toISODate() ?? at.toISOString().slice(0, 10);
+export const formatDay = (at: Date, zone: string) =>
+  DateTime.fromJSDate(at, { zone }).toISODate() ?? at.toISOString().slice(0, 10);
 
 function render(title: string, draw: (doc: PDFKit.PDFDocument) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -108,13 +120,19 @@ function invoiceTable(doc: PDFKit.PDFDocument, invoices: LetterInvoice[], curren
   const cols = [x, x + 110, x + 200, x + 300, x + 390];
   doc.font('bold');
   const head = doc.y;
-  ['Invoice', 'Due date', 'Amount', 'Still open', 'Payment reference'].forEach((h, i) => doc.text(h, cols[i], head, { lineBreak: false }));
+  ['Invoice', 'Due date', 'Amount', 'Still open', 'Payment reference'].forEach((h, i) =>
+    doc.text(h, cols[i], head, { lineBreak: false }),
+  );
   doc.moveDown(0.6).font('body');
   for (const inv of invoices) {
     const y = doc.y;
-    [inv.number, formatDay(inv.dueAt, zone), formatMoney(inv.amount, currency), formatMoney(inv.open, currency), inv.paymentReference].forEach((v, i) =>
-      doc.text(v, cols[i], y, { lineBreak: false }),
-    );
+    [
+      inv.number,
+      formatDay(inv.dueAt, zone),
+      formatMoney(inv.amount, currency),
+      formatMoney(inv.open, currency),
+      inv.paymentReference,
+    ].forEach((v, i) => doc.text(v, cols[i], y, { lineBreak: false }));
     doc.moveDown(0.5);
   }
   doc.x = x;
@@ -125,7 +143,12 @@ export function renderLetter(input: LetterInput): Promise<Buffer> {
   const zone = input.customer.timeZone;
   return render(`Payment reminder ${input.caseRef}`, (doc) => {
     doc.font('bold').fontSize(14).text('Payment reminder').moveDown(0.5);
-    doc.font('body').fontSize(10.5).text(`Date: ${formatDay(input.at, zone)}`).text(`Our reference: ${input.caseRef}`).moveDown();
+    doc
+      .font('body')
+      .fontSize(10.5)
+      .text(`Date: ${formatDay(input.at, zone)}`)
+      .text(`Our reference: ${input.caseRef}`)
+      .moveDown();
     doc.font('bold').text(input.customer.name).font('body');
     for (const line of addressLines(input.customer.address)) doc.text(line);
     doc.moveDown();
@@ -136,8 +159,15 @@ export function renderLetter(input: LetterInput): Promise<Buffer> {
     );
     doc.moveDown();
     invoiceTable(doc, input.invoices, input.currency, zone);
-    doc.moveDown().font('bold').text(`Total open: ${formatMoney(input.total, input.currency)}`).font('body').moveDown();
-    doc.text('If you cannot pay in full, call us: we can agree a date or a plan. If you believe an invoice is wrong, tell us and we will look into it before anything else happens.');
+    doc
+      .moveDown()
+      .font('bold')
+      .text(`Total open: ${formatMoney(input.total, input.currency)}`)
+      .font('body')
+      .moveDown();
+    doc.text(
+      'If you cannot pay in full, call us: we can agree a date or a plan. If you believe an invoice is wrong, tell us and we will look into it before anything else happens.',
+    );
     doc.moveDown(2).text('Kind regards,').text('Accounts receivable');
   });
 }
@@ -147,7 +177,12 @@ export function renderLegalSummary(input: LegalSummaryInput): Promise<Buffer> {
   const zone = input.customer.timeZone;
   return render(`Legal referral ${input.caseRef}`, (doc) => {
     doc.font('bold').fontSize(14).text('Legal referral: summary of the debt').moveDown(0.5);
-    doc.font('body').fontSize(10.5).text(`Prepared: ${formatDay(input.at, zone)}`).text(`Dunning case: ${input.caseRef}, opened ${formatDay(input.openedAt, zone)}`).moveDown();
+    doc
+      .font('body')
+      .fontSize(10.5)
+      .text(`Prepared: ${formatDay(input.at, zone)}`)
+      .text(`Dunning case: ${input.caseRef}, opened ${formatDay(input.openedAt, zone)}`)
+      .moveDown();
     doc.font('bold').text('Customer').font('body');
     doc.text(input.customer.name).text(`Customer id: ${input.customer.id}`);
     for (const line of addressLines(input.customer.address)) doc.text(line);
@@ -155,12 +190,24 @@ export function renderLegalSummary(input: LegalSummaryInput): Promise<Buffer> {
     doc.text(`Time zone: ${zone}`).moveDown();
     doc.font('bold').text('Invoices').font('body').moveDown(0.3);
     invoiceTable(doc, input.invoices, input.currency, zone);
-    doc.moveDown().font('bold').text(`Total open: ${formatMoney(input.total, input.currency)}`).font('body').moveDown();
-    if (input.promiseToPay) doc.text(`Last promise to pay: ${formatMoney(input.promiseToPay.amount, input.currency)} by ${formatDay(input.promiseToPay.date, zone)}`).moveDown();
+    doc
+      .moveDown()
+      .font('bold')
+      .text(`Total open: ${formatMoney(input.total, input.currency)}`)
+      .font('body')
+      .moveDown();
+    if (input.promiseToPay)
+      doc
+        .text(
+          `Last promise to pay: ${formatMoney(input.promiseToPay.amount, input.currency)} by ${formatDay(input.promiseToPay.date, zone)}`,
+        )
+        .moveDown();
     doc.font('bold').text('Reminders and calls').font('body').moveDown(0.3);
     for (const h of input.history) {
       const when = DateTime.fromJSDate(h.at, { zone }).toFormat('yyyy-MM-dd HH:mm');
-      doc.text(`${when}  ${h.action.replace(/_/g, ' ')}${h.outcome ? `: ${h.outcome}` : ''}${h.details ? ` (${h.details})` : ''}`);
+      doc.text(
+        `${when}  ${h.action.replace(/_/g, ' ')}${h.outcome ? `: ${h.outcome}` : ''}${h.details ? ` (${h.details})` : ''}`,
+      );
     }
   });
 }
@@ -183,11 +230,18 @@ export class DocumentStore {
   /** Stores the document unless one of this kind exists for the case already; true when written now. */
   async putOnce(doc: Omit<StoredDocument, '_id' | 'data'> & { data: Buffer }): Promise<boolean> {
     const _id = `${doc.kind}:${doc.caseId.toString()}`;
-    const res = await this.collection.updateOne({ _id }, { $setOnInsert: { ...doc, _id, data: new mongo.Binary(doc.data) } }, { upsert: true });
+    const res = await this.collection.updateOne(
+      { _id },
+      { $setOnInsert: { ...doc, _id, data: new mongo.Binary(doc.data) } },
+      { upsert: true },
+    );
     return res.upsertedCount === 1;
   }
 
-  async get(caseId: Types.ObjectId, kind: DocumentKind): Promise<{ filename: string; contentType: string; data: Buffer } | null> {
+  async get(
+    caseId: Types.ObjectId,
+    kind: DocumentKind,
+  ): Promise<{ filename: string; contentType: string; data: Buffer } | null> {
     const found = await this.collection.findOne({ _id: `${kind}:${caseId.toString()}` });
     if (!found) return null;
     return { filename: found.filename, contentType: found.contentType, data: Buffer.from(found.data.buffer) };

@@ -25,7 +25,9 @@ const children: ChildProcess[] = [];
  * libfaketime (`npm run test:clock -- --all`), the server gets the same move.
  */
 const machineClock = Object.fromEntries(
-  Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && (e[0] === 'LD_PRELOAD' || e[0].startsWith('FAKETIME'))),
+  Object.entries(process.env).filter(
+    (e): e is [string, string] => e[1] !== undefined && (e[0] === 'LD_PRELOAD' || e[0].startsWith('FAKETIME')),
+  ),
 );
 
 function startMain(): { child: ChildProcess; url: Promise<string> } {
@@ -60,7 +62,11 @@ function startMain(): { child: ChildProcess; url: Promise<string> } {
 }
 
 async function adminToken(url: string): Promise<string> {
-  const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@ringside.test', password: DEMO_PASSWORD }) });
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@ringside.test', password: DEMO_PASSWORD }),
+  });
   return ((await res.json()) as { token: string }).token;
 }
 
@@ -68,7 +74,8 @@ async function adminToken(url: string): Promise<string> {
 function callableZone(now: Date): string {
   for (let offset = -12; offset <= 14; offset++) {
     const local = new Date(now.getTime() + offset * 3_600_000);
-    if (local.getUTCHours() >= 9 && local.getUTCHours() < 18 && local.getUTCDay() !== 0) return offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+    if (local.getUTCHours() >= 9 && local.getUTCHours() < 18 && local.getUTCDay() !== 0)
+      return offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
   }
   throw new Error('no callable zone');
 }
@@ -148,55 +155,72 @@ afterAll(async () => {
   await db?.close();
 });
 
-it('SIGKILL during a scan, then a restart: every due reminder, letter and call exactly once', { timeout: 120_000 }, async () => {
-  const first = startMain();
-  const url = await first.url;
-  const token = await adminToken(url);
-  // Killed once part of the reminders have gone out (others are in flight, none recorded yet).
-  const killed = new Promise<void>((resolve) => {
-    let seen = 0;
-    const onRequest = (r: { path: string; method: string }) => {
-      if (!r.path.endsWith('/Messages.json') || r.method !== 'POST') return;
-      if (++seen === 30) {
-        first.child.kill('SIGKILL');
-        twilio.events.off('request', onRequest);
-        resolve();
-      }
-    };
-    twilio.events.on('request', onRequest);
-  });
-  const run = fetch(`${url}/api/dunning/run`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }).catch(() => null);
-  await killed;
-  await run;
-  // The process may have gone already (while the request above failed).
-  if (first.child.exitCode === null && first.child.signalCode === null) await new Promise((r) => first.child.once('exit', r));
-  const sentBeforeKill = twilio.requests.filter((r) => r.path.endsWith('/Messages.json') && r.method === 'POST').length;
-  expect(sentBeforeKill).toBeGreaterThanOrEqual(30);
-  expect(sentBeforeKill).toBeLessThan(GROUP);
-  expect(await db.models.DunningCase.countDocuments({ 'pending.key': { $exists: true } })).toBeGreaterThan(0);
+it(
+  'SIGKILL during a scan, then a restart: every due reminder, letter and call exactly once',
+  { timeout: 120_000 },
+  async () => {
+    const first = startMain();
+    const url = await first.url;
+    const token = await adminToken(url);
+    // Killed once part of the reminders have gone out (others are in flight, none recorded yet).
+    const killed = new Promise<void>((resolve) => {
+      let seen = 0;
+      const onRequest = (r: { path: string; method: string }) => {
+        if (!r.path.endsWith('/Messages.json') || r.method !== 'POST') return;
+        if (++seen === 30) {
+          first.child.kill('SIGKILL');
+          twilio.events.off('request', onRequest);
+          resolve();
+        }
+      };
+      twilio.events.on('request', onRequest);
+    });
+    const run = fetch(`${url}/api/dunning/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    }).catch(() => null);
+    await killed;
+    await run;
+    // The process may have gone already (while the request above failed).
+    if (first.child.exitCode === null && first.child.signalCode === null)
+      await new Promise((r) => first.child.once('exit', r));
+    const sentBeforeKill = twilio.requests.filter(
+      (r) => r.path.endsWith('/Messages.json') && r.method === 'POST',
+    ).length;
+    expect(sentBeforeKill).toBeGreaterThanOrEqual(30);
+    expect(sentBeforeKill).toBeLessThan(GROUP);
+    expect(await db.models.DunningCase.countDocuments({ 'pending.key': { $exists: true } })).toBeGreaterThan(0);
 
-  // Restarted: the claims of the killed process are reconciled once their lease has run out.
-  await new Promise((r) => setTimeout(r, 1200));
-  const second = startMain();
-  const url2 = await second.url;
-  const token2 = await adminToken(url2);
-  for (let i = 0; i < 2; i++) {
-    const res = await fetch(`${url2}/api/dunning/run`, { method: 'POST', headers: { authorization: `Bearer ${token2}` } });
-    expect(res.status).toBe(200);
-  }
-  second.child.kill('SIGTERM');
+    // Restarted: the claims of the killed process are reconciled once their lease has run out.
+    await new Promise((r) => setTimeout(r, 1200));
+    const second = startMain();
+    const url2 = await second.url;
+    const token2 = await adminToken(url2);
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${url2}/api/dunning/run`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token2}` },
+      });
+      expect(res.status).toBe(200);
+    }
+    second.child.kill('SIGTERM');
 
-  const sms = twilio.requests.filter((r) => r.path.endsWith('/Messages.json') && r.method === 'POST');
-  for (let i = 0; i < GROUP; i++) expect(sms.filter((r) => r.params.To === phoneOf(1, i)), phoneOf(1, i)).toHaveLength(1);
-  expect(sms).toHaveLength(GROUP);
-  expect(await db.models.DunningCase.countDocuments({ 'pending.key': { $exists: true } })).toBe(0);
-  const cases = await db.models.DunningCase.find({}, { stage: 1, stepsDone: 1, messages: 1, customerId: 1 }).lean();
-  expect(cases).toHaveLength(3 * GROUP);
-  expect(cases.filter((c) => c.stage === 'sms' && c.messages.length === 1)).toHaveLength(GROUP);
-  expect(cases.filter((c) => c.stage === 'letter')).toHaveLength(GROUP);
-  expect(cases.filter((c) => c.stage === 'call')).toHaveLength(GROUP);
-  expect(await db.conn.collection('dunningdocuments').countDocuments({ kind: 'letter' })).toBe(GROUP);
-  const callbacks = await db.models.Callback.find({ source: 'dunning' }, { dunningCaseId: 1 }).lean();
-  expect(callbacks).toHaveLength(GROUP);
-  expect(new Set(callbacks.map((c) => c.dunningCaseId?.toHexString())).size).toBe(GROUP);
-});
+    const sms = twilio.requests.filter((r) => r.path.endsWith('/Messages.json') && r.method === 'POST');
+    for (let i = 0; i < GROUP; i++)
+      expect(
+        sms.filter((r) => r.params.To === phoneOf(1, i)),
+        phoneOf(1, i),
+      ).toHaveLength(1);
+    expect(sms).toHaveLength(GROUP);
+    expect(await db.models.DunningCase.countDocuments({ 'pending.key': { $exists: true } })).toBe(0);
+    const cases = await db.models.DunningCase.find({}, { stage: 1, stepsDone: 1, messages: 1, customerId: 1 }).lean();
+    expect(cases).toHaveLength(3 * GROUP);
+    expect(cases.filter((c) => c.stage === 'sms' && c.messages.length === 1)).toHaveLength(GROUP);
+    expect(cases.filter((c) => c.stage === 'letter')).toHaveLength(GROUP);
+    expect(cases.filter((c) => c.stage === 'call')).toHaveLength(GROUP);
+    expect(await db.conn.collection('dunningdocuments').countDocuments({ kind: 'letter' })).toBe(GROUP);
+    const callbacks = await db.models.Callback.find({ source: 'dunning' }, { dunningCaseId: 1 }).lean();
+    expect(callbacks).toHaveLength(GROUP);
+    expect(new Set(callbacks.map((c) => c.dunningCaseId?.toHexString())).size).toBe(GROUP);
+  },
+);

@@ -27,12 +27,17 @@ export interface DunningJobs {
 /** The scan extends its lock this often (Agenda frees locks older than lockLifetime). */
 const TOUCH_EVERY_MS = 60_000;
 
-export function defineDunningJobs(agenda: Agenda, deps: { logger: Logger; signal: AbortSignal }, options: DunningJobsOptions = {}): DunningJobs {
+export function defineDunningJobs(
+  agenda: Agenda,
+  deps: { logger: Logger; signal: AbortSignal },
+  options: DunningJobsOptions = {},
+): DunningJobs {
   let service: Pick<DunningService, 'scan'> | undefined;
   agenda.define(
     DUNNING_SCAN,
     async (job: Job<void>): Promise<void> => {
-      if (!service) throw new Error('dunning: the scan ran before the application was ready; it runs again at the next interval');
+      if (!service)
+        throw new Error('dunning: the scan ran before the application was ready; it runs again at the next interval');
       let lastTouch = Date.now();
       const report = await service.scan({
         signal: deps.signal,
@@ -57,7 +62,11 @@ export function defineDunningJobs(agenda: Agenda, deps: { logger: Logger; signal
     async schedule() {
       // Every process puts the scan on the schedule at start; saveJob covers two at once.
       await saveJob(
-        () => agenda.every(options.scanSchedule ?? '5 * * * *', DUNNING_SCAN, undefined, { timezone: options.timezone ?? 'UTC', skipImmediate: true }),
+        () =>
+          agenda.every(options.scanSchedule ?? '5 * * * *', DUNNING_SCAN, undefined, {
+            timezone: options.timezone ?? 'UTC',
+            skipImmediate: true,
+          }),
         { logger: deps.logger, job: DUNNING_SCAN },
       );
     },

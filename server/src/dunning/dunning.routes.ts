@@ -27,7 +27,13 @@ export function dunningRoutes(deps: { auth: AuthService; dunning: DunningService
     router.get(`/cases/:id/${kind}`, async (req, res) => {
       const viewer = viewerOf(req);
       const doc = await deps.dunning.document(String(req.params.id), kind, viewer);
-      await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: `read.${kind}`, entity: 'dunning_case', entityId: String(req.params.id) });
+      await deps.audit.record({
+        userId: viewer.userId,
+        userName: viewer.name,
+        action: `read.${kind}`,
+        entity: 'dunning_case',
+        entityId: String(req.params.id),
+      });
       res.type(doc.contentType).set('content-disposition', `inline; filename="${doc.filename}"`).send(doc.data);
     });
   }
@@ -39,7 +45,13 @@ export function dunningRoutes(deps: { auth: AuthService; dunning: DunningService
   router.post('/run', requireRole('admin'), async (req, res) => {
     const viewer = viewerOf(req);
     const report = await deps.dunning.scan();
-    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'dunning.run', entity: 'dunning', details: report });
+    await deps.audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'dunning.run',
+      entity: 'dunning',
+      details: report,
+    });
     res.json(report);
   });
   return router;

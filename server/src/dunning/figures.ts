@@ -16,15 +16,21 @@ export class DunningFigures {
 
   /** Adds what came in, per currency, with one update. */
   async recovered(amounts: Record<string, number>): Promise<void> {
-    const inc = Object.fromEntries(Object.entries(amounts).map(([currency, amount]) => [`recovered.${currency}`, round2(amount)]));
+    const inc = Object.fromEntries(
+      Object.entries(amounts).map(([currency, amount]) => [`recovered.${currency}`, round2(amount)]),
+    );
     if (!Object.keys(inc).length) return;
-    await this.stats.updateOne({ _id: 'summary' }, { $inc: inc }, { upsert: true }).catch((err: unknown) => this.logger.warn({ err }, 'dunning figures not updated'));
+    await this.stats
+      .updateOne({ _id: 'summary' }, { $inc: inc }, { upsert: true })
+      .catch((err: unknown) => this.logger.warn({ err }, 'dunning figures not updated'));
     this.cache = undefined;
   }
 
   async bump(counts: Partial<Record<'promisesKept' | 'promisesBroken', number>>): Promise<void> {
     if (!Object.keys(counts).length) return;
-    await this.stats.updateOne({ _id: 'summary' }, { $inc: counts }, { upsert: true }).catch((err: unknown) => this.logger.warn({ err }, 'dunning figures not updated'));
+    await this.stats
+      .updateOne({ _id: 'summary' }, { $inc: counts }, { upsert: true })
+      .catch((err: unknown) => this.logger.warn({ err }, 'dunning figures not updated'));
     this.cache = undefined;
   }
 
@@ -38,7 +44,11 @@ export class DunningFigures {
       if (status === 'paused') paused += 1;
       else open += 1;
     }
-    await this.stats.updateOne({ _id: 'summary' }, { $set: { byStage, open, paused, lastScanAt: now } }, { upsert: true });
+    await this.stats.updateOne(
+      { _id: 'summary' },
+      { $set: { byStage, open, paused, lastScanAt: now } },
+      { upsert: true },
+    );
     this.cache = undefined;
   }
 
@@ -46,8 +56,12 @@ export class DunningFigures {
   async read(): Promise<DunningStats> {
     if (this.cache && this.cache.until > Date.now()) return this.cache.value;
     const doc = await this.stats.findOne({ _id: 'summary' });
-    const byStage = Object.fromEntries(STAGES.map((s) => [s, Number((doc?.byStage as Record<string, number> | undefined)?.[s] ?? 0)])) as DunningStats['byStage'];
-    const recovered = Object.entries((doc?.recovered as Record<string, number> | undefined) ?? {}).map(([currency, amount]) => ({ currency, amount: round2(amount) }));
+    const byStage = Object.fromEntries(
+      STAGES.map((s) => [s, Number((doc?.byStage as Record<string, number> | undefined)?.[s] ?? 0)]),
+    ) as DunningStats['byStage'];
+    const recovered = Object.entries((doc?.recovered as Record<string, number> | undefined) ?? {}).map(
+      ([currency, amount]) => ({ currency, amount: round2(amount) }),
+    );
     const value: DunningStats = {
       byStage,
       open: Number(doc?.open ?? 0),

@@ -57,7 +57,12 @@ export const DEFAULT_DUNNING_OPTIONS: DunningOptions = {
 
 /** The text-message side of the Twilio adapter (TwilioProvider satisfies it). */
 export interface SmsGateway {
-  sendSms(request: { to: string; body: string; from?: string; messagingServiceSid?: string }): Promise<{ messageSid: string; status: string }>;
+  sendSms(request: {
+    to: string;
+    body: string;
+    from?: string;
+    messagingServiceSid?: string;
+  }): Promise<{ messageSid: string; status: string }>;
   /** Messages sent to a number since a moment: how a send whose answer was lost is reconciled. */
   listSms(query: { to: string; sentAfter: Date }): Promise<Array<{ messageSid: string; body: string; status: string }>>;
 }

@@ -42,7 +42,10 @@ export async function recordOutcome(ctx: DunningContext, id: string, input: unkn
   if (!customer) throw notFound('customer');
   await ctx.customers.assertCanSee(viewer, customer);
   if (c.status === 'closed') throw conflict(`the dunning case is closed (${c.closedReason ?? 'closed'})`);
-  const invoices = await models.Invoice.find({ customerId: c.customerId, status: 'open', currency: c.currency, dueAt: { $lt: now } }, { amount: 1, paid: 1, dueAt: 1 }).lean();
+  const invoices = await models.Invoice.find(
+    { customerId: c.customerId, status: 'open', currency: c.currency, dueAt: { $lt: now } },
+    { amount: 1, paid: 1, dueAt: 1 },
+  ).lean();
   const by = { agentId: new Types.ObjectId(viewer.userId), agentName: viewer.name };
   const r: Recording = {
     ctx,
@@ -53,11 +56,26 @@ export async function recordOutcome(ctx: DunningContext, id: string, input: unkn
     viewer,
     by,
     entry: (action, outcome, details) => ({ at: now, action, outcome, details: { ...by, ...(details as object) } }),
-    audit: (details) => auditMany(ctx, [{ userId: viewer.userId, userName: viewer.name, action: `dunning.outcome.${body.outcome}`, entity: 'dunning_case', entityId: id, details }]),
+    audit: (details) =>
+      auditMany(ctx, [
+        {
+          userId: viewer.userId,
+          userName: viewer.name,
+          action: `dunning.outcome.${body.outcome}`,
+          entity: 'dunning_case',
+          entityId: id,
+          details,
+        },
+      ]),
     cancelCalls: () =>
       models.Callback.updateMany(
         { dunningCaseId: c._id, status: { $in: ['scheduled', 'offered'] } },
-        { $set: { status: 'cancelled' }, $push: { attempts: { at: now, outcome: `cancelled: ${body.outcome.replace(/_/g, ' ')} recorded by ${viewer.name}` } } },
+        {
+          $set: { status: 'cancelled' },
+          $push: {
+            attempts: { at: now, outcome: `cancelled: ${body.outcome.replace(/_/g, ' ')} recorded by ${viewer.name}` },
+          },
+        },
       ),
   };
   switch (body.outcome) {
@@ -78,12 +96,24 @@ export async function recordOutcome(ctx: DunningContext, id: string, input: unkn
 }
 
 /** Pauses the ladder until a promised date (and the grace after it); the case's calls are cancelled. */
-async function pausePromise(r: Recording, date: Date, amount: number, outcome: string, details: unknown): Promise<void> {
+async function pausePromise(
+  r: Recording,
+  date: Date,
+  amount: number,
+  outcome: string,
+  details: unknown,
+): Promise<void> {
   const { ctx, c, now, by } = r;
   const res = await ctx.models.DunningCase.updateOne(
     { _id: c._id, status: { $in: [...LIVE] } },
     {
-      $set: { status: 'paused', pausedReason: 'promise', promiseToPay: { date, amount, recordedAt: now, agentId: by.agentId }, balanceAtPromise: r.owed, nextActionAt: new Date(date.getTime() + ctx.options.promiseGraceMs) },
+      $set: {
+        status: 'paused',
+        pausedReason: 'promise',
+        promiseToPay: { date, amount, recordedAt: now, agentId: by.agentId },
+        balanceAtPromise: r.owed,
+        nextActionAt: new Date(date.getTime() + ctx.options.promiseGraceMs),
+      },
       $push: { history: r.entry('promise_to_pay', outcome, details) },
     },
   );
@@ -96,14 +126,25 @@ async function promised(r: Recording, body: OutcomeOf<'promise_to_pay'>): Promis
   const date = new Date(body.date);
   if (date.getTime() < now.getTime() - DAY_MS) throw badRequest('the promised date is in the past');
   if (date.getTime() > now.getTime() + 90 * DAY_MS) throw badRequest('a promise to pay may be at most 90 days ahead');
-  await pausePromise(r, date, body.amount, `${formatMoney(body.amount, c.currency)} by ${formatDay(date, r.customer.timeZone)}`, { amount: body.amount, date, note: body.note });
+  await pausePromise(
+    r,
+    date,
+    body.amount,
+    `${formatMoney(body.amount, c.currency)} by ${formatDay(date, r.customer.timeZone)}`,
+    { amount: body.amount, date, note: body.note },
+  );
   await r.audit({ amount: body.amount, date: body.date });
 }
 
 async function saysPaid(r: Recording, body: OutcomeOf<'paid'>): Promise<void> {
   const { ctx, c, now, owed } = r;
   if (owed <= 0) {
-    await closeMany(ctx, [{ _id: c._id, amount: c.amount, currency: c.currency, customerId: c.customerId }], now, 'paid');
+    await closeMany(
+      ctx,
+      [{ _id: c._id, amount: c.amount, currency: c.currency, customerId: c.customerId }],
+      now,
+      'paid',
+    );
     await r.audit({ owed });
     return;
   }
@@ -130,7 +171,15 @@ async function disputed(r: Recording, body: OutcomeOf<'dispute'>): Promise<void>
   });
   const res = await ctx.models.DunningCase.updateOne(
     { _id: c._id, status: { $in: [...LIVE] } },
-    { $set: { status: 'paused', pausedReason: 'dispute', disputeCaseId: dispute._id, nextActionAt: new Date(now.getTime() + DAY_MS) }, $push: { history: r.entry('dispute', body.reason, { caseId: dispute._id.toHexString() }) } },
+    {
+      $set: {
+        status: 'paused',
+        pausedReason: 'dispute',
+        disputeCaseId: dispute._id,
+        nextActionAt: new Date(now.getTime() + DAY_MS),
+      },
+      $push: { history: r.entry('dispute', body.reason, { caseId: dispute._id.toHexString() }) },
+    },
   );
   if (res.modifiedCount === 0) throw conflict('the dunning case changed meanwhile; reload it');
   await r.cancelCalls();
@@ -143,12 +192,23 @@ async function wrongNumber(r: Recording, body: OutcomeOf<'wrong_number'>): Promi
   const last = await models.Callback.findOne({ dunningCaseId: c._id }, { phone: 1 }).sort({ createdAt: -1 }).lean();
   const phone = body.phone ?? last?.phone;
   if (!phone) throw badRequest('give phone: no call of this case to take the number from');
-  if (!r.customer.phones.some((p) => p.e164 === phone)) throw badRequest(`${phone} is not one of the customer's numbers`);
-  await models.Customer.updateOne({ _id: c.customerId }, { $set: { 'phones.$[p].wrongNumber': true } }, { arrayFilters: [{ 'p.e164': phone }] });
-  await models.DunningCase.updateOne({ _id: c._id }, { $set: { nextActionAt: now }, $push: { history: r.entry('wrong_number', phone, { note: body.note }) } });
+  if (!r.customer.phones.some((p) => p.e164 === phone))
+    throw badRequest(`${phone} is not one of the customer's numbers`);
+  await models.Customer.updateOne(
+    { _id: c.customerId },
+    { $set: { 'phones.$[p].wrongNumber': true } },
+    { arrayFilters: [{ 'p.e164': phone }] },
+  );
+  await models.DunningCase.updateOne(
+    { _id: c._id },
+    { $set: { nextActionAt: now }, $push: { history: r.entry('wrong_number', phone, { note: body.note }) } },
+  );
   await models.Callback.updateMany(
     { dunningCaseId: c._id, phone, status: { $in: ['scheduled', 'offered'] } },
-    { $set: { status: 'cancelled' }, $push: { attempts: { at: now, outcome: `cancelled: wrong number (${r.viewer.name})` } } },
+    {
+      $set: { status: 'cancelled' },
+      $push: { attempts: { at: now, outcome: `cancelled: wrong number (${r.viewer.name})` } },
+    },
   );
   await r.audit({ phone });
 }

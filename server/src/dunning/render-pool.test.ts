@@ -6,9 +6,21 @@ import type { RenderJob } from './documents';
 const letter = (name: string): RenderJob => ({
   kind: 'letter',
   input: {
-    customer: { name, timeZone: 'Europe/Warsaw', address: { street: 'ul. Długa 5', postalCode: '00-001', city: 'Warszawa' } },
+    customer: {
+      name,
+      timeZone: 'Europe/Warsaw',
+      address: { street: 'ul. Długa 5', postalCode: '00-001', city: 'Warszawa' },
+    },
     currency: 'PLN',
-    invoices: [{ number: 'FV/2026/11/0001', amount: 1234.5, open: 1000, dueAt: new Date('2026-10-01T10:00:00Z'), paymentReference: 'RS-0001' }],
+    invoices: [
+      {
+        number: 'FV/2026/11/0001',
+        amount: 1234.5,
+        open: 1000,
+        dueAt: new Date('2026-10-01T10:00:00Z'),
+        paymentReference: 'RS-0001',
+      },
+    ],
     total: 1000,
     at: new Date('2026-11-02T10:00:00Z'),
     caseRef: 'ABCDEF1234',

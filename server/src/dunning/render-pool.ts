@@ -96,7 +96,12 @@ export class RenderPool {
       if (!this.queue.length) break;
       while (slot.ready && !slot.job && this.queue.length) this.send(slot, this.queue.shift() as Pending);
     }
-    while (!this.inProcess && this.queue.length > this.slots.filter((s) => !s.ready).length && this.slots.length < this.options.size) this.spawn();
+    while (
+      !this.inProcess &&
+      this.queue.length > this.slots.filter((s) => !s.ready).length &&
+      this.slots.length < this.options.size
+    )
+      this.spawn();
     if (!this.queue.length && this.slots.every((s) => !s.job)) {
       this.idleTimer = setTimeout(() => void this.stopIdle(), this.options.idleMs);
       this.idleTimer.unref();

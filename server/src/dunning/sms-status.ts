@@ -5,7 +5,10 @@ import { auditMany, type DunningContext } from './context';
 const FINAL_SMS = new Set(['delivered', 'undelivered', 'failed', 'read', 'canceled']);
 
 /** A delivery report of a reminder (Twilio's status callback). */
-export async function onSmsStatus(ctx: DunningContext, status: { messageSid: string; status: string; errorCode?: string; at: Date }): Promise<void> {
+export async function onSmsStatus(
+  ctx: DunningContext,
+  status: { messageSid: string; status: string; errorCode?: string; at: Date },
+): Promise<void> {
   const { models } = ctx;
   const c = await models.DunningCase.findOne({ 'messages.sid': status.messageSid }, { messages: 1 }).lean();
   if (!c) return;
@@ -14,9 +17,25 @@ export async function onSmsStatus(ctx: DunningContext, status: { messageSid: str
   await models.DunningCase.updateOne(
     { _id: c._id, 'messages.sid': status.messageSid },
     {
-      ...(keep ? {} : { $set: { 'messages.$.status': status.status, ...(status.errorCode ? { 'messages.$.errorCode': status.errorCode } : {}) } }),
-      $push: { history: { at: status.at, action: 'sms_status', outcome: status.status, details: { messageSid: status.messageSid, ...(status.errorCode ? { errorCode: status.errorCode } : {}) } } },
+      ...(keep
+        ? {}
+        : {
+            $set: {
+              'messages.$.status': status.status,
+              ...(status.errorCode ? { 'messages.$.errorCode': status.errorCode } : {}),
+            },
+          }),
+      $push: {
+        history: {
+          at: status.at,
+          action: 'sms_status',
+          outcome: status.status,
+          details: { messageSid: status.messageSid, ...(status.errorCode ? { errorCode: status.errorCode } : {}) },
+        },
+      },
     },
   );
-  await auditMany(ctx, [{ action: 'dunning.sms_status', entity: 'dunning_case', entityId: c._id.toHexString(), details: status }]);
+  await auditMany(ctx, [
+    { action: 'dunning.sms_status', entity: 'dunning_case', entityId: c._id.toHexString(), details: status },
+  ]);
 }

@@ -4,11 +4,20 @@ import type { Invoice } from '../db/schemas/invoice.model';
 import type { DunningCase } from '../db/schemas/dunning-case.model';
 
 export type CaseDoc = DunningCase;
-export type CustomerDoc = Pick<Customer, '_id' | 'name' | 'phones' | 'flags' | 'timeZone' | 'address' | 'language' | 'country'>;
-export type InvoiceDoc = Pick<Invoice, '_id' | 'customerId' | 'currency' | 'number' | 'amount' | 'paid' | 'dueAt' | 'paymentReference'>;
+export type CustomerDoc = Pick<
+  Customer,
+  '_id' | 'name' | 'phones' | 'flags' | 'timeZone' | 'address' | 'language' | 'country'
+>;
+export type InvoiceDoc = Pick<
+  Invoice,
+  '_id' | 'customerId' | 'currency' | 'number' | 'amount' | 'paid' | 'dueAt' | 'paymentReference'
+>;
 export type HistoryEntry = CaseDoc['history'][number];
 /** What the scan compares of a live case. */
-export type LiveCase = Pick<CaseDoc, '_id' | 'customerId' | 'currency' | 'amount' | 'oldestDueAt' | 'invoiceIds' | 'status' | 'stage'>;
+export type LiveCase = Pick<
+  CaseDoc,
+  '_id' | 'customerId' | 'currency' | 'amount' | 'oldestDueAt' | 'invoiceIds' | 'status' | 'stage'
+>;
 
 /** Where a case stands after a scan looked at it (the figures count these). */
 export interface CaseState {

@@ -17,7 +17,11 @@ export function consoleRoutes(dist = CONSOLE_DIST): Router {
   router.get(/^(?!\/(api|telephony|socket\.io|healthz|metrics)(\/|$)).*/, (_req, res) => {
     built ||= existsSync(index);
     if (built) res.sendFile(index, { maxAge: 0 });
-    else res.status(404).type('text/plain').send('The agent console is not built yet: run `npm run build`, then reload this page.\n');
+    else
+      res
+        .status(404)
+        .type('text/plain')
+        .send('The agent console is not built yet: run `npm run build`, then reload this page.\n');
   });
   return router;
 }
@@ -29,17 +33,30 @@ export function consoleRoutes(dist = CONSOLE_DIST): Router {
  * In production the image carries its build; nothing is built at run time. A failed build is
  * logged and the API starts anyway.
  */
-export async function prepareConsole(opts: { logger: Pick<Logger, 'info' | 'warn' | 'error'>; production: boolean }): Promise<void> {
+export async function prepareConsole(opts: {
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  production: boolean;
+}): Promise<void> {
   const { logger } = opts;
   const status = consoleBuildState();
   if (status.state === 'fresh') return;
   if (opts.production || status.state === 'unbuildable') {
-    if (!status.built) logger.warn({ reason: status.reason }, 'the agent console is not built: `/` answers 404 until `npm run build` has run');
-    else if (status.state === 'stale' || status.state === 'unbuildable') logger.warn({ reason: status.reason }, 'serving a console build older than its sources (`npm run build` rebuilds it)');
+    if (!status.built)
+      logger.warn(
+        { reason: status.reason },
+        'the agent console is not built: `/` answers 404 until `npm run build` has run',
+      );
+    else if (status.state === 'stale' || status.state === 'unbuildable')
+      logger.warn(
+        { reason: status.reason },
+        'serving a console build older than its sources (`npm run build` rebuilds it)',
+      );
     return;
   }
   if (status.state === 'stale' && process.env.npm_lifecycle_event === 'dev') {
-    logger.info('the built console is older than agent-ui sources: `npm run dev -w agent-ui` serves the live one (hot reload), `npm run build` rebuilds this one');
+    logger.info(
+      'the built console is older than agent-ui sources: `npm run dev -w agent-ui` serves the live one (hot reload), `npm run build` rebuilds this one',
+    );
     return;
   }
   logger.info({ reason: status.reason }, 'building the agent console (a few seconds)…');
@@ -47,6 +64,12 @@ export async function prepareConsole(opts: { logger: Pick<Logger, 'info' | 'warn
     const { ms } = await buildConsole();
     logger.info({ ms, dist: 'agent-ui/dist' }, 'agent console built');
   } catch (err) {
-    logger.error({ err: err instanceof Error ? err.message : String(err), output: err instanceof ConsoleBuildError ? err.output : undefined }, 'building the agent console failed; the API runs without it');
+    logger.error(
+      {
+        err: err instanceof Error ? err.message : String(err),
+        output: err instanceof ConsoleBuildError ? err.output : undefined,
+      },
+      'building the agent console failed; the API runs without it',
+    );
   }
 }

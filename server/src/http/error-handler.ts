@@ -19,7 +19,11 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const appError = bodyError ?? toAppError(err);
   if (appError.code === 'internal') req.log?.error({ err }, 'unhandled error');
   const body: ErrorBody = {
-    error: { code: appError.code, message: appError.message, ...(appError.details !== undefined ? { details: appError.details } : {}) },
+    error: {
+      code: appError.code,
+      message: appError.message,
+      ...(appError.details !== undefined ? { details: appError.details } : {}),
+    },
   };
   res.status(appError.status).json(body);
 };

@@ -27,8 +27,14 @@ export async function timeline(models: Models, customerId: Types.ObjectId, query
   const q = parseOrThrow(timelineQuerySchema, query, 'timeline query');
   const before = q.before ? new Date(q.before) : undefined;
   const [interactions, cases] = await Promise.all([
-    models.Interaction.find({ customerId, ...(before ? { at: { $lt: before } } : {}) }).sort({ at: -1 }).limit(q.limit + 1).lean(),
-    models.Case.find({ customerId, ...(before ? { openedAt: { $lt: before } } : {}) }).sort({ openedAt: -1 }).limit(q.limit + 1).lean(),
+    models.Interaction.find({ customerId, ...(before ? { at: { $lt: before } } : {}) })
+      .sort({ at: -1 })
+      .limit(q.limit + 1)
+      .lean(),
+    models.Case.find({ customerId, ...(before ? { openedAt: { $lt: before } } : {}) })
+      .sort({ openedAt: -1 })
+      .limit(q.limit + 1)
+      .lean(),
   ]);
   const entries: TimelineEntry[] = [
     ...interactions.map((i) => ({

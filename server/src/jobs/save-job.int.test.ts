@@ -32,7 +32,11 @@ function racingDb(real: mongo.Db): mongo.Db {
         return new Proxy(coll, {
           get(c, p, r) {
             if (p !== 'findOneAndUpdate') return Reflect.get(c, p, r);
-            return async (filter: mongo.Filter<mongo.Document>, update: mongo.UpdateFilter<mongo.Document>, opts: mongo.FindOneAndUpdateOptions = {}) => {
+            return async (
+              filter: mongo.Filter<mongo.Document>,
+              update: mongo.UpdateFilter<mongo.Document>,
+              opts: mongo.FindOneAndUpdateOptions = {},
+            ) => {
               if (racesLeft > 0 && opts.upsert) {
                 racesLeft--;
                 racesSeen++;
@@ -60,7 +64,10 @@ beforeAll(async () => {
   db = await freshDatabase();
   const real = db.conn.db;
   if (!real) throw new Error('the test database is not open');
-  agenda = new Agenda({ backend: new MongoBackend({ mongo: racingDb(real), collection: COLLECTION }), processEvery: 60_000 });
+  agenda = new Agenda({
+    backend: new MongoBackend({ mongo: racingDb(real), collection: COLLECTION }),
+    processEvery: 60_000,
+  });
   await agenda.ready;
 });
 
@@ -95,8 +102,7 @@ describe('saveJob (a save the database answered null)', () => {
   });
 
   it('a debounced job locked between look-up and update: the second save queues a job of its own', async () => {
-    const save = () =>
-      agenda.create('plain', { k: 4 }).unique({ 'data.k': 4, lockedAt: null }).debounce(1000).save();
+    const save = () => agenda.create('plain', { k: 4 }).unique({ 'data.k': 4, lockedAt: null }).debounce(1000).save();
     await save();
     lockBeforeUpdate = true;
     await expect(save()).rejects.toMatchObject({ name: 'AssertionError', message: NULL_ANSWER_MESSAGES[1] });
@@ -111,9 +117,9 @@ describe('saveJob (a save the database answered null)', () => {
 
   it('gives up after its attempts and passes the failure on', async () => {
     racesLeft = 10;
-    await expect(saveJob(() => agenda.create('plain', { k: 3 }).unique({ 'data.k': 3 }).save(), { attempts: 2 })).rejects.toThrow(
-      NULL_ANSWER_MESSAGES[0],
-    );
+    await expect(
+      saveJob(() => agenda.create('plain', { k: 3 }).unique({ 'data.k': 3 }).save(), { attempts: 2 }),
+    ).rejects.toThrow(NULL_ANSWER_MESSAGES[0]);
     expect(racesSeen).toBe(2);
   });
 

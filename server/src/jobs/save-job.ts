@@ -54,7 +54,10 @@ export async function saveJob<T>(save: () => Promise<T>, options: SaveJobOptions
     } catch (err) {
       if (attempt >= attempts || !isNullAnswer(err)) throw err;
       // Measured: a look right after the null answer always finds the job.
-      options.logger?.debug({ job: options.job, attempt, err }, 'job save: the database answered null to the job upsert; saving again');
+      options.logger?.debug(
+        { job: options.job, attempt, err },
+        'job save: the database answered null to the job upsert; saving again',
+      );
     }
   }
 }

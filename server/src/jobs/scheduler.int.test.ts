@@ -97,7 +97,9 @@ describe('scheduler (Agenda 6, MongoDB backend)', () => {
     expect(failures).toEqual([]);
     const doc = await db.models.CustomerSuggestions.findById(customerId).lean();
     expect(doc?.computedAt).toEqual(clock.now());
-    expect(doc?.items.find((i) => i.sku === 'BLADE-46')?.reason).toMatch(/^Bought Petrol lawn mower 46 cm 7 months ago;/);
+    expect(doc?.items.find((i) => i.sku === 'BLADE-46')?.reason).toMatch(
+      /^Bought Petrol lawn mower 46 cm 7 months ago;/,
+    );
     // Completed one-off jobs are removed.
     expect(await db.conn.collection('agendaJobs').countDocuments({ name: SUGGESTIONS_CUSTOMER })).toBe(0);
   });

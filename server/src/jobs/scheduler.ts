@@ -42,12 +42,19 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function createScheduler(deps: { db: Database; logger: Logger; clock: Clock }, options: SchedulerOptions = {}): Scheduler {
+export function createScheduler(
+  deps: { db: Database; logger: Logger; clock: Clock },
+  options: SchedulerOptions = {},
+): Scheduler {
   const mongo = deps.db.conn.db;
   if (!mongo) throw new Error('createScheduler: the database connection is not open');
   const logger = deps.logger.child({ component: 'jobs' });
   const agenda = new Agenda({
-    backend: new MongoBackend({ mongo, collection: options.collection ?? 'agendaJobs', ...(options.name ? { name: options.name } : {}) }),
+    backend: new MongoBackend({
+      mongo,
+      collection: options.collection ?? 'agendaJobs',
+      ...(options.name ? { name: options.name } : {}),
+    }),
     // Due callbacks are offered within a few seconds of their time.
     processEvery: options.processEvery ?? '1 second',
     ...(options.name ? { name: options.name } : {}),

@@ -1,7 +1,11 @@
 // Bounds on async work in flight: a fixed set of lanes over a list, and slots shared by several callers.
 
 /** Runs `work` over `items` with at most `limit` in flight; after a failure no new item is started. */
-export async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed = false;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {

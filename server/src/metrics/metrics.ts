@@ -28,7 +28,24 @@ export function createMetrics(): Metrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
     registers: [registry],
   });
-  const calls = new Counter({ name: 'ringside_calls_total', help: 'Inbound calls received', labelNames: ['provider'], registers: [registry] });
-  const queueWaiting = new Gauge({ name: 'ringside_queue_waiting', help: 'Calls waiting per queue', labelNames: ['queue'], registers: [registry] });
-  return { registry, popLatency, popStage, calls, queueWaiting, setWaiting: (queue, n) => queueWaiting.set({ queue }, n) };
+  const calls = new Counter({
+    name: 'ringside_calls_total',
+    help: 'Inbound calls received',
+    labelNames: ['provider'],
+    registers: [registry],
+  });
+  const queueWaiting = new Gauge({
+    name: 'ringside_queue_waiting',
+    help: 'Calls waiting per queue',
+    labelNames: ['queue'],
+    registers: [registry],
+  });
+  return {
+    registry,
+    popLatency,
+    popStage,
+    calls,
+    queueWaiting,
+    setWaiting: (queue, n) => queueWaiting.set({ queue }, n),
+  };
 }

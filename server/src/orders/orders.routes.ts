@@ -16,7 +16,13 @@ const orderSchema = z.object({
   number: z.string().trim().min(1).max(40).optional(),
   placedAt: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
   lines: z
-    .array(z.object({ sku: z.string().trim().min(1).max(40), quantity: z.number().int().min(1).max(10_000), unitPrice: z.number().min(0).optional() }))
+    .array(
+      z.object({
+        sku: z.string().trim().min(1).max(40),
+        quantity: z.number().int().min(1).max(10_000),
+        unitPrice: z.number().min(0).optional(),
+      }),
+    )
     .min(1, { error: 'an order needs at least one line' })
     .max(200),
 });
@@ -30,7 +36,13 @@ export interface OrderListener {
  * Orders from the shop or ERP (admins and integrations): prices default to the catalogue's,
  * and each order makes the customer's suggestions be recomputed.
  */
-export function orderRoutes(deps: { models: Models; auth: AuthService; clock: Clock; audit: AuditService; listener?: OrderListener }): Router {
+export function orderRoutes(deps: {
+  models: Models;
+  auth: AuthService;
+  clock: Clock;
+  audit: AuditService;
+  listener?: OrderListener;
+}): Router {
   const { models, clock } = deps;
   const router = Router();
   router.use(requireAuth(deps.auth));
@@ -38,7 +50,16 @@ export function orderRoutes(deps: { models: Models; auth: AuthService; clock: Cl
   router.get('/', async (req, res) => {
     const customerId = toObjectId(typeof req.query.customerId === 'string' ? req.query.customerId : '', 'customerId');
     const orders = await models.Order.find({ customerId }).sort({ placedAt: -1 }).limit(50).lean();
-    res.json({ orders: orders.map((o) => ({ id: o._id.toString(), number: o.number, placedAt: o.placedAt.toISOString(), currency: o.currency, total: o.total, lines: o.lines })) });
+    res.json({
+      orders: orders.map((o) => ({
+        id: o._id.toString(),
+        number: o.number,
+        placedAt: o.placedAt.toISOString(),
+        currency: o.currency,
+        total: o.total,
+        lines: o.lines,
+      })),
+    });
   });
 
   router.post('/', requireRole('admin'), async (req, res) => {
@@ -59,7 +80,9 @@ export function orderRoutes(deps: { models: Models; auth: AuthService; clock: Cl
     const order = await models.Order.create({
       _id: id,
       customerId,
-      number: body.number ?? `SO-${placedAt.toISOString().slice(0, 10).replace(/-/g, '')}-${id.toString().slice(-8).toUpperCase()}`,
+      number:
+        body.number ??
+        `SO-${placedAt.toISOString().slice(0, 10).replace(/-/g, '')}-${id.toString().slice(-8).toUpperCase()}`,
       placedAt,
       currency: customer.creditTerms?.currency ?? 'EUR',
       lines,
@@ -67,9 +90,25 @@ export function orderRoutes(deps: { models: Models; auth: AuthService; clock: Cl
       status: 'placed',
     });
     const viewer = viewerOf(req);
-    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'create', entity: 'order', entityId: order._id.toString(), details: { customerId: body.customerId } });
+    await deps.audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'create',
+      entity: 'order',
+      entityId: order._id.toString(),
+      details: { customerId: body.customerId },
+    });
     await deps.listener?.orderPlaced(customerId);
-    res.status(201).json({ order: { id: order._id.toString(), number: order.number, placedAt: order.placedAt.toISOString(), total: order.total, currency: order.currency, lines } });
+    res.status(201).json({
+      order: {
+        id: order._id.toString(),
+        number: order.number,
+        placedAt: order.placedAt.toISOString(),
+        total: order.total,
+        currency: order.currency,
+        lines,
+      },
+    });
   });
   return router;
 }

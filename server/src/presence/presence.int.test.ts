@@ -4,7 +4,14 @@
 // server processes on one Redis agree on who is there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock';
-import { TWILIO, addCustomer, startCallsHarness, until, type CallsHarness, type TestAgent } from '../testing/calls-harness';
+import {
+  TWILIO,
+  addCustomer,
+  startCallsHarness,
+  until,
+  type CallsHarness,
+  type TestAgent,
+} from '../testing/calls-harness';
 import { freshDatabase, startTestServer, type TestServer } from '../testing/harness';
 import { startRedis } from '../testing/redis';
 import { seedDemoUsers } from '../seed/seed';
@@ -24,23 +31,39 @@ let phone = 0;
 beforeAll(async () => {
   redis = await startRedis();
   const env = { ...ENV, REDIS_URL: redis.url };
-  await until(async () => {
-    try {
-      a = await startCallsHarness(env, { clock });
-      return true;
-    } catch {
-      return false; // Redis still starting
-    }
-  }, 10_000, 'first server with Redis');
+  await until(
+    async () => {
+      try {
+        a = await startCallsHarness(env, { clock });
+        return true;
+      } catch {
+        return false; // Redis still starting
+      }
+    },
+    10_000,
+    'first server with Redis',
+  );
   // The second server speaks to the same Twilio stand-in (a console on it accepts calls too).
   b = await startTestServer({
     db: a.server.db,
-    env: { ...env, TWILIO_ACCOUNT_SID: TWILIO.sid, TWILIO_AUTH_TOKEN: TWILIO.token, TWILIO_API_BASE: a.twilio.url, PUBLIC_URL: TWILIO.publicUrl },
+    env: {
+      ...env,
+      TWILIO_ACCOUNT_SID: TWILIO.sid,
+      TWILIO_AUTH_TOKEN: TWILIO.token,
+      TWILIO_API_BASE: a.twilio.url,
+      PUBLIC_URL: TWILIO.publicUrl,
+    },
     clock,
   });
   // agent1 and agent2 answer support calls; the others do not.
-  await a.models.User.updateMany({ email: { $nin: ['agent1@ringside.test', 'agent2@ringside.test'] } }, { $set: { skills: ['sales'] } });
-  await a.models.User.updateMany({ email: { $in: ['agent1@ringside.test', 'agent2@ringside.test'] } }, { $set: { skills: ['support'] } });
+  await a.models.User.updateMany(
+    { email: { $nin: ['agent1@ringside.test', 'agent2@ringside.test'] } },
+    { $set: { skills: ['sales'] } },
+  );
+  await a.models.User.updateMany(
+    { email: { $in: ['agent1@ringside.test', 'agent2@ringside.test'] } },
+    { $set: { skills: ['support'] } },
+  );
   supervisorToken = await a.token('supervisor@ringside.test');
 }, 60_000);
 
@@ -58,9 +81,14 @@ async function newCaller(): Promise<string> {
   return number;
 }
 
-const presenceOf = async (agent: TestAgent) => (await a.models.User.findById(agent.id, { console: 1, state: 1 }).lean()) ?? undefined;
+const presenceOf = async (agent: TestAgent) =>
+  (await a.models.User.findById(agent.id, { console: 1, state: 1 }).lean()) ?? undefined;
 const connectedIs = (agent: TestAgent, connected: boolean) =>
-  until(async () => (await presenceOf(agent))?.console?.connected === connected, 8000, `${agent.email} console ${connected ? 'connected' : 'gone'}`);
+  until(
+    async () => (await presenceOf(agent))?.console?.connected === connected,
+    8000,
+    `${agent.email} console ${connected ? 'connected' : 'gone'}`,
+  );
 
 async function finish(agent: TestAgent, callSid: string): Promise<void> {
   expect(await agent.emit('call:accept', { callId: callSid })).toEqual({ ok: true });
@@ -70,7 +98,9 @@ async function finish(agent: TestAgent, callSid: string): Promise<void> {
 }
 
 async function stats(): Promise<{ agents: Array<{ agentId: string; status: string; connected: boolean }> }> {
-  const res = await fetch(`${a.server.url}/api/supervisor/stats`, { headers: { authorization: `Bearer ${supervisorToken}` } });
+  const res = await fetch(`${a.server.url}/api/supervisor/stats`, {
+    headers: { authorization: `Bearer ${supervisorToken}` },
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as { agents: Array<{ agentId: string; status: string; connected: boolean }> };
 }
@@ -103,7 +133,10 @@ describe('presence on one server', () => {
     expect(agent1.pops.some((p) => p.callId === callSid)).toBe(false);
     // Within the grace the agent keeps their state; the wallboard shows the console gone.
     expect((await presenceOf(agent1))?.state.status).toBe('available');
-    expect((await stats()).agents.find((x) => x.agentId === agent1.id)).toMatchObject({ status: 'available', connected: false });
+    expect((await stats()).agents.find((x) => x.agentId === agent1.id)).toMatchObject({
+      status: 'available',
+      connected: false,
+    });
     await finish(agent2, callSid);
   });
 
@@ -121,7 +154,11 @@ describe('presence on one server', () => {
     expect((await agent2.setState('away')).ok).toBe(true);
     const { callSid } = await a.incoming(await newCaller());
     await until(() => agent1.pops.some((p) => p.callId === callSid), 3000, 'pop at agent1');
-    await until(async () => Boolean((await a.models.Call.findById(callSid).lean())?.offerAckedAt), 3000, 'acknowledged');
+    await until(
+      async () => Boolean((await a.models.Call.findById(callSid).lean())?.offerAckedAt),
+      3000,
+      'acknowledged',
+    );
     agent1.close();
     await connectedIs(agent1, false);
     expect((await agent2.setState('available')).ok).toBe(true);
@@ -140,7 +177,10 @@ describe('presence on one server', () => {
     clock.advance(GRACE_MS + 1000);
     await until(async () => (await presenceOf(agent1))?.state.status === 'offline', 8000, 'agent1 offline');
     expect((await presenceOf(agent1))?.state.reason).toBe(CONSOLE_DISCONNECTED);
-    expect((await stats()).agents.find((x) => x.agentId === agent1.id)).toMatchObject({ status: 'offline', connected: false });
+    expect((await stats()).agents.find((x) => x.agentId === agent1.id)).toMatchObject({
+      status: 'offline',
+      connected: false,
+    });
     agent1 = await a.agent('agent1@ringside.test');
     await connectedIs(agent1, true);
     expect((await presenceOf(agent1))?.state).toMatchObject({ status: 'offline', reason: CONSOLE_DISCONNECTED });
@@ -173,11 +213,17 @@ describe('presence across two server processes on one Redis', () => {
     server.app.presence.close();
     await server.stop();
     b = undefined;
-    await until(async () => (await a.models.User.findById(agent2.id, { console: 1 }).lean())?.console?.connected === false, 8000, 'console on the stopped server gone');
+    await until(
+      async () => (await a.models.User.findById(agent2.id, { console: 1 }).lean())?.console?.connected === false,
+      8000,
+      'console on the stopped server gone',
+    );
     expect((await agent1.setState('available')).ok).toBe(true);
     const second = await a.incoming(await newCaller());
     await until(() => agent1.pops.some((p) => p.callId === second.callSid), 3000, 'pop at agent1');
-    expect((await a.models.Call.findById(second.callSid).lean())?.offers.map((o) => o.agentId.toString())).toEqual([agent1.id]);
+    expect((await a.models.Call.findById(second.callSid).lean())?.offers.map((o) => o.agentId.toString())).toEqual([
+      agent1.id,
+    ]);
     await finish(agent1, second.callSid);
   });
 });
@@ -191,17 +237,30 @@ describe('a server restarted with agents available in the database', () => {
       // As the previous process left it: agent1 available with a console it believed connected.
       const agent1Doc = await db.models.User.findOneAndUpdate(
         { email: 'agent1@ringside.test' },
-        { $set: { 'state.status': 'available', 'state.since': clock.now(), idleSince: clock.now(), console: { connected: true, token: 'from-the-previous-process', since: clock.now() } } },
+        {
+          $set: {
+            'state.status': 'available',
+            'state.since': clock.now(),
+            idleSince: clock.now(),
+            console: { connected: true, token: 'from-the-previous-process', since: clock.now() },
+          },
+        },
         { returnDocument: 'after' },
       ).lean();
-      await db.models.User.updateMany({ email: { $ne: 'agent1@ringside.test' } }, { $set: { 'state.status': 'offline' } });
+      await db.models.User.updateMany(
+        { email: { $ne: 'agent1@ringside.test' } },
+        { $set: { 'state.status': 'offline' } },
+      );
       const restarted = await startCallsHarness(ENV, { clock, db });
       try {
         expect((await db.models.User.findById(agent1Doc?._id, { console: 1 }).lean())?.console?.connected).toBe(false);
         await addCustomer(db.models, { name: 'Restart Caller', phones: ['+48 605 900 900'] });
         const { callSid } = await restarted.incoming('+48 605 900 900');
         await new Promise((r) => setTimeout(r, 500));
-        expect(await db.models.Call.findById(callSid, { state: 1, offers: 1 }).lean()).toMatchObject({ state: 'queued', offers: [] });
+        expect(await db.models.Call.findById(callSid, { state: 1, offers: 1 }).lean()).toMatchObject({
+          state: 'queued',
+          offers: [],
+        });
         // The console reconnects within the grace: available again, and the waiting call comes.
         const agent1 = await restarted.agent('agent1@ringside.test');
         await until(() => agent1.pops.some((p) => p.callId === callSid), 5000, 'pop after the console connected');

@@ -55,7 +55,10 @@ export class Presence {
   async start(): Promise<void> {
     await this.sweep();
     const every = Math.max(250, Math.min(5000, Math.floor(this.deps.graceMs / 4)));
-    this.timer = setInterval(() => void this.sweep().catch((err: unknown) => this.deps.logger.warn({ err }, 'presence sweep failed')), every);
+    this.timer = setInterval(
+      () => void this.sweep().catch((err: unknown) => this.deps.logger.warn({ err }, 'presence sweep failed')),
+      every,
+    );
     this.timer.unref();
   }
 
@@ -81,7 +84,8 @@ export class Presence {
       const lostAt = before.console?.lostAt;
       const within = lostAt !== undefined && now.getTime() - lostAt.getTime() < this.deps.graceMs;
       if (within) await this.deps.listener.consoleBack(agentId);
-      else if ((EXPIRING as readonly string[]).includes(before.state.status)) await this.deps.listener.consoleExpired(agentId, false);
+      else if ((EXPIRING as readonly string[]).includes(before.state.status))
+        await this.deps.listener.consoleExpired(agentId, false);
       else await this.deps.listener.consoleBack(agentId);
     });
   }
@@ -148,7 +152,9 @@ export class Presence {
   /** One agent's presence changes run one after another in this process. */
   private inTurn(agentId: string, work: () => Promise<void>): Promise<void> {
     const previous = this.serial.get(agentId) ?? Promise.resolve();
-    const next = previous.then(work).catch((err: unknown) => this.deps.logger.error({ err, agentId }, 'presence change failed'));
+    const next = previous
+      .then(work)
+      .catch((err: unknown) => this.deps.logger.error({ err, agentId }, 'presence change failed'));
     this.serial.set(agentId, next);
     void next.finally(() => {
       if (this.serial.get(agentId) === next) this.serial.delete(agentId);

@@ -17,7 +17,11 @@ describe('socketHandler', () => {
     const fn = vi.fn();
     await socketHandler(schema, fn)({ callId: '' }, ack);
     expect(fn).not.toHaveBeenCalled();
-    expect(ack).toHaveBeenCalledWith({ ok: false, code: 'bad_request', error: expect.stringMatching(/^invalid event payload: callId: /) });
+    expect(ack).toHaveBeenCalledWith({
+      ok: false,
+      code: 'bad_request',
+      error: expect.stringMatching(/^invalid event payload: callId: /),
+    });
   });
 
   it('maps typed errors and hides unknown ones', async () => {

@@ -16,14 +16,18 @@ const pops: ScreenPop[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   const env = { REDIS_URL: redis.url };
-  await until(async () => {
-    try {
-      a = await startCallsHarness(env);
-      return true;
-    } catch {
-      return false; // Redis still starting
-    }
-  }, 10_000, 'first server with Redis');
+  await until(
+    async () => {
+      try {
+        a = await startCallsHarness(env);
+        return true;
+      } catch {
+        return false; // Redis still starting
+      }
+    },
+    10_000,
+    'first server with Redis',
+  );
   b = await startTestServer({ db: a.server.db, env });
   await addCustomer(a.models, { name: 'Ewa Kowalczyk', phones: ['+48 602 700 800'] });
 

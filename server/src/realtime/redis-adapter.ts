@@ -11,7 +11,10 @@ import type { RingsideServer } from './gateway';
 export async function useRedisAdapter(io: RingsideServer, url: string, logger: Logger): Promise<() => Promise<void>> {
   const pub = createClient({ url });
   const sub = pub.duplicate();
-  for (const [name, client] of [['publish', pub], ['subscribe', sub]] as const) {
+  for (const [name, client] of [
+    ['publish', pub],
+    ['subscribe', sub],
+  ] as const) {
     client.on('error', (err: unknown) => logger.error({ err, connection: name }, 'Redis connection error'));
   }
   await Promise.all([pub.connect(), sub.connect()]);

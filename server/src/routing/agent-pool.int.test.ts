@@ -14,7 +14,13 @@ const io: RingsideServer = new Server();
 
 /** A router as one process has it; a long refresh interval: the test decides when its view is stale. */
 function router(): { routing: Routing; states: AgentStates } {
-  const own = new AgentStates({ models: db.models, clock: systemClock, realtime: new Realtime(io), changed: () => undefined, poolRefreshMs: 3_600_000 });
+  const own = new AgentStates({
+    models: db.models,
+    clock: systemClock,
+    realtime: new Realtime(io),
+    changed: () => undefined,
+    poolRefreshMs: 3_600_000,
+  });
   return { routing: new Routing(own), states: own };
 }
 const ids: Types.ObjectId[] = [];
@@ -50,7 +56,11 @@ afterAll(async () => {
   await db.close();
 });
 
-const call = (skill = 'support', passedBy: Types.ObjectId[] = []) => ({ _id: `CA${new Types.ObjectId().toString()}`, skill, passedBy });
+const call = (skill = 'support', passedBy: Types.ObjectId[] = []) => ({
+  _id: `CA${new Types.ObjectId().toString()}`,
+  skill,
+  passedBy,
+});
 
 it('reserves the longest-idle agent with the skill, then the next, and nobody twice', async () => {
   const first = await routing.reserve(call());
@@ -75,14 +85,19 @@ it('finds an agent another process made free, before its own view refreshes', as
   for (let i = 0; i < 3; i++) expect(await routing.reserve(call('support', []))).not.toBeNull();
   expect(await routing.reserve(call())).toBeNull();
   // Another process frees Pool 1; this process has not heard of it.
-  await db.models.User.updateOne({ _id: ids[0] }, { $set: { 'state.status': 'available' }, $unset: { 'state.callId': 1 } });
+  await db.models.User.updateOne(
+    { _id: ids[0] },
+    { $set: { 'state.status': 'available' }, $unset: { 'state.callId': 1 } },
+  );
   expect(await routing.reserve(call())).toMatchObject({ agent: { name: 'Pool 1' } });
 });
 
 it('never double-books under 30 concurrent reservations from two processes', async () => {
   const other = router();
   try {
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? routing : other.routing).reserve(call())));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => (i % 2 ? routing : other.routing).reserve(call())),
+    );
     const won = results.filter((r) => r !== null).map((r) => r.agent._id.toString());
     expect(won).toHaveLength(3);
     expect(new Set(won).size).toBe(3);

@@ -72,7 +72,11 @@ export class AgentPool {
   private ensureLoaded(): Promise<void> {
     if (!this.loaded) {
       this.loaded = this.refresh();
-      this.timer = setInterval(() => void this.refresh().catch((err: unknown) => this.options.logger?.warn({ err }, 'agent pool refresh failed')), this.options.refreshMs);
+      this.timer = setInterval(
+        () =>
+          void this.refresh().catch((err: unknown) => this.options.logger?.warn({ err }, 'agent pool refresh failed')),
+        this.options.refreshMs,
+      );
       this.timer.unref();
     }
     return this.loaded;
@@ -81,7 +85,10 @@ export class AgentPool {
   /** Reads every active agent's skills and state (a few hundred small documents). */
   async refresh(): Promise<void> {
     const started = performance.now();
-    const docs = await this.models.User.find({ roles: 'agent', active: true }, { skills: 1, idleSince: 1, state: 1, console: 1 }).lean();
+    const docs = await this.models.User.find(
+      { roles: 'agent', active: true },
+      { skills: 1, idleSince: 1, state: 1, console: 1 },
+    ).lean();
     const seen = new Set<string>();
     for (const d of docs) {
       const key = d._id.toString();

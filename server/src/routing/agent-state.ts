@@ -34,7 +34,10 @@ export class AgentStates {
   readonly pool: AgentPool;
 
   constructor(private readonly deps: AgentStateDeps) {
-    this.pool = new AgentPool(deps.models, { refreshMs: deps.poolRefreshMs ?? 2000, ...(deps.logger ? { logger: deps.logger } : {}) });
+    this.pool = new AgentPool(deps.models, {
+      refreshMs: deps.poolRefreshMs ?? 2000,
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
   }
 
   close(): void {
@@ -43,7 +46,9 @@ export class AgentStates {
 
   /** Reserves one agent matching `filter` for a call, atomically (several processes may try at once). */
   async reserve(filter: QueryFilter<User>, callId: string, sort?: Record<string, 1 | -1>): Promise<AgentDoc | null> {
-    const update = { $set: { 'state.status': 'reserved', 'state.since': this.deps.clock.now(), 'state.callId': callId } };
+    const update = {
+      $set: { 'state.status': 'reserved', 'state.since': this.deps.clock.now(), 'state.callId': callId },
+    };
     const agent = await this.deps.models.User.findOneAndUpdate(filter, update, {
       projection: { name: 1, endpoints: 1 },
       returnDocument: 'after',
@@ -76,7 +81,11 @@ export class AgentStates {
     const res = await this.deps.models.User.updateOne(
       { _id: agentId, 'state.status': 'reserved', 'state.callId': callId },
       {
-        $set: { 'state.status': next.status, 'state.since': now, ...(next.reason ? { 'state.reason': next.reason } : {}) },
+        $set: {
+          'state.status': next.status,
+          'state.since': now,
+          ...(next.reason ? { 'state.reason': next.reason } : {}),
+        },
         $unset: { 'state.callId': 1, ...(next.reason ? {} : { 'state.reason': 1 }) },
       },
     );
@@ -86,14 +95,20 @@ export class AgentStates {
   /** The agent is talking to the caller. */
   async onCall(agentId: string, callId: string): Promise<void> {
     const now = this.deps.clock.now();
-    await this.deps.models.User.updateOne({ _id: new Types.ObjectId(agentId) }, { $set: { 'state.status': 'on_call', 'state.since': now, 'state.callId': callId } });
+    await this.deps.models.User.updateOne(
+      { _id: new Types.ObjectId(agentId) },
+      { $set: { 'state.status': 'on_call', 'state.since': now, 'state.callId': callId } },
+    );
     this.publish(agentId, 'on_call', now);
   }
 
   /** The call ended: the agent wraps it up (only if it is still their call). */
   async wrapUp(agentId: Types.ObjectId, callId: string, publish = true): Promise<void> {
     const now = this.deps.clock.now();
-    await this.deps.models.User.updateOne({ _id: agentId, 'state.callId': callId }, { $set: { 'state.status': 'wrap_up', 'state.since': now } });
+    await this.deps.models.User.updateOne(
+      { _id: agentId, 'state.callId': callId },
+      { $set: { 'state.status': 'wrap_up', 'state.since': now } },
+    );
     if (publish) this.publish(agentId.toString(), 'wrap_up', now);
   }
 
@@ -106,7 +121,12 @@ export class AgentStates {
    * The agent's own choice (or a supervisor's for them), refused while they are reserved for or
    * on a call (`onlyIf` narrows it further). The caller deals with an offer they hold first.
    */
-  async choose(agentId: string, status: AgentStatus, reason?: string, onlyIf: QueryFilter<User> = {}): Promise<{ since: Date; skills: string[] }> {
+  async choose(
+    agentId: string,
+    status: AgentStatus,
+    reason?: string,
+    onlyIf: QueryFilter<User> = {},
+  ): Promise<{ since: Date; skills: string[] }> {
     const now = this.deps.clock.now();
     const set: Record<string, unknown> = { 'state.status': status, 'state.since': now };
     if (reason) set['state.reason'] = reason;
@@ -127,7 +147,13 @@ export class AgentStates {
   /** Presence changed (decided by presence): routing and the wallboard hear of it. */
   presenceChanged(agentId: string, state: User['state'], connected: boolean): void {
     this.pool.notePresence(agentId, connected);
-    this.send(agentId, { agentId, status: state.status, since: state.since.toISOString(), ...(state.reason ? { reason: state.reason } : {}), connected });
+    this.send(agentId, {
+      agentId,
+      status: state.status,
+      since: state.since.toISOString(),
+      ...(state.reason ? { reason: state.reason } : {}),
+      connected,
+    });
   }
 
   private publish(agentId: string, status: AgentStatus, since: Date, reason?: string, idleSince?: Date): void {

@@ -15,7 +15,14 @@ export function queueRoutes(deps: { auth: AuthService; queues: QueueDirectory; a
   router.put('/:name', requireRole('admin'), async (req, res) => {
     const queue = await deps.queues.put(String(req.params.name), req.body);
     const viewer = viewerOf(req);
-    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'update', entity: 'queue', entityId: queue.name, details: queue });
+    await deps.audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'update',
+      entity: 'queue',
+      entityId: queue.name,
+      details: queue,
+    });
     res.json({ queue });
   });
   return router;

@@ -9,14 +9,46 @@ export type QueueDefinition = Omit<Queue, '_id' | 'updatedAt'> & { name: string 
 
 /** The queues a new installation starts with; admins change them with `PUT /api/queues/:name`. */
 export const DEFAULT_QUEUES: QueueDefinition[] = [
-  { name: 'support', skill: 'support', slaSeconds: 20, callbackAfterSec: 60, announceEverySec: 30, numbers: [], isDefault: true, order: 1 },
-  { name: 'collections', skill: 'collections', slaSeconds: 30, callbackAfterSec: 60, announceEverySec: 30, numbers: [], isDefault: false, order: 2 },
-  { name: 'sales', skill: 'sales', slaSeconds: 20, callbackAfterSec: 90, announceEverySec: 30, numbers: [], isDefault: false, order: 3 },
+  {
+    name: 'support',
+    skill: 'support',
+    slaSeconds: 20,
+    callbackAfterSec: 60,
+    announceEverySec: 30,
+    numbers: [],
+    isDefault: true,
+    order: 1,
+  },
+  {
+    name: 'collections',
+    skill: 'collections',
+    slaSeconds: 30,
+    callbackAfterSec: 60,
+    announceEverySec: 30,
+    numbers: [],
+    isDefault: false,
+    order: 2,
+  },
+  {
+    name: 'sales',
+    skill: 'sales',
+    slaSeconds: 20,
+    callbackAfterSec: 90,
+    announceEverySec: 30,
+    numbers: [],
+    isDefault: false,
+    order: 3,
+  },
 ];
 
 export const queueInputSchema = z
   .object({
-    skill: z.string().trim().min(1).max(40).regex(/^[a-z0-9_-]+$/, { error: 'lower-case letters, digits, - and _' }),
+    skill: z
+      .string()
+      .trim()
+      .min(1)
+      .max(40)
+      .regex(/^[a-z0-9_-]+$/, { error: 'lower-case letters, digits, - and _' }),
     slaSeconds: z.number().int().min(1).max(3600),
     callbackAfterSec: z.number().int().min(0).max(3600).default(60),
     announceEverySec: z.number().int().min(2).max(600).default(30),
@@ -26,7 +58,12 @@ export const queueInputSchema = z
   })
   .strict();
 
-const queueNameSchema = z.string().trim().min(1).max(40).regex(/^[a-z0-9_-]+$/, { error: 'queue names are lower-case letters, digits, - and _' });
+const queueNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .regex(/^[a-z0-9_-]+$/, { error: 'queue names are lower-case letters, digits, - and _' });
 
 const toDefinition = (q: Queue): QueueDefinition => ({
   name: q._id,
@@ -67,7 +104,17 @@ export class QueueDirectory {
         DEFAULT_QUEUES.map((q) => ({
           updateOne: {
             filter: { _id: q.name },
-            update: { $setOnInsert: { skill: q.skill, slaSeconds: q.slaSeconds, callbackAfterSec: q.callbackAfterSec, announceEverySec: q.announceEverySec, numbers: q.numbers, isDefault: q.isDefault, order: q.order } },
+            update: {
+              $setOnInsert: {
+                skill: q.skill,
+                slaSeconds: q.slaSeconds,
+                callbackAfterSec: q.callbackAfterSec,
+                announceEverySec: q.announceEverySec,
+                numbers: q.numbers,
+                isDefault: q.isDefault,
+                order: q.order,
+              },
+            },
             upsert: true,
           },
         })),
@@ -81,7 +128,18 @@ export class QueueDirectory {
 
   /** A queue by name; a name nobody configured gets a queue of its own skill with default figures. */
   async get(name: string): Promise<QueueDefinition> {
-    return (await this.all()).find((q) => q.name === name) ?? { name, skill: name, slaSeconds: 20, callbackAfterSec: 0, announceEverySec: 30, numbers: [], isDefault: false, order: 100 };
+    return (
+      (await this.all()).find((q) => q.name === name) ?? {
+        name,
+        skill: name,
+        slaSeconds: 20,
+        callbackAfterSec: 0,
+        announceEverySec: 30,
+        numbers: [],
+        isDefault: false,
+        order: 100,
+      }
+    );
   }
 
   /**

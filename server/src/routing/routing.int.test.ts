@@ -47,7 +47,9 @@ it('50 simultaneous calls with 10 agents: nobody holds two calls, the rest wait 
   // The 10 offered calls all arrived before every waiting one.
   const firstWaiting = await h.models.Call.findById(line[0]).lean();
   for (const c of offered) {
-    const before = c.receivedAt < firstWaiting!.receivedAt || (c.receivedAt.getTime() === firstWaiting!.receivedAt.getTime() && c.seq < firstWaiting!.seq);
+    const before =
+      c.receivedAt < firstWaiting!.receivedAt ||
+      (c.receivedAt.getTime() === firstWaiting!.receivedAt.getTime() && c.seq < firstWaiting!.seq);
     expect(before).toBe(true);
   }
 
@@ -63,7 +65,10 @@ it('50 simultaneous calls with 10 agents: nobody holds two calls, the rest wait 
     expect(await agent.emit('call:wrapup', { callId: call!._id, disposition: 'resolved' })).toEqual({ ok: true });
     await until(() => agent.offers.length === offersBefore + 1, 3000, 'next offer');
     served.push(agent.offers.at(-1)!);
-    const mine = await h.models.Call.countDocuments({ agentId: agent.id, state: { $in: ['offered', 'connecting', 'connected', 'wrap_up'] } });
+    const mine = await h.models.Call.countDocuments({
+      agentId: agent.id,
+      state: { $in: ['offered', 'connecting', 'connected', 'wrap_up'] },
+    });
     expect(mine).toBe(1);
   }
   expect(served).toEqual(line.slice(0, 15));

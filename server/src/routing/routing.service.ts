@@ -28,12 +28,25 @@ export class Routing {
   async reserve(call: RoutableCall): Promise<Reservation | null> {
     const { states } = this;
     // The owner is asked only when this process does not know them to be busy (one round trip saved).
-    if (call.ownerId && !call.passedBy.some((id) => id.equals(call.ownerId)) && (await states.pool.maybeAvailable(call.ownerId))) {
-      const owner = await states.reserve({ _id: call.ownerId, roles: 'agent', active: true, 'state.status': 'available', 'console.connected': true }, call._id);
+    if (
+      call.ownerId &&
+      !call.passedBy.some((id) => id.equals(call.ownerId)) &&
+      (await states.pool.maybeAvailable(call.ownerId))
+    ) {
+      const owner = await states.reserve(
+        { _id: call.ownerId, roles: 'agent', active: true, 'state.status': 'available', 'console.connected': true },
+        call._id,
+      );
       if (owner) return { agent: owner, reason: 'account owner' };
     }
     // Only an agent whose console is connected can see the pop: nobody else is offered a call.
-    const eligible: QueryFilter<User> = { 'state.status': 'available', 'console.connected': true, skills: call.skill, roles: 'agent', active: true };
+    const eligible: QueryFilter<User> = {
+      'state.status': 'available',
+      'console.connected': true,
+      skills: call.skill,
+      roles: 'agent',
+      active: true,
+    };
     const reason = `longest idle with skill ${call.skill}`;
     // Longest idle as this process sees it, each claimed by one conditional update on its _id.
     const candidates = await states.pool.candidates(call.skill, call.passedBy);
@@ -43,7 +56,10 @@ export class Routing {
       states.pool.note(id, 'offline'); // offline here means "not free": the refresh knows better
     }
     // Nobody free as far as this process knows (or its view is stale): ask the database.
-    const agent = await states.reserve({ ...eligible, _id: { $nin: call.passedBy } }, call._id, { idleSince: 1, _id: 1 });
+    const agent = await states.reserve({ ...eligible, _id: { $nin: call.passedBy } }, call._id, {
+      idleSince: 1,
+      _id: 1,
+    });
     return agent ? { agent, reason } : null;
   }
 }

@@ -17,7 +17,10 @@ export interface PopInput {
   now: Date;
 }
 
-type Detail = Pick<ScreenPop, 'balance' | 'creditTerms' | 'recentPurchases' | 'suggestions' | 'openCases' | 'lastInteractions' | 'dunning'> & {
+type Detail = Pick<
+  ScreenPop,
+  'balance' | 'creditTerms' | 'recentPurchases' | 'suggestions' | 'openCases' | 'lastInteractions' | 'dunning'
+> & {
   owner?: { id: string; name: string };
 };
 
@@ -62,10 +65,15 @@ async function customerDetail(models: Models, customer: CustomerDoc, now: Date):
   const customerId: Types.ObjectId = customer._id;
   const [owner, invoices, orders, suggestions, cases, interactions, dunning] = await Promise.all([
     customer.ownerId ? models.User.findById(customer.ownerId, { name: 1 }).lean() : null,
-    models.Invoice.find({ customerId, status: 'open' }, { amount: 1, paid: 1, dueAt: 1, currency: 1, number: 1 }).limit(1000).lean(),
+    models.Invoice.find({ customerId, status: 'open' }, { amount: 1, paid: 1, dueAt: 1, currency: 1, number: 1 })
+      .limit(1000)
+      .lean(),
     models.Order.find({ customerId }, { lines: 1, placedAt: 1 }).sort({ placedAt: -1 }).limit(RECENT_LINES).lean(),
     models.CustomerSuggestions.findById(customerId).lean(),
-    models.Case.find({ customerId, status: { $in: ['open', 'pending'] } }).sort({ openedAt: -1 }).limit(OPEN_CASES).lean(),
+    models.Case.find({ customerId, status: { $in: ['open', 'pending'] } })
+      .sort({ openedAt: -1 })
+      .limit(OPEN_CASES)
+      .lean(),
     models.Interaction.find({ customerId }).sort({ at: -1 }).limit(LAST_INTERACTIONS).lean(),
     models.DunningCase.findOne({ customerId, status: { $in: ['open', 'paused'] } }).lean(),
   ]);
@@ -87,7 +95,11 @@ async function customerDetail(models: Models, customer: CustomerDoc, now: Date):
   const limit = customer.creditTerms?.limit ?? 0;
   const lastAction = dunning?.history.at(-1);
   // Why we are calling: the case's invoices (from the open ones read above) and its last reminder.
-  const caseInvoices = dunning ? invoices.filter((i) => dunning.invoiceIds.some((id) => id.equals(i._id))).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()) : [];
+  const caseInvoices = dunning
+    ? invoices
+        .filter((i) => dunning.invoiceIds.some((id) => id.equals(i._id)))
+        .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime())
+    : [];
   const lastReminder = dunning?.history.findLast((h) => h.action === 'sms' || h.action === 'letter');
   const lastMessage = lastReminder?.action === 'sms' ? dunning?.messages?.at(-1) : undefined;
 
@@ -116,7 +128,12 @@ async function customerDetail(models: Models, customer: CustomerDoc, now: Date):
         })),
       )
       .slice(0, RECENT_LINES),
-    suggestions: (suggestions?.items ?? []).map((s) => ({ sku: s.sku, name: s.name, reason: s.reason, score: s.score })),
+    suggestions: (suggestions?.items ?? []).map((s) => ({
+      sku: s.sku,
+      name: s.name,
+      reason: s.reason,
+      score: s.score,
+    })),
     openCases: cases.map((c) => ({
       id: c._id.toString(),
       number: c.number,
@@ -138,8 +155,21 @@ async function customerDetail(models: Models, customer: CustomerDoc, now: Date):
             ...(dunning.promiseToPay?.date
               ? { promiseToPay: { date: dunning.promiseToPay.date.toISOString(), amount: dunning.promiseToPay.amount } }
               : {}),
-            invoices: caseInvoices.map((i) => ({ number: i.number, amount: i.amount, open: round2(i.amount - (i.paid ?? 0)), dueAt: i.dueAt.toISOString() })),
-            ...(lastReminder ? { lastReminder: { type: lastReminder.action, at: lastReminder.at.toISOString(), ...(lastMessage ? { status: lastMessage.status } : {}) } } : {}),
+            invoices: caseInvoices.map((i) => ({
+              number: i.number,
+              amount: i.amount,
+              open: round2(i.amount - (i.paid ?? 0)),
+              dueAt: i.dueAt.toISOString(),
+            })),
+            ...(lastReminder
+              ? {
+                  lastReminder: {
+                    type: lastReminder.action,
+                    at: lastReminder.at.toISOString(),
+                    ...(lastMessage ? { status: lastMessage.status } : {}),
+                  },
+                }
+              : {}),
             ...(dunning.pausedReason ? { pausedReason: dunning.pausedReason } : {}),
           },
         }
@@ -177,7 +207,21 @@ export function identityOnly(pop: ScreenPop): ScreenPop {
     receivedAt: pop.receivedAt,
     caller: pop.caller,
     match: pop.match,
-    ...(c ? { customer: { id: c.id, kind: c.kind, name: c.name, phones: c.phones, contacts: [], labels: [], timeZone: c.timeZone, ...(c.owner ? { owner: c.owner } : {}), restricted: true } } : {}),
+    ...(c
+      ? {
+          customer: {
+            id: c.id,
+            kind: c.kind,
+            name: c.name,
+            phones: c.phones,
+            contacts: [],
+            labels: [],
+            timeZone: c.timeZone,
+            ...(c.owner ? { owner: c.owner } : {}),
+            restricted: true,
+          },
+        }
+      : {}),
     ...(pop.candidates ? { candidates: pop.candidates } : {}),
     balance: { currency: pop.balance.currency, outstanding: 0, overdue: 0, oldestOverdueDays: 0 },
     creditTerms: { limit: 0, paymentTermsDays: 0, available: 0 },

@@ -45,7 +45,9 @@ class Timeline {
     return Math.min(t, this.ctx.now);
   }
 
-  add(entry: Omit<Interaction, '_id' | 'customerId' | 'agentId' | 'agentName' | 'at'> & { at: number; agent?: SeedAgent }): Interaction {
+  add(
+    entry: Omit<Interaction, '_id' | 'customerId' | 'agentId' | 'agentName' | 'at'> & { at: number; agent?: SeedAgent },
+  ): Interaction {
     const index = this.ctx.counters.interactions++;
     const { agent, at, ...rest } = entry;
     const interaction: Interaction = {
@@ -59,8 +61,15 @@ class Timeline {
     return interaction;
   }
 
-  call(direction: 'inbound' | 'outbound', at: number, summary: string, disposition: Disposition, extra: { caseId?: Types.ObjectId } = {}): Interaction {
-    const durationSec = disposition === 'no_answer' ? this.rng.int(15, 40) : Math.round(Math.exp(this.rng.normal(5.2, 0.6)));
+  call(
+    direction: 'inbound' | 'outbound',
+    at: number,
+    summary: string,
+    disposition: Disposition,
+    extra: { caseId?: Types.ObjectId } = {},
+  ): Interaction {
+    const durationSec =
+      disposition === 'no_answer' ? this.rng.int(15, 40) : Math.round(Math.exp(this.rng.normal(5.2, 0.6)));
     const agent = this.agent();
     return this.add({
       type: 'call',
@@ -94,12 +103,23 @@ function baseInteractions(t: Timeline, rng: Rng, draft: CustomerDraft, history: 
     const product = line?.name ?? 'our products';
     const consumable = line !== undefined && catalogItem(line.sku).replenishDays !== undefined;
     const orderRef = order ? `order ${order.number}` : 'an order';
-    const type = rng.weighted([['inbound', 52], ['outbound', 14], ['note', 20], ['email', 14]] as const);
+    const type = rng.weighted([
+      ['inbound', 52],
+      ['outbound', 14],
+      ['note', 20],
+      ['email', 14],
+    ] as const);
     switch (type) {
       case 'inbound': {
         const [summary, disposition] = rng.weighted<readonly [string, Disposition]>([
           [[`Asked when ${orderRef} will be delivered.`, 'resolved'], 25],
-          [[consumable ? `Asked whether ${product} is in stock.` : `Question about ${product}: how to set it up.`, 'resolved'], 20],
+          [
+            [
+              consumable ? `Asked whether ${product} is in stock.` : `Question about ${product}: how to set it up.`,
+              'resolved',
+            ],
+            20,
+          ],
           [[`Requested a copy of the invoice for ${orderRef}.`, 'resolved'], 12],
           [[`Changed the delivery address.`, 'resolved'], 8],
           [[`Wants advice on ${product}; will call back after checking the model.`, 'follow_up'], 12],
@@ -127,7 +147,13 @@ function baseInteractions(t: Timeline, rng: Rng, draft: CustomerDraft, history: 
       }
       case 'email': {
         const agent = t.agent();
-        t.add({ type: 'email', direction: 'outbound', at, summary: `Sent product information on ${product}.`, ...(agent ? { agent } : {}) });
+        t.add({
+          type: 'email',
+          direction: 'outbound',
+          at,
+          summary: `Sent product information on ${product}.`,
+          ...(agent ? { agent } : {}),
+        });
         break;
       }
     }
@@ -142,25 +168,50 @@ function collections(t: Timeline, rng: Rng, draft: CustomerDraft, history: Histo
     const days = (ctx.now - due) / DAY_MS;
     const owed = money(oldest.amount - oldest.paid, oldest.currency);
     if (days >= 7 && draft.flags.smsConsent && !draft.flags.doNotSms && rng.chance(0.7)) {
-      t.add({ type: 'sms', direction: 'outbound', at: due + 7 * DAY_MS, summary: `Payment reminder: invoice ${oldest.number}, ${owed} due.` });
+      t.add({
+        type: 'sms',
+        direction: 'outbound',
+        at: due + 7 * DAY_MS,
+        summary: `Payment reminder: invoice ${oldest.number}, ${owed} due.`,
+      });
     }
     if (days >= 21 && !draft.flags.doNotCall && rng.chance(0.6)) {
-      const disposition = rng.weighted<Disposition>([['promise_to_pay', 40], ['no_answer', 35], ['callback_scheduled', 15], ['dispute', 10]]);
+      const disposition = rng.weighted<Disposition>([
+        ['promise_to_pay', 40],
+        ['no_answer', 35],
+        ['callback_scheduled', 15],
+        ['dispute', 10],
+      ]);
       const summary: Record<string, string> = {
         promise_to_pay: `Collections call on invoice ${oldest.number} (${owed}): promised to pay within ${rng.pick([3, 7, 14])} days.`,
         no_answer: `Collections call on invoice ${oldest.number}: no answer.`,
         callback_scheduled: `Collections call on invoice ${oldest.number}: asked to be called back.`,
         dispute: `Collections call on invoice ${oldest.number}: customer disputes the amount.`,
       };
-      t.call('outbound', due + rng.int(21, Math.max(21, Math.floor(days))) * DAY_MS, summary[disposition] ?? '', disposition);
+      t.call(
+        'outbound',
+        due + rng.int(21, Math.max(21, Math.floor(days))) * DAY_MS,
+        summary[disposition] ?? '',
+        disposition,
+      );
     }
     if (days >= 30 && rng.chance(0.6)) {
-      t.add({ type: 'letter', direction: 'outbound', at: due + 30 * DAY_MS, summary: `Reminder letter for invoice ${oldest.number} (${owed}).` });
+      t.add({
+        type: 'letter',
+        direction: 'outbound',
+        at: due + 30 * DAY_MS,
+        summary: `Reminder letter for invoice ${oldest.number} (${owed}).`,
+      });
     }
   }
   const late = history.paidLate.length > 0 && rng.chance(0.3) ? rng.pick(history.paidLate) : undefined;
   if (late && !draft.flags.doNotCall) {
-    t.call('outbound', late.dueAt.getTime() + 10 * DAY_MS, `Reminder call on invoice ${late.number}; customer says it has been paid.`, 'paid');
+    t.call(
+      'outbound',
+      late.dueAt.getTime() + 10 * DAY_MS,
+      `Reminder call on invoice ${late.number}; customer says it has been paid.`,
+      'paid',
+    );
   }
 }
 
@@ -196,14 +247,32 @@ function cases(t: Timeline, rng: Rng, draft: CustomerDraft, history: History, ct
   const call = t.call('inbound', openedAt, `Opened case: ${subject}.`, 'follow_up', { caseId: _id });
   const agent = call.agentId ? { _id: call.agentId, name: call.agentName ?? '' } : undefined;
   const openedOn = call.at.getTime();
-  const notes: Case['notes'] = [{ at: call.at, ...(agent ? { authorId: agent._id, authorName: agent.name } : {}), text: `Customer called: ${subject}.` }];
+  const notes: Case['notes'] = [
+    {
+      at: call.at,
+      ...(agent ? { authorId: agent._id, authorName: agent.name } : {}),
+      text: `Customer called: ${subject}.`,
+    },
+  ];
   let closedAt: Date | undefined;
   if (closed) {
     const end = Math.min(ctx.now, openedOn + rng.int(1, 20) * DAY_MS);
-    notes.push({ at: new Date(end), ...(agent ? { authorId: agent._id, authorName: agent.name } : {}), text: rng.pick(dispute ? ['Credit note issued.', 'Explained the invoice; customer accepted it.'] : ['Replacement shipped.', 'Refund issued.', 'Resolved on the phone.', 'Repaired under warranty.']) });
+    notes.push({
+      at: new Date(end),
+      ...(agent ? { authorId: agent._id, authorName: agent.name } : {}),
+      text: rng.pick(
+        dispute
+          ? ['Credit note issued.', 'Explained the invoice; customer accepted it.']
+          : ['Replacement shipped.', 'Refund issued.', 'Resolved on the phone.', 'Repaired under warranty.'],
+      ),
+    });
     closedAt = new Date(end);
   } else if (rng.chance(0.5)) {
-    notes.push({ at: new Date(Math.min(ctx.now, openedOn + DAY_MS)), ...(agent ? { authorId: agent._id, authorName: agent.name } : {}), text: 'Waiting for photos from the customer.' });
+    notes.push({
+      at: new Date(Math.min(ctx.now, openedOn + DAY_MS)),
+      ...(agent ? { authorId: agent._id, authorName: agent.name } : {}),
+      text: 'Waiting for photos from the customer.',
+    });
   }
   return [
     {
@@ -213,7 +282,12 @@ function cases(t: Timeline, rng: Rng, draft: CustomerDraft, history: History, ct
       kind: dispute ? 'dispute' : 'service',
       subject,
       status: closed ? 'closed' : rng.chance(0.7) ? 'open' : 'pending',
-      priority: rng.weighted([['normal', 60], ['high', 20], ['low', 15], ['urgent', 5]] as const),
+      priority: rng.weighted([
+        ['normal', 60],
+        ['high', 20],
+        ['low', 15],
+        ['urgent', 5],
+      ] as const),
       ...(agent ? { ownerId: agent._id } : {}),
       openedAt: new Date(openedOn),
       ...(closedAt ? { closedAt } : {}),

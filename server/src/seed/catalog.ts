@@ -12,7 +12,13 @@ export interface CatalogItem {
   replenishDays?: number;
 }
 
-const item = (sku: string, name: string, category: CatalogItem['category'], price: number, replenishDays?: number): CatalogItem => ({
+const item = (
+  sku: string,
+  name: string,
+  category: CatalogItem['category'],
+  price: number,
+  replenishDays?: number,
+): CatalogItem => ({
   sku,
   name,
   category,
@@ -136,11 +142,43 @@ export function catalogProducts(): Product[] {
 
 /** Everyday purchases with no planted follow-up, for background orders. */
 export const BACKGROUND_SKUS: readonly string[] = [
-  'HOSE-25M', 'SPRINKLER-OSC', 'GRASS-TRIMMER', 'TRIM-LINE-2MM', 'GRILL-GAS-3', 'CHARCOAL-10KG', 'LAWN-SEED-5KG',
-  'FERT-LAWN-10KG', 'PAPER-A4-BOX', 'SHREDDER', 'DESK-LAMP-LED', 'OFFICE-CHAIR', 'COF-BEANS-1KG', 'WATER-FILTER-JUG',
-  'FILTER-CART-3', 'KETTLE', 'BLENDER-1200', 'TOASTER', 'VAC-BAGLESS', 'VAC-BAGGED', 'VAC-BAGS-10', 'AIR-PURIFIER',
-  'LED-BULB-6', 'BATT-AA-24', 'DRILL-18V', 'DRILL-BITS-50', 'EXT-CORD-10M', 'POOL-TEST-KIT',
+  'HOSE-25M',
+  'SPRINKLER-OSC',
+  'GRASS-TRIMMER',
+  'TRIM-LINE-2MM',
+  'GRILL-GAS-3',
+  'CHARCOAL-10KG',
+  'LAWN-SEED-5KG',
+  'FERT-LAWN-10KG',
+  'PAPER-A4-BOX',
+  'SHREDDER',
+  'DESK-LAMP-LED',
+  'OFFICE-CHAIR',
+  'COF-BEANS-1KG',
+  'WATER-FILTER-JUG',
+  'FILTER-CART-3',
+  'KETTLE',
+  'BLENDER-1200',
+  'TOASTER',
+  'VAC-BAGLESS',
+  'VAC-BAGGED',
+  'VAC-BAGS-10',
+  'AIR-PURIFIER',
+  'LED-BULB-6',
+  'BATT-AA-24',
+  'DRILL-18V',
+  'DRILL-BITS-50',
+  'EXT-CORD-10M',
+  'POOL-TEST-KIT',
 ];
 
 /** What offices buy again and again. */
-export const OFFICE_SKUS: readonly string[] = ['PAPER-A4-BOX', 'BATT-AA-24', 'COF-BEANS-1KG', 'LED-BULB-6', 'DESK-LAMP-LED', 'OFFICE-CHAIR', 'SHREDDER'];
+export const OFFICE_SKUS: readonly string[] = [
+  'PAPER-A4-BOX',
+  'BATT-AA-24',
+  'COF-BEANS-1KG',
+  'LED-BULB-6',
+  'DESK-LAMP-LED',
+  'OFFICE-CHAIR',
+  'SHREDDER',
+];

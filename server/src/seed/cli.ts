@@ -74,7 +74,9 @@ export function progressDisplay(label: string, stream: NodeJS.WriteStream = proc
       lastAt = now;
       const seconds = (now - t0) / 1000;
       const pct = total === 0 ? 100 : (done / total) * 100;
-      stream.write(`${label}: ${done}/${total} customers (${pct.toFixed(0)}%), ${seconds.toFixed(0)} s, ${Math.round(done / Math.max(seconds, 0.001))} customers/s\n`);
+      stream.write(
+        `${label}: ${done}/${total} customers (${pct.toFixed(0)}%), ${seconds.toFixed(0)} s, ${Math.round(done / Math.max(seconds, 0.001))} customers/s\n`,
+      );
     },
     stop() {},
   };
@@ -131,8 +133,18 @@ export interface ServerUsage {
   cpuSeconds?: number;
 }
 
-export function formatReport(report: SeedReport, extra: { size?: DatabaseSize; wallMs?: number; server?: ServerUsage }): string {
-  const docs = report.products + report.customers + report.orders + report.invoices + report.payments + report.interactions + report.cases;
+export function formatReport(
+  report: SeedReport,
+  extra: { size?: DatabaseSize; wallMs?: number; server?: ServerUsage },
+): string {
+  const docs =
+    report.products +
+    report.customers +
+    report.orders +
+    report.invoices +
+    report.payments +
+    report.interactions +
+    report.cases;
   const seconds = report.ms / 1000;
   const lines = [
     `customers     ${report.customers}`,
@@ -150,9 +162,13 @@ export function formatReport(report: SeedReport, extra: { size?: DatabaseSize; w
   // CPU time does not depend on what else the machine is doing, unlike the wall time above.
   const { user, system } = process.cpuUsage();
   const own = `${((user + system) / 1e6).toFixed(0)} s (this process)`;
-  lines.push(`CPU           ${own}${extra.server?.cpuSeconds !== undefined ? `, ${extra.server.cpuSeconds.toFixed(0)} s (database server)` : ''}`);
+  lines.push(
+    `CPU           ${own}${extra.server?.cpuSeconds !== undefined ? `, ${extra.server.cpuSeconds.toFixed(0)} s (database server)` : ''}`,
+  );
   if (extra.size) {
-    lines.push(`database      data ${mb(extra.size.dataSize)}, storage ${mb(extra.size.storageSize)}, indexes ${mb(extra.size.indexSize)}`);
+    lines.push(
+      `database      data ${mb(extra.size.dataSize)}, storage ${mb(extra.size.storageSize)}, indexes ${mb(extra.size.indexSize)}`,
+    );
   }
   return lines.join('\n');
 }

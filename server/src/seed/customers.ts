@@ -21,7 +21,14 @@ import {
   type Gender,
   type Surname,
 } from './names';
-import { randomLandline, randomMobile, randomStyle, writeAndNormalize, type PhoneNumber, type SeedCountry } from './phones';
+import {
+  randomLandline,
+  randomMobile,
+  randomStyle,
+  writeAndNormalize,
+  type PhoneNumber,
+  type SeedCountry,
+} from './phones';
 import { Rng, Stream, hashKey } from './random';
 
 const COUNTRY_WEIGHTS: ReadonlyArray<readonly [SeedCountry, number]> = [
@@ -105,7 +112,11 @@ function localLimit(eur: number, profile: CountryProfile): number {
 const CONTACT_ROLES = ['Owner', 'Purchasing', 'Accounts payable', 'Office manager', 'Operations', 'Facility manager'];
 
 function companyContacts(rng: Rng, country: SeedCountry, address: Address, domain: string): Contact[] {
-  const count = rng.weighted([[1, 50], [2, 35], [3, 15]] as const);
+  const count = rng.weighted([
+    [1, 50],
+    [2, 35],
+    [3, 15],
+  ] as const);
   const roles = [...CONTACT_ROLES];
   const contacts: Contact[] = [];
   for (let c = 0; c < count; c++) {
@@ -115,7 +126,8 @@ function companyContacts(rng: Rng, country: SeedCountry, address: Address, domai
     const role = roles.splice(rng.int(0, roles.length - 1), 1)[0] ?? 'Contact';
     const phones: Phone[] = [];
     if (rng.chance(0.9)) phones.push(phone(rng, randomMobile(rng, country), 'mobile', country));
-    if (phones.length === 0 || rng.chance(0.3)) phones.push(phone(rng, randomLandline(rng, country, address.areaCode), 'work', country));
+    if (phones.length === 0 || rng.chance(0.3))
+      phones.push(phone(rng, randomLandline(rng, country, address.areaCode), 'work', country));
     const contact: Contact = { name: fullName(country, given, surname, gender), role, phones };
     if (rng.chance(0.75)) contact.email = personalEmail(rng, country, given, surname[gender], domain);
     contacts.push(contact);
@@ -131,7 +143,15 @@ export function draftCustomer(ctx: SeedContext, index: number): CustomerDraft {
   const country = pair?.country ?? rng.weighted(COUNTRY_WEIGHTS);
   const profile = PROFILES[country];
   const kind: CustomerDraft['kind'] =
-    pair?.kind === 'household' ? 'person' : pair?.kind === 'workplace' ? (firstOfPair ? 'company' : 'person') : rng.chance(0.15) ? 'company' : 'person';
+    pair?.kind === 'household'
+      ? 'person'
+      : pair?.kind === 'workplace'
+        ? firstOfPair
+          ? 'company'
+          : 'person'
+        : rng.chance(0.15)
+          ? 'company'
+          : 'person';
 
   // Customers arrived over the last three years, evenly.
   const since = ctx.now - Math.floor(rng.real(1, 3 * 365) * DAY_MS);
@@ -148,7 +168,14 @@ export function draftCustomer(ctx: SeedContext, index: number): CustomerDraft {
     name = companyName(rng, country, surname);
     const domain = companyDomain(rng, country, surname);
     email = rng.chance(0.95) ? companyEmail(country, domain) : undefined;
-    phones.push(phone(rng, pair?.shared ?? randomLandline(rng, country, address.areaCode, { switchboard: true }), 'switchboard', country));
+    phones.push(
+      phone(
+        rng,
+        pair?.shared ?? randomLandline(rng, country, address.areaCode, { switchboard: true }),
+        'switchboard',
+        country,
+      ),
+    );
     if (rng.chance(0.25)) phones.push(phone(rng, randomMobile(rng, country), 'mobile', country));
     contacts = companyContacts(rng, country, address, domain);
   } else {
@@ -161,7 +188,8 @@ export function draftCustomer(ctx: SeedContext, index: number): CustomerDraft {
     if (rng.chance(0.82)) email = personalEmail(rng, country, given, surname[gender]);
     if (rng.chance(0.93)) phones.push(phone(rng, randomMobile(rng, country), 'mobile', country));
     if (household && pair) phones.push(phone(rng, pair.shared, 'landline', country));
-    else if (rng.chance(0.15)) phones.push(phone(rng, randomLandline(rng, country, address.areaCode), 'landline', country));
+    else if (rng.chance(0.15))
+      phones.push(phone(rng, randomLandline(rng, country, address.areaCode), 'landline', country));
     if (pair?.kind === 'workplace') phones.push(phone(rng, pair.shared, 'work', country));
     if (phones.length === 0) phones.push(phone(rng, randomMobile(rng, country), 'mobile', country));
     if (rng.chance(0.04)) phones.push(phone(rng, randomMobile(rng, country), 'other', country));
@@ -170,12 +198,32 @@ export function draftCustomer(ctx: SeedContext, index: number): CustomerDraft {
   const company = kind === 'company';
   const owned = company || rng.chance(0.4);
   const agent = owned && ctx.agents.length > 0 ? ctx.agents[index % ctx.agents.length] : undefined;
-  const paymentTermsDays = company ? rng.weighted([[14, 30], [30, 50], [60, 20]] as const) : rng.weighted([[7, 30], [14, 60], [30, 10]] as const);
-  const limitEur = company ? rng.pick([5_000, 10_000, 20_000, 50_000, 100_000]) : rng.pick([0, 500, 1_000, 2_000, 5_000]);
+  const paymentTermsDays = company
+    ? rng.weighted([
+        [14, 30],
+        [30, 50],
+        [60, 20],
+      ] as const)
+    : rng.weighted([
+        [7, 30],
+        [14, 60],
+        [30, 10],
+      ] as const);
+  const limitEur = company
+    ? rng.pick([5_000, 10_000, 20_000, 50_000, 100_000])
+    : rng.pick([0, 500, 1_000, 2_000, 5_000]);
   const behaviour: PaymentBehaviour = rng.weighted(
     company
-      ? ([['prompt', 60], ['slow', 26], ['bad', 14]] as const)
-      : ([['prompt', 65], ['slow', 20], ['bad', 15]] as const),
+      ? ([
+          ['prompt', 60],
+          ['slow', 26],
+          ['bad', 14],
+        ] as const)
+      : ([
+          ['prompt', 65],
+          ['slow', 20],
+          ['bad', 15],
+        ] as const),
   );
   const doNotSms = rng.chance(0.03);
   return {

@@ -28,5 +28,7 @@ export function firstCallSteps(consoleUrl: string): string[] {
 
 /** Logged once the server is up after loading the demo data: how a newcomer gets a first call. */
 export function logFirstCallSteps(logger: Pick<Logger, 'info'>, consoleUrl: string): void {
-  firstCallSteps(consoleUrl).forEach((step, i, all) => logger.info(`your first call, ${i + 1} of ${all.length}: ${step}`));
+  firstCallSteps(consoleUrl).forEach((step, i, all) =>
+    logger.info(`your first call, ${i + 1} of ${all.length}: ${step}`),
+  );
 }

@@ -61,7 +61,14 @@ class Basket {
   }
 
   /** Repeat purchases every `interval()` days after `from`, each time continuing with `keepOn`. */
-  repeat(from: number, interval: () => number, keepOn: number, max: number, lines: () => Purchase['lines'], rng: Rng): void {
+  repeat(
+    from: number,
+    interval: () => number,
+    keepOn: number,
+    max: number,
+    lines: () => Purchase['lines'],
+    rng: Rng,
+  ): void {
     let at = from;
     for (let n = 0; n < max; n++) {
       at += Math.max(14, interval()) * DAY_MS;
@@ -76,11 +83,17 @@ function plantStories(rng: Rng, draft: CustomerDraft, basket: Basket, from: numb
   const qty = (min: number, max: number) => (company ? rng.int(min, max) : 1);
 
   if (rng.chance(company ? 0.02 : 0.1)) {
-    const pool = basket.add(seasonalDate(rng, from, now, [4, 5, 6, 7]), [{ sku: rng.chance(0.7) ? 'POOL-FRAME-366' : 'POOL-FRAME-457', quantity: 1 }]);
+    const pool = basket.add(seasonalDate(rng, from, now, [4, 5, 6, 7]), [
+      { sku: rng.chance(0.7) ? 'POOL-FRAME-366' : 'POOL-FRAME-457', quantity: 1 },
+    ]);
     if (pool) {
-      basket.follow(pool, rng.chance(0.55), rng.int(1, 10), [{ sku: rng.chance(0.6) ? 'POOL-CLEAN-HAND' : 'POOL-CLEAN-AUTO', quantity: 1 }]);
+      basket.follow(pool, rng.chance(0.55), rng.int(1, 10), [
+        { sku: rng.chance(0.6) ? 'POOL-CLEAN-HAND' : 'POOL-CLEAN-AUTO', quantity: 1 },
+      ]);
       if (rng.chance(0.85)) {
-        const chlorine = () => [rng.chance(0.7) ? { sku: 'POOL-CHLOR-1KG', quantity: rng.int(1, 3) } : { sku: 'POOL-CHLOR-5KG', quantity: 1 }];
+        const chlorine = () => [
+          rng.chance(0.7) ? { sku: 'POOL-CHLOR-1KG', quantity: rng.int(1, 3) } : { sku: 'POOL-CHLOR-5KG', quantity: 1 },
+        ];
         basket.follow(pool, rng.chance(0.5), rng.int(0, 14), chlorine());
         basket.repeat(pool.at, () => rng.normal(45, 12), 0.75, 3, chlorine, rng);
       }
@@ -100,7 +113,9 @@ function plantStories(rng: Rng, draft: CustomerDraft, basket: Basket, from: numb
       // Blades wear out over a season: about six months later, with a spread.
       const first = bought.at + Math.min(300, Math.max(90, rng.normal(182, 35))) * DAY_MS;
       if (basket.add(first, [{ sku: blade, quantity: qty(1, 2) }]) && rng.chance(0.45)) {
-        basket.add(first + Math.min(300, Math.max(100, rng.normal(180, 40))) * DAY_MS, [{ sku: blade, quantity: qty(1, 2) }]);
+        basket.add(first + Math.min(300, Math.max(100, rng.normal(180, 40))) * DAY_MS, [
+          { sku: blade, quantity: qty(1, 2) },
+        ]);
       }
     }
   }
@@ -114,16 +129,33 @@ function plantStories(rng: Rng, draft: CustomerDraft, basket: Basket, from: numb
     const bought = basket.add(rng.real(from, now), [{ sku: printer, quantity: qty(1, 3) }]);
     if (bought) {
       if (rng.chance(0.25)) bought.lines.push({ sku: toner, quantity: qty(1, 3) });
-      basket.repeat(bought.at, () => rng.normal(every, every / 4), 0.85, company ? 12 : 6, () => [{ sku: toner, quantity: qty(1, 4) }], rng);
+      basket.repeat(
+        bought.at,
+        () => rng.normal(every, every / 4),
+        0.85,
+        company ? 12 : 6,
+        () => [{ sku: toner, quantity: qty(1, 4) }],
+        rng,
+      );
     }
   }
 
   if (rng.chance(company ? 0.2 : 0.1)) {
-    const machine = basket.add(rng.real(from, now), [{ sku: rng.chance(0.6) ? 'COF-ESPRESSO' : 'COF-BEAN2CUP', quantity: 1 }]);
+    const machine = basket.add(rng.real(from, now), [
+      { sku: rng.chance(0.6) ? 'COF-ESPRESSO' : 'COF-BEAN2CUP', quantity: 1 },
+    ]);
     if (machine) {
-      if (rng.chance(0.9)) basket.follow(machine, rng.chance(0.45), rng.int(3, 20), [{ sku: 'DESCALER-500', quantity: qty(1, 4) }]);
+      if (rng.chance(0.9))
+        basket.follow(machine, rng.chance(0.45), rng.int(3, 20), [{ sku: 'DESCALER-500', quantity: qty(1, 4) }]);
       if (rng.chance(0.4)) machine.lines.push({ sku: 'COF-BEANS-1KG', quantity: qty(1, 5) });
-      basket.repeat(machine.at, () => rng.normal(80, 20), 0.7, 6, () => [{ sku: 'DESCALER-500', quantity: qty(1, 3) }], rng);
+      basket.repeat(
+        machine.at,
+        () => rng.normal(80, 20),
+        0.7,
+        6,
+        () => [{ sku: 'DESCALER-500', quantity: qty(1, 3) }],
+        rng,
+      );
     }
   }
 }
@@ -135,12 +167,19 @@ function backgroundPurchases(rng: Rng, draft: CustomerDraft, basket: Basket, fro
   if (count === 0 && basket.purchases.length === 0) count = 1;
   for (let n = 0; n < count; n++) {
     const lines: Purchase['lines'] = [];
-    const size = rng.weighted([[1, 60], [2, 28], [3, 12]] as const);
+    const size = rng.weighted([
+      [1, 60],
+      [2, 28],
+      [3, 12],
+    ] as const);
     for (let l = 0; l < size; l++) {
       const sku = company && rng.chance(0.5) ? rng.pick(OFFICE_SKUS) : rng.pick(BACKGROUND_SKUS);
       if (lines.some((line) => line.sku === sku)) continue;
       const consumable = catalogItem(sku).replenishDays !== undefined;
-      lines.push({ sku, quantity: consumable ? (company ? rng.int(2, 20) : rng.int(1, 3)) : company ? rng.int(1, 4) : 1 });
+      lines.push({
+        sku,
+        quantity: consumable ? (company ? rng.int(2, 20) : rng.int(1, 3)) : company ? rng.int(1, 4) : 1,
+      });
     }
     basket.add(rng.real(from, now), lines);
   }
@@ -149,7 +188,11 @@ function backgroundPurchases(rng: Rng, draft: CustomerDraft, basket: Basket, fro
 function orderStatus(rng: Rng, ageDays: number): Order['status'] {
   if (ageDays < 2) return 'placed';
   if (ageDays < 6) return rng.chance(0.7) ? 'shipped' : 'delivered';
-  return rng.weighted([['delivered', 975], ['returned', 15], ['cancelled', 10]] as const);
+  return rng.weighted([
+    ['delivered', 975],
+    ['returned', 15],
+    ['cancelled', 10],
+  ] as const);
 }
 
 /** When the customer settles an invoice, by habit; at most MAX_OVERDUE_DAYS - 1 after the due date. */
@@ -185,7 +228,10 @@ export function generateHistory(ctx: SeedContext, draft: CustomerDraft): History
   const discount = draft.wholesale ? 0.9 : 1;
   for (const purchase of basket.purchases) {
     // Orders come in during the day, local time.
-    const placedAt = Math.min(now, localHourToUtc(startOfUtcDay(purchase.at), rng.int(7, 22), draft.profile.timeZone, rng.int(0, 59)));
+    const placedAt = Math.min(
+      now,
+      localHourToUtc(startOfUtcDay(purchase.at), rng.int(7, 22), draft.profile.timeZone, rng.int(0, 59)),
+    );
     const lines: OrderLine[] = purchase.lines.map((line) => ({
       sku: line.sku,
       name: catalogItem(line.sku).name,
@@ -235,12 +281,29 @@ export function generateHistory(ctx: SeedContext, draft: CustomerDraft): History
   return history;
 }
 
-function addPayment(ctx: SeedContext, rng: Rng, draft: CustomerDraft, invoice: Invoice, amount: number, at: number, history: History): void {
+function addPayment(
+  ctx: SeedContext,
+  rng: Rng,
+  draft: CustomerDraft,
+  invoice: Invoice,
+  amount: number,
+  at: number,
+  history: History,
+): void {
   const paymentIndex = ctx.counters.payments++;
   const method: Payment['method'] =
     draft.kind === 'company'
-      ? rng.weighted([['transfer', 95], ['card', 4], ['other', 1]] as const)
-      : rng.weighted([['transfer', 60], ['card', 34], ['cash', 5], ['other', 1]] as const);
+      ? rng.weighted([
+          ['transfer', 95],
+          ['card', 4],
+          ['other', 1],
+        ] as const)
+      : rng.weighted([
+          ['transfer', 60],
+          ['card', 34],
+          ['cash', 5],
+          ['other', 1],
+        ] as const);
   history.payments.push({
     _id: seededObjectId(ctx.seed, 'payments', paymentIndex),
     customerId: draft._id,
@@ -258,7 +321,10 @@ function settle(ctx: SeedContext, rng: Rng, draft: CustomerDraft, invoice: Invoi
   const { now } = ctx;
   const issuedAt = invoice.issuedAt.getTime();
   const dueAt = invoice.dueAt.getTime();
-  const payAt = Math.max(issuedAt + 3_600_000, dueAt + paymentDelayDays(rng, draft) * DAY_MS + rng.int(8, 17) * 3_600_000);
+  const payAt = Math.max(
+    issuedAt + 3_600_000,
+    dueAt + paymentDelayDays(rng, draft) * DAY_MS + rng.int(8, 17) * 3_600_000,
+  );
   if (payAt <= now) {
     invoice.paid = invoice.amount;
     invoice.status = 'paid';

@@ -8,7 +8,8 @@ describe('seeded ids', () => {
     const seen = new Set<string>();
     for (const seed of [0, 1, 2, 0xffff_ffff]) {
       for (const collection of ['customers', 'orders', 'invoices'] as const) {
-        for (const index of [0, 1, 255, 256, 65_535, 16_777_216, 2 ** 40]) seen.add(seededObjectId(seed, collection, index).toHexString());
+        for (const index of [0, 1, 255, 256, 65_535, 16_777_216, 2 ** 40])
+          seen.add(seededObjectId(seed, collection, index).toHexString());
       }
     }
     expect(seen.size).toBe(4 * 3 * 7);

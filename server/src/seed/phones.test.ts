@@ -43,7 +43,8 @@ describe('seed phone numbers', () => {
       const numbers: PhoneNumber[] = [];
       for (let i = 0; i < 60; i++) numbers.push(randomMobile(rng, country));
       for (const city of PROFILES[country].cities) {
-        for (let i = 0; i < 6; i++) numbers.push(randomLandline(rng, country, city.areaCode, { switchboard: i % 2 === 0 }));
+        for (let i = 0; i < 6; i++)
+          numbers.push(randomLandline(rng, country, city.areaCode, { switchboard: i % 2 === 0 }));
       }
       for (const phone of numbers) {
         const e164 = expectedE164(phone);

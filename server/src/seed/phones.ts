@@ -35,10 +35,20 @@ interface NumberPlan {
 }
 
 const PLANS: Record<SeedCountry, NumberPlan> = {
-  PL: { callingCode: '48', trunk: '', mobilePrefixes: ['50', '51', '53', '57', '60', '66', '69', '72', '73', '78', '79', '88'], mobileGroups: [3, 3, 3] },
+  PL: {
+    callingCode: '48',
+    trunk: '',
+    mobilePrefixes: ['50', '51', '53', '57', '60', '66', '69', '72', '73', '78', '79', '88'],
+    mobileGroups: [3, 3, 3],
+  },
   HR: { callingCode: '385', trunk: '0', mobilePrefixes: ['91', '92', '95', '98', '99'], mobileGroups: [2, 3, 4] },
   HU: { callingCode: '36', trunk: '06', mobilePrefixes: ['20', '30', '31', '50', '70'], mobileGroups: [2, 3, 4] },
-  GR: { callingCode: '30', trunk: '', mobilePrefixes: ['690', '691', '693', '694', '695', '697', '698', '699'], mobileGroups: [3, 3, 4] },
+  GR: {
+    callingCode: '30',
+    trunk: '',
+    mobilePrefixes: ['690', '691', '693', '694', '695', '697', '698', '699'],
+    mobileGroups: [3, 3, 4],
+  },
 };
 
 /** How a landline's subscriber number is grouped after the area code, by area code length. */
@@ -79,7 +89,12 @@ export function randomMobile(rng: Rng, country: SeedCountry): PhoneNumber {
 }
 
 /** A landline in `areaCode`; a switchboard ends in 00 or 000, as company numbers like to. */
-export function randomLandline(rng: Rng, country: SeedCountry, areaCode: string, opts: { switchboard?: boolean } = {}): PhoneNumber {
+export function randomLandline(
+  rng: Rng,
+  country: SeedCountry,
+  areaCode: string,
+  opts: { switchboard?: boolean } = {},
+): PhoneNumber {
   const sizes = landlineGroups(country, areaCode);
   const total = sizes.reduce((a, b) => a + b, 0);
   let digits = subscriberDigits(rng, total);
@@ -169,7 +184,9 @@ export function writeAndNormalize(phone: PhoneNumber, style: WrittenStyle, custo
   const normalized = normalizePhone(raw, customerCountry as CountryCode);
   const expected = expectedE164(phone);
   if (!normalized || normalized.e164 !== expected) {
-    throw new Error(`seed phone "${raw}" (${customerCountry}) normalized to ${normalized?.e164 ?? 'nothing'}, expected ${expected}`);
+    throw new Error(
+      `seed phone "${raw}" (${customerCountry}) normalized to ${normalized?.e164 ?? 'nothing'}, expected ${expected}`,
+    );
   }
   return { raw, e164: normalized.e164 };
 }

@@ -73,7 +73,14 @@ describe('seedDatabase: determinism and dedupe', () => {
     expect(first.customers).toBe(CUSTOMERS);
     expect(first.orders).toBeGreaterThan(CUSTOMERS * 3);
     expect(first.existing).toBe(0);
-    const total = first.products + first.customers + first.orders + first.invoices + first.payments + first.interactions + first.cases;
+    const total =
+      first.products +
+      first.customers +
+      first.orders +
+      first.invoices +
+      first.payments +
+      first.interactions +
+      first.cases;
     expect(first.inserted).toBe(total);
     expect(second.inserted).toBe(0);
     expect(second.existing).toBe(total);
@@ -148,8 +155,14 @@ describe('seedDatabase: determinism and dedupe', () => {
 
   it('treats duplicate keys as already there and rethrows anything else', async () => {
     const coll = db.conn.collection<{ _id: unknown; n?: number }>('seed_writer_probe');
-    await expect(insertIgnoringDuplicates(coll, [{ _id: 1 }, { _id: 2 }])).resolves.toEqual({ inserted: 2, existing: 0 });
-    await expect(insertIgnoringDuplicates(coll, [{ _id: 1 }, { _id: 3 }, { _id: 2 }])).resolves.toEqual({ inserted: 1, existing: 2 });
+    await expect(insertIgnoringDuplicates(coll, [{ _id: 1 }, { _id: 2 }])).resolves.toEqual({
+      inserted: 2,
+      existing: 0,
+    });
+    await expect(insertIgnoringDuplicates(coll, [{ _id: 1 }, { _id: 3 }, { _id: 2 }])).resolves.toEqual({
+      inserted: 1,
+      existing: 2,
+    });
     // An array is not a valid _id: not a duplicate, so it must surface.
     await expect(insertIgnoringDuplicates(coll, [{ _id: 4 }, { _id: [1, 2] }])).rejects.toThrow();
   });
@@ -200,7 +213,17 @@ describe('seedDatabase: realistic customers', () => {
       for (const p of all) {
         expect(normalizePhone(p.raw, c.country as CountryCode)?.e164).toBe(p.e164);
         expect(parsePhoneNumberFromString(p.e164)?.isValid(), p.e164).toBe(true);
-        forms.add(p.raw.startsWith('+') ? 'plus' : p.raw.startsWith('00') ? '00' : /^\d+$/.test(p.raw) ? 'compact' : p.raw.includes('-') || p.raw.includes('/') ? 'dashes' : 'spaces');
+        forms.add(
+          p.raw.startsWith('+')
+            ? 'plus'
+            : p.raw.startsWith('00')
+              ? '00'
+              : /^\d+$/.test(p.raw)
+                ? 'compact'
+                : p.raw.includes('-') || p.raw.includes('/')
+                  ? 'dashes'
+                  : 'spaces',
+        );
       }
       expect([...c.phoneKeys].sort()).toEqual([...new Set(all.map((p) => p.e164))].sort());
     }
@@ -228,7 +251,8 @@ describe('seedDatabase: realistic customers', () => {
 
   it('sets labels and flags from the data', () => {
     const has = (label: string) => customers.filter((c) => c.labels.includes(label));
-    for (const label of ['b2b', 'vip', 'new', 'wholesale', 'late-payer']) expect(has(label).length, label).toBeGreaterThan(0);
+    for (const label of ['b2b', 'vip', 'new', 'wholesale', 'late-payer'])
+      expect(has(label).length, label).toBeGreaterThan(0);
     expect(has('wholesale').every((c) => c.kind === 'company')).toBe(true);
     const now = DEFAULT_SEED_NOW.getTime();
     expect(has('new').every((c) => now - c.createdAt.getTime() <= 90 * DAY)).toBe(true);
@@ -276,7 +300,13 @@ describe('seedDatabase: purchases, billing and history', () => {
       if (!poolOrder) continue;
       pool++;
       const t = poolOrder.placedAt.getTime();
-      const near = (prefix: string) => list.some((o) => skusOf(o).some((s) => s.startsWith(prefix)) && o.placedAt.getTime() - t >= 0 && o.placedAt.getTime() - t <= 15 * DAY);
+      const near = (prefix: string) =>
+        list.some(
+          (o) =>
+            skusOf(o).some((s) => s.startsWith(prefix)) &&
+            o.placedAt.getTime() - t >= 0 &&
+            o.placedAt.getTime() - t <= 15 * DAY,
+        );
       if (near('POOL-CLEAN')) cleanerSoon++;
       if (near('POOL-CHLOR')) chlorine++;
     }
@@ -315,7 +345,14 @@ describe('seedDatabase: purchases, billing and history', () => {
       const printer = list.find((o) => skusOf(o).some((s) => s.startsWith('PRN-')));
       if (printer) {
         printers++;
-        if (list.some((o) => o.placedAt.getTime() - printer.placedAt.getTime() >= 30 * DAY && skusOf(o).some((s) => s.startsWith('TONER-') || s === 'INK-SET'))) toner++;
+        if (
+          list.some(
+            (o) =>
+              o.placedAt.getTime() - printer.placedAt.getTime() >= 30 * DAY &&
+              skusOf(o).some((s) => s.startsWith('TONER-') || s === 'INK-SET'),
+          )
+        )
+          toner++;
       }
       const machine = list.find((o) => skusOf(o).some((s) => s.startsWith('COF-ESPRESSO') || s === 'COF-BEAN2CUP'));
       if (machine) {
@@ -348,7 +385,9 @@ describe('seedDatabase: purchases, billing and history', () => {
       const order = orderById.get(String(inv.orderId));
       expect(order?.total).toBe(inv.amount);
       expect(isValidCreditorReference(inv.paymentReference)).toBe(true);
-      expect(Math.round((inv.dueAt.getTime() - inv.issuedAt.getTime()) / DAY)).toBe(termsById.get(String(inv.customerId)));
+      expect(Math.round((inv.dueAt.getTime() - inv.issuedAt.getTime()) / DAY)).toBe(
+        termsById.get(String(inv.customerId)),
+      );
       if (inv.status === 'open') expect(inv.paid).toBeLessThan(inv.amount);
       if (inv.status === 'paid') expect(inv.paid).toBe(inv.amount);
     }
@@ -407,6 +446,7 @@ describe('seedDatabase: purchases, billing and history', () => {
       expect(failures).toEqual([]);
       return docs.length;
     };
-    for (const model of [m.Customer, m.Product, m.Order, m.Invoice, m.Payment, m.Interaction, m.Case]) expect(await check(model)).toBeGreaterThan(0);
+    for (const model of [m.Customer, m.Product, m.Order, m.Invoice, m.Payment, m.Interaction, m.Case])
+      expect(await check(model)).toBeGreaterThan(0);
   });
 });

@@ -12,12 +12,20 @@ import type { CustomerService } from '../customers/customers.service';
 const patchSchema = z
   .object({
     restrictToPortfolio: z.boolean(),
-    defaultCountry: z.string().toUpperCase().refine((c) => isSupportedCountry(c), { error: 'must be an ISO country code' }),
+    defaultCountry: z
+      .string()
+      .toUpperCase()
+      .refine((c) => isSupportedCountry(c), { error: 'must be an ISO country code' }),
   })
   .partial();
 
 /** Company settings: read by anyone signed in, changed by admins (audited). */
-export function settingsRoutes(deps: { models: Models; auth: AuthService; audit: AuditService; customers: Pick<CustomerService, 'settingsChanged'> }): Router {
+export function settingsRoutes(deps: {
+  models: Models;
+  auth: AuthService;
+  audit: AuditService;
+  customers: Pick<CustomerService, 'settingsChanged'>;
+}): Router {
   const router = Router();
   router.use(requireAuth(deps.auth));
   const read = async () => {
@@ -32,7 +40,14 @@ export function settingsRoutes(deps: { models: Models; auth: AuthService; audit:
     await deps.models.Settings.updateOne({ _id: 'company' }, { $set: body }, { upsert: true });
     deps.customers.settingsChanged();
     const viewer = viewerOf(req);
-    await deps.audit.record({ userId: viewer.userId, userName: viewer.name, action: 'update', entity: 'settings', entityId: 'company', details: body });
+    await deps.audit.record({
+      userId: viewer.userId,
+      userName: viewer.name,
+      action: 'update',
+      entity: 'settings',
+      entityId: 'company',
+      details: body,
+    });
     res.json({ settings: await read() });
   });
   return router;

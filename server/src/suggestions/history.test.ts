@@ -11,7 +11,12 @@ describe('historyOf', () => {
       status,
       lines: skus.map((sku) => ({ sku })),
     });
-    const h = historyOf(new Types.ObjectId(), [order(10, ['B', 'B', 'C']), order(5, ['A']), order(7, ['X'], 'cancelled'), order(8, ['R'], 'returned')]);
+    const h = historyOf(new Types.ObjectId(), [
+      order(10, ['B', 'B', 'C']),
+      order(5, ['A']),
+      order(7, ['X'], 'cancelled'),
+      order(8, ['R'], 'returned'),
+    ]);
     expect(h.purchases.map((p) => [p.at, p.skus, p.kept])).toEqual([
       [day(5), ['A'], true],
       [day(8), ['R'], false],
@@ -22,7 +27,8 @@ describe('historyOf', () => {
 
 describe('rangesFromSample', () => {
   const id = (n: number) => n.toString(16).padStart(24, '0');
-  const hex = (ranges: ReturnType<typeof rangesFromSample>) => ranges.map((r) => [r.from?.toHexString(), r.to?.toHexString()]);
+  const hex = (ranges: ReturnType<typeof rangesFromSample>) =>
+    ranges.map((r) => [r.from?.toHexString(), r.to?.toHexString()]);
 
   it('cuts at quantiles of the sampled ids, open at both ends', () => {
     const sample = Array.from({ length: 100 }, (_, i) => id(99 - i)); // any order

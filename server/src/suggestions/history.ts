@@ -85,7 +85,10 @@ export interface RangePlanOptions {
  * orders: `windows` time windows, evenly spread (with jitter, so they do not all fall at the
  * same hour of the day) and together about as long as the share of orders wanted.
  */
-export async function planCustomerRanges(orders: mongo.Collection<mongo.Document>, opts: RangePlanOptions): Promise<CustomerRange[]> {
+export async function planCustomerRanges(
+  orders: mongo.Collection<mongo.Document>,
+  opts: RangePlanOptions,
+): Promise<CustomerRange[]> {
   const total = await orders.estimatedDocumentCount();
   const parts = Math.ceil(total / (opts.ordersPerRange ?? 5000));
   if (parts <= 1) return [{}];
@@ -140,7 +143,10 @@ export function rangesFromSample(sample: string[], parts: number): CustomerRange
 }
 
 /** One range's customers, each with their whole history, in customer-id order. */
-export async function readCustomerRange(orders: mongo.Collection<mongo.Document>, range: CustomerRange): Promise<CustomerHistory[]> {
+export async function readCustomerRange(
+  orders: mongo.Collection<mongo.Document>,
+  range: CustomerRange,
+): Promise<CustomerHistory[]> {
   const bounds = { ...(range.from ? { $gte: range.from } : {}), ...(range.to ? { $lt: range.to } : {}) };
   const docs = await orders
     .find<OrderSlice>(Object.keys(bounds).length > 0 ? { customerId: bounds } : {}, {

@@ -30,7 +30,10 @@ const products = new Map<string, ProductInfo>([
 function learn(histories: CustomerHistory[], minCount = 5) {
   const learner = new AssociationLearner();
   for (const h of histories) learner.add(h);
-  return { learner, book: learner.rules(products, computedAt, { minCount, minSupport: 0, minLift: 1.2, minConfidence: 0.05 }) };
+  return {
+    learner,
+    book: learner.rules(products, computedAt, { minCount, minSupport: 0, minLift: 1.2, minConfidence: 0.05 }),
+  };
 }
 
 describe('AssociationLearner', () => {
@@ -89,7 +92,9 @@ describe('AssociationLearner', () => {
   });
 
   it('learns a replenishment cycle from repeat purchases, else keeps the catalogue one', () => {
-    const toner = Array.from({ length: 12 }, (_, i) => customer([0, ['TONER']], [88 + (i % 5), ['TONER']], [180, ['TONER']]));
+    const toner = Array.from({ length: 12 }, (_, i) =>
+      customer([0, ['TONER']], [88 + (i % 5), ['TONER']], [180, ['TONER']]),
+    );
     const { book } = learn([...toner, ...paper]);
     const t = book.get('TONER')!;
     expect(t.cycleDays).toBe(90);

@@ -203,9 +203,13 @@ export class AssociationLearner {
 }
 
 /** Quartiles of a per-day histogram (each the mean of the two middle samples where the count is even). */
-export function quartilesOfHistogram(days: ArrayLike<number>, samples: number): { q1: number; median: number; q3: number } | undefined {
+export function quartilesOfHistogram(
+  days: ArrayLike<number>,
+  samples: number,
+): { q1: number; median: number; q3: number } | undefined {
   if (samples === 0) return undefined;
-  const at = (p: number) => (valueAt(days, Math.floor(p * (samples - 1))) + valueAt(days, Math.ceil(p * (samples - 1)))) / 2;
+  const at = (p: number) =>
+    (valueAt(days, Math.floor(p * (samples - 1))) + valueAt(days, Math.ceil(p * (samples - 1)))) / 2;
   return { q1: at(0.25), median: at(0.5), q3: at(0.75) };
 }
 

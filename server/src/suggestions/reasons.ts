@@ -19,7 +19,12 @@ export function formatAgo(days: number): string {
 }
 
 /** A product bought some time ago, and what usually follows it about then. */
-export function followUpReason(antecedent: string, elapsedDays: number, consequent: string, medianDays: number): string {
+export function followUpReason(
+  antecedent: string,
+  elapsedDays: number,
+  consequent: string,
+  medianDays: number,
+): string {
   return `Bought ${antecedent} ${formatAgo(elapsedDays)}; customers usually buy ${consequent} about ${formatDays(medianDays)} after.`;
 }
 

@@ -13,14 +13,34 @@ function history(...purchases: Array<[daysAgo: number, skus: string[], kept?: bo
   return {
     customerId: new Types.ObjectId(),
     orders: purchases.length,
-    purchases: purchases.map(([d, skus, kept]) => ({ at: ago(d), skus, kept: kept ?? true })).sort((a, b) => a.at - b.at),
+    purchases: purchases
+      .map(([d, skus, kept]) => ({ at: ago(d), skus, kept: kept ?? true }))
+      .sort((a, b) => a.at - b.at),
   };
 }
 
 function product(sku: string, name: string, rules: SuggestionRule[], cycleDays?: number): [string, SuggestionRules] {
-  return [sku, { _id: sku, name, buyers: 100, customers: 1000, ...(cycleDays ? { cycleDays } : {}), rules, computedAt: new Date(NOW) }];
+  return [
+    sku,
+    {
+      _id: sku,
+      name,
+      buyers: 100,
+      customers: 1000,
+      ...(cycleDays ? { cycleDays } : {}),
+      rules,
+      computedAt: new Date(NOW),
+    },
+  ];
 }
-const rule = (sku: string, name: string, lift: number, confidence: number, medianDays?: number, iqrDays?: number): SuggestionRule => ({
+const rule = (
+  sku: string,
+  name: string,
+  lift: number,
+  confidence: number,
+  medianDays?: number,
+  iqrDays?: number,
+): SuggestionRule => ({
   sku,
   name,
   count: 50,
@@ -34,7 +54,12 @@ const rule = (sku: string, name: string, lift: number, confidence: number, media
 
 const book: RuleBook = new Map([
   product('MOWER', 'Petrol lawn mower 46 cm', [rule('BLADE', 'Replacement mower blade 46 cm', 18, 0.7, 182, 45)]),
-  product('BLADE', 'Replacement mower blade 46 cm', [rule('BLADE', 'Replacement mower blade 46 cm', 7, 0.45, 180, 50)], 180),
+  product(
+    'BLADE',
+    'Replacement mower blade 46 cm',
+    [rule('BLADE', 'Replacement mower blade 46 cm', 7, 0.45, 180, 50)],
+    180,
+  ),
   product('POOL', 'Frame pool 366 × 76 cm', [
     rule('CLEANER', 'Automatic pool cleaner', 4.2, 0.6, 1, 3),
     rule('CHLORINE', 'Chlorine tablets 1 kg', 11, 0.7, 3, 8),
@@ -53,7 +78,8 @@ describe('suggestFor', () => {
       name: 'Replacement mower blade 46 cm',
       // 18 × 0.7 × 1.5 (due: 213 days is 1.17 × the typical 182)
       score: 18.9,
-      reason: 'Bought Petrol lawn mower 46 cm 7 months ago; customers usually buy Replacement mower blade 46 cm about 6 months after.',
+      reason:
+        'Bought Petrol lawn mower 46 cm 7 months ago; customers usually buy Replacement mower blade 46 cm about 6 months after.',
     });
   });
 
@@ -71,7 +97,9 @@ describe('suggestFor', () => {
     // Bought blades 5 months ago: due again (150 ≥ 0.75 × 180), as a replenishment.
     const [again] = suggestFor(history([400, ['MOWER']], [150, ['BLADE']]), book, NOW);
     expect(again).toMatchObject({ sku: 'BLADE' });
-    expect(again!.reason).toBe('Last bought Replacement mower blade 46 cm 5 months ago; customers usually buy it again after about 6 months.');
+    expect(again!.reason).toBe(
+      'Last bought Replacement mower blade 46 cm 5 months ago; customers usually buy it again after about 6 months.',
+    );
   });
 
   it('a returned purchase counts as bought (not suggested again) but fires no rules', () => {
@@ -81,14 +109,15 @@ describe('suggestFor', () => {
   it('explains bought-together rules with the lift, best score first, owned durables left out', () => {
     const items = suggestFor(history([3, ['POOL']]), book, NOW);
     expect(items.map((s) => s.sku)).toEqual(['CHLORINE', 'CLEANER']);
-    expect(items[1]!.reason).toBe('Customers who bought Frame pool 366 × 76 cm also buy Automatic pool cleaner (4.2× more likely than average).');
+    expect(items[1]!.reason).toBe(
+      'Customers who bought Frame pool 366 × 76 cm also buy Automatic pool cleaner (4.2× more likely than average).',
+    );
     expect(items[0]!.reason).toContain('(11× more likely than average)');
     // A cleaner bought a year ago is owned: not suggested again (ownedDays 730).
     expect(suggestFor(history([3, ['POOL']], [365, ['CLEANER']]), book, NOW).map((s) => s.sku)).toEqual(['CHLORINE']);
-    expect(suggestFor(history([3, ['POOL']], [365, ['CLEANER']]), book, NOW, { ownedDays: 300 }).map((s) => s.sku)).toEqual([
-      'CHLORINE',
-      'CLEANER',
-    ]);
+    expect(
+      suggestFor(history([3, ['POOL']], [365, ['CLEANER']]), book, NOW, { ownedDays: 300 }).map((s) => s.sku),
+    ).toEqual(['CHLORINE', 'CLEANER']);
   });
 
   it('an interval spread over years is not a typical time: the reason is the association', () => {
@@ -98,7 +127,10 @@ describe('suggestFor', () => {
   });
 
   it('keeps the top N', () => {
-    expect(suggestFor(history([3, ['POOL']], [213, ['MOWER']]), book, NOW, { topN: 2 }).map((s) => s.sku)).toEqual(['BLADE', 'CHLORINE']);
+    expect(suggestFor(history([3, ['POOL']], [213, ['MOWER']]), book, NOW, { topN: 2 }).map((s) => s.sku)).toEqual([
+      'BLADE',
+      'CHLORINE',
+    ]);
   });
 });
 

@@ -92,7 +92,12 @@ export function suggestFor(
       const score = rule.lift * rule.confidence * (timed ? timingFactor(elapsed, rule.medianDays!) : 1);
       const current = best.get(rule.sku);
       if (current && current.score >= score) continue;
-      best.set(rule.sku, { sku: rule.sku, name: rule.name, score, reason: reasonFor(product.name, rule, elapsed, repeat, timed) });
+      best.set(rule.sku, {
+        sku: rule.sku,
+        name: rule.name,
+        score,
+        reason: reasonFor(product.name, rule, elapsed, repeat, timed),
+      });
     }
   }
   return [...best.values()]
@@ -106,7 +111,13 @@ function isTypicalInterval(rule: SuggestionRule, opts: ScoreOptions): boolean {
   return rule.iqrDays === undefined || rule.iqrDays <= opts.maxRelativeSpread * rule.medianDays;
 }
 
-function reasonFor(antecedent: string, rule: SuggestionRule, elapsedDays: number, repeat: boolean, timed: boolean): string {
+function reasonFor(
+  antecedent: string,
+  rule: SuggestionRule,
+  elapsedDays: number,
+  repeat: boolean,
+  timed: boolean,
+): string {
   if (timed && repeat) return replenishReason(antecedent, elapsedDays, rule.medianDays!);
   if (timed) return followUpReason(antecedent, elapsedDays, rule.name, rule.medianDays!);
   return associationReason(antecedent, rule.name, rule.lift);

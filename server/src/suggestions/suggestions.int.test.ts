@@ -27,7 +27,12 @@ let orderNumber = 0;
 
 /** An order for `customerId` placed `daysAgo` before the clock. */
 async function buy(models: Models, customerId: Types.ObjectId, daysAgo: number, skus: string[]): Promise<void> {
-  const lines = skus.map((sku) => ({ sku, name: catalogItem(sku).name, quantity: 1, unitPrice: catalogItem(sku).price }));
+  const lines = skus.map((sku) => ({
+    sku,
+    name: catalogItem(sku).name,
+    quantity: 1,
+    unitPrice: catalogItem(sku).price,
+  }));
   await models.Order.create({
     customerId,
     number: `T-${++orderNumber}`,
@@ -104,7 +109,11 @@ describe('suggestions: full run on seeded data', () => {
     expect(Math.max(...sizes)).toBeLessThan(300 * 4);
     // Orders outside the sampled years: refused, rather than one huge query.
     await expect(
-      planCustomerRanges(db.models.Order.collection, { now: new Date('2090-01-01'), lookbackDays: 365, ordersPerRange: 300 }),
+      planCustomerRanges(db.models.Order.collection, {
+        now: new Date('2090-01-01'),
+        lookbackDays: 365,
+        ordersPerRange: 300,
+      }),
     ).rejects.toThrow(/sampled 0 orders for \d+ customer ranges/);
   });
 
@@ -181,11 +190,15 @@ describe('suggestions: full run on seeded data', () => {
     for (const doc of docs) {
       for (const item of doc.items) {
         const cycle = book.get(item.sku)?.cycleDays;
-        const windowDays = cycle !== undefined ? DEFAULT_SCORE_OPTIONS.dueFraction * cycle : DEFAULT_SCORE_OPTIONS.ownedDays;
+        const windowDays =
+          cycle !== undefined ? DEFAULT_SCORE_OPTIONS.dueFraction * cycle : DEFAULT_SCORE_OPTIONS.ownedDays;
         for (const order of byCustomer.get(doc._id.toHexString()) ?? []) {
           if (!order.lines.some((l) => l.sku === item.sku)) continue;
           checked++;
-          expect((NOW.getTime() - order.placedAt.getTime()) / DAY_MS, `${String(doc._id)} ${item.sku}`).toBeGreaterThanOrEqual(windowDays);
+          expect(
+            (NOW.getTime() - order.placedAt.getTime()) / DAY_MS,
+            `${String(doc._id)} ${item.sku}`,
+          ).toBeGreaterThanOrEqual(windowDays);
         }
       }
     }
@@ -214,7 +227,11 @@ describe('suggestions: incremental and repeated runs', () => {
 
   it('a full run drops suggestions nobody should get any more and keeps newer per-customer results', async () => {
     const gone = new Types.ObjectId();
-    await db.models.CustomerSuggestions.create({ _id: gone, items: [{ sku: 'X', name: 'X', reason: 'old', score: 1 }], computedAt: NOW });
+    await db.models.CustomerSuggestions.create({
+      _id: gone,
+      items: [{ sku: 'X', name: 'X', reason: 'old', score: 1 }],
+      computedAt: NOW,
+    });
     // A recompute that finished after this run started (its clock is ahead) must survive the run.
     const newer = new Date(clock.now().getTime() + 60_000);
     await db.models.CustomerSuggestions.updateOne(
@@ -224,8 +241,12 @@ describe('suggestions: incremental and repeated runs', () => {
     const second = await service.runFull();
     expect(second.removed).toBeGreaterThanOrEqual(1);
     expect(await db.models.CustomerSuggestions.findById(gone)).toBeNull();
-    expect((await db.models.CustomerSuggestions.findById(mowerSevenMonthsAgo).lean())?.items.map((i) => i.sku)).toEqual(['KEEP']);
+    expect((await db.models.CustomerSuggestions.findById(mowerSevenMonthsAgo).lean())?.items.map((i) => i.sku)).toEqual(
+      ['KEEP'],
+    );
     // What the run reports as written is what it wrote (the skipped newer document is not counted).
-    expect(await db.models.CustomerSuggestions.countDocuments({ computedAt: second.computedAt })).toBe(second.withSuggestions);
+    expect(await db.models.CustomerSuggestions.countDocuments({ computedAt: second.computedAt })).toBe(
+      second.withSuggestions,
+    );
   });
 });

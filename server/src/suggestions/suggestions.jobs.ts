@@ -37,7 +37,9 @@ export interface SuggestionJobs {
   schedule(): Promise<void>;
 }
 
-const customerJobData = z.object({ customerId: z.string().regex(/^[0-9a-f]{24}$/, { error: 'must be an ObjectId in hex' }) });
+const customerJobData = z.object({
+  customerId: z.string().regex(/^[0-9a-f]{24}$/, { error: 'must be an ObjectId in hex' }),
+});
 type CustomerJobData = z.infer<typeof customerJobData>;
 
 /** The full run extends its lock this often (Agenda frees locks older than lockLifetime). */

@@ -86,7 +86,9 @@ export class SuggestionsService {
    * two streaming passes over the orders in customer order, bounded memory. Customers left
    * without suggestions lose their old ones.
    */
-  async runFull(opts: { signal?: AbortSignal; onProgress?: (p: FullRunProgress) => void } = {}): Promise<FullRunReport> {
+  async runFull(
+    opts: { signal?: AbortSignal; onProgress?: (p: FullRunProgress) => void } = {},
+  ): Promise<FullRunReport> {
     const started = performance.now();
     const computedAt = this.clock.now();
 
@@ -104,7 +106,10 @@ export class SuggestionsService {
     await this.saveRules(book);
     const learnMs = performance.now() - started;
     const ruleCount = [...book.values()].reduce((n, p) => n + p.rules.length, 0);
-    this.logger.info({ customers: learner.customers, products: book.size, rules: ruleCount, ms: Math.round(learnMs) }, 'suggestions: rules learned');
+    this.logger.info(
+      { customers: learner.customers, products: book.size, rules: ruleCount, ms: Math.round(learnMs) },
+      'suggestions: rules learned',
+    );
 
     // Pass 2: score and write.
     const writer = new SuggestionWriter(
@@ -170,7 +175,11 @@ export class SuggestionsService {
     const computedAt = this.clock.now();
     const items = suggestFor(history, book, computedAt.getTime(), this.options.score);
     if (items.length > 0) {
-      await this.models.CustomerSuggestions.updateOne({ _id: customerId }, { $set: { items, computedAt } }, { upsert: true });
+      await this.models.CustomerSuggestions.updateOne(
+        { _id: customerId },
+        { $set: { items, computedAt } },
+        { upsert: true },
+      );
     } else {
       await this.models.CustomerSuggestions.deleteOne({ _id: customerId });
     }
@@ -186,7 +195,13 @@ export class SuggestionsService {
   private async productInfo(): Promise<Map<string, ProductInfo>> {
     const products = await this.models.Product.find({}, { _id: 0, sku: 1, name: 1, replenishDays: 1 }).lean();
     return new Map(
-      products.map((p) => [p.sku, { name: p.name, ...(p.replenishDays !== undefined && p.replenishDays !== null ? { replenishDays: p.replenishDays } : {}) }]),
+      products.map((p) => [
+        p.sku,
+        {
+          name: p.name,
+          ...(p.replenishDays !== undefined && p.replenishDays !== null ? { replenishDays: p.replenishDays } : {}),
+        },
+      ]),
     );
   }
 
@@ -195,7 +210,9 @@ export class SuggestionsService {
     const docs = [...book.values()];
     for (let i = 0; i < docs.length; i += 1000) {
       await this.rules.bulkWrite(
-        docs.slice(i, i + 1000).map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+        docs
+          .slice(i, i + 1000)
+          .map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
         { ordered: false },
       );
     }
@@ -248,7 +265,10 @@ class SuggestionWriter {
   private async write(ops: AnyBulkWriteOperation<CustomerSuggestions>[]): Promise<void> {
     try {
       // Straight to the driver: these documents are built here and need no casting.
-      const result = await this.model.collection.bulkWrite(ops as Parameters<typeof this.model.collection.bulkWrite>[0], { ordered: false });
+      const result = await this.model.collection.bulkWrite(
+        ops as Parameters<typeof this.model.collection.bulkWrite>[0],
+        { ordered: false },
+      );
       this.written += result.upsertedCount + result.matchedCount;
     } catch (err) {
       const skipped = duplicateKeyOnly(err);
@@ -263,7 +283,8 @@ function duplicateKeyOnly(err: unknown): { written: number } | undefined {
   if (!(err instanceof Error) || !('writeErrors' in err)) return undefined;
   const writeErrors = (err as Error & { writeErrors: unknown }).writeErrors;
   const list = Array.isArray(writeErrors) ? writeErrors : [writeErrors];
-  if (!list.every((e: unknown) => typeof e === 'object' && e !== null && 'code' in e && e.code === DUPLICATE_KEY)) return undefined;
+  if (!list.every((e: unknown) => typeof e === 'object' && e !== null && 'code' in e && e.code === DUPLICATE_KEY))
+    return undefined;
   const result = (err as Error & { result?: { upsertedCount?: number; matchedCount?: number } }).result;
   return { written: (result?.upsertedCount ?? 0) + (result?.matchedCount ?? 0) };
 }

@@ -15,7 +15,9 @@ const pushed: QueueStats[] = [];
 const agentStats: unknown[] = [];
 
 async function stats(): Promise<QueueStats> {
-  const res = await fetch(`${h.server.url}/api/supervisor/stats`, { headers: { authorization: `Bearer ${supervisorToken}` } });
+  const res = await fetch(`${h.server.url}/api/supervisor/stats`, {
+    headers: { authorization: `Bearer ${supervisorToken}` },
+  });
   expect(res.status).toBe(200);
   return (await res.json()) as QueueStats;
 }
@@ -30,7 +32,11 @@ beforeAll(async () => {
     expect((await a.setState('available')).ok).toBe(true);
   }
   supervisorToken = await h.token('supervisor@ringside.test');
-  const sup = connectSocket(h.server.url, { auth: { token: supervisorToken }, transports: ['websocket'], forceNew: true });
+  const sup = connectSocket(h.server.url, {
+    auth: { token: supervisorToken },
+    transports: ['websocket'],
+    forceNew: true,
+  });
   sup.on('queue:stats', (s) => pushed.push(s));
   await new Promise<void>((r) => sup.once('connect', () => r()));
 });
@@ -63,18 +69,34 @@ it('match a hand-computed scenario exactly', async () => {
   expect(await h.status(a.callSid, 'completed')).toBe(204);
   await until(() => holderOf(a.callSid)!.ended.includes(a.callSid), 3000, 'A ended');
   at(70);
-  expect(await holderOf(a.callSid)!.emit('call:wrapup', { callId: a.callSid, disposition: 'resolved' })).toEqual({ ok: true });
+  expect(await holderOf(a.callSid)!.emit('call:wrapup', { callId: a.callSid, disposition: 'resolved' })).toEqual({
+    ok: true,
+  });
   // B: hangs up at 10:01:30, wrap-up at 10:01:45 → handled 75 s.
   at(90);
   expect(await h.status(b.callSid, 'completed')).toBe(204);
   await until(() => holderOf(b.callSid)!.ended.includes(b.callSid), 3000, 'B ended');
   at(105);
-  expect(await holderOf(b.callSid)!.emit('call:wrapup', { callId: b.callSid, disposition: 'follow_up' })).toEqual({ ok: true });
+  expect(await holderOf(b.callSid)!.emit('call:wrapup', { callId: b.callSid, disposition: 'follow_up' })).toEqual({
+    ok: true,
+  });
 
   const s = await stats();
   // offered 3; within SLA 1 (A); abandoned 1 (C); handle (65 + 75) / 2 = 70 s.
-  expect(support(s)).toEqual({ name: 'support', waiting: 0, longestWaitSec: 0, serviceLevel: 0.3333, abandonRate: 0.3333, averageHandleSec: 70 });
-  expect(s.agents.filter((x) => x.status === 'available').map((x) => x.name).sort()).toEqual(expect.arrayContaining(['Agent 1', 'Agent 2']));
+  expect(support(s)).toEqual({
+    name: 'support',
+    waiting: 0,
+    longestWaitSec: 0,
+    serviceLevel: 0.3333,
+    abandonRate: 0.3333,
+    averageHandleSec: 70,
+  });
+  expect(
+    s.agents
+      .filter((x) => x.status === 'available')
+      .map((x) => x.name)
+      .sort(),
+  ).toEqual(expect.arrayContaining(['Agent 1', 'Agent 2']));
   expect(s.agents.find((x) => x.name === 'Agent 1')?.sinceSec).toBeGreaterThanOrEqual(0);
   expect(s.at).toBe(new Date(T0.getTime() + 105_000).toISOString());
 });
@@ -98,6 +120,8 @@ it('pushes queue:stats to supervisors at most once a second, never to agents', a
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'agent1@ringside.test', password: 'ringside' }),
   });
-  const res = await fetch(`${h.server.url}/api/supervisor/stats`, { headers: { authorization: `Bearer ${((await agentToken.json()) as { token: string }).token}` } });
+  const res = await fetch(`${h.server.url}/api/supervisor/stats`, {
+    headers: { authorization: `Bearer ${((await agentToken.json()) as { token: string }).token}` },
+  });
   expect(res.status).toBe(403);
 });

@@ -34,7 +34,15 @@ export class SupervisorService implements CallStatsSink {
   private popIndex = 0;
 
   constructor(
-    private readonly deps: { models: Models; clock: Clock; realtime: Realtime; logger: Logger; intervalMs?: number; queues?: QueueDirectory; dunningFigures?: () => Promise<DunningStats> },
+    private readonly deps: {
+      models: Models;
+      clock: Clock;
+      realtime: Realtime;
+      logger: Logger;
+      intervalMs?: number;
+      queues?: QueueDirectory;
+      dunningFigures?: () => Promise<DunningStats>;
+    },
   ) {
     this.queues = deps.queues ?? new QueueDirectory(deps.models);
   }
@@ -43,7 +51,11 @@ export class SupervisorService implements CallStatsSink {
 
   private async inc(queue: string, at: Date, fields: Record<string, number>): Promise<void> {
     const day = dayOf(at);
-    await this.deps.models.QueueDayStats.updateOne({ _id: `${queue}:${day}` }, { $inc: fields, $setOnInsert: { queue, day } }, { upsert: true });
+    await this.deps.models.QueueDayStats.updateOne(
+      { _id: `${queue}:${day}` },
+      { $inc: fields, $setOnInsert: { queue, day } },
+      { upsert: true },
+    );
     this.dirty = true;
   }
 
@@ -92,13 +104,24 @@ export class SupervisorService implements CallStatsSink {
     });
     const [counters, agents, callbacksDue, callbacksOverdue, ...waiting] = await Promise.all([
       models.QueueDayStats.find({ day }).lean(),
-      models.User.find({ roles: 'agent', active: true }, { name: 1, state: 1, console: 1 }).sort({ name: 1 }).limit(2000).lean(),
-      models.Callback.countDocuments({ status: { $in: ['scheduled', 'offered'] }, dueAt: { $lte: now } }, { limit: 100_000 }),
-      models.Callback.countDocuments({ status: { $in: ['scheduled', 'offered'] }, dueAt: { $lte: new Date(now.getTime() - 15 * 60_000) } }, { limit: 100_000 }),
+      models.User.find({ roles: 'agent', active: true }, { name: 1, state: 1, console: 1 })
+        .sort({ name: 1 })
+        .limit(2000)
+        .lean(),
+      models.Callback.countDocuments(
+        { status: { $in: ['scheduled', 'offered'] }, dueAt: { $lte: now } },
+        { limit: 100_000 },
+      ),
+      models.Callback.countDocuments(
+        { status: { $in: ['scheduled', 'offered'] }, dueAt: { $lte: new Date(now.getTime() - 15 * 60_000) } },
+        { limit: 100_000 },
+      ),
       ...queues.map(async (q) => {
         const [count, oldest] = await Promise.all([
           models.Call.countDocuments({ state: { $in: ['queued', 'routing'] }, queue: q.name }, { limit: 100_000 }),
-          models.Call.findOne({ state: { $in: ['queued', 'routing'] }, queue: q.name }, { receivedAt: 1 }).sort({ receivedAt: 1 }).lean(),
+          models.Call.findOne({ state: { $in: ['queued', 'routing'] }, queue: q.name }, { receivedAt: 1 })
+            .sort({ receivedAt: 1 })
+            .lean(),
         ]);
         return { queue: q.name, count, oldest: oldest?.receivedAt };
       }),

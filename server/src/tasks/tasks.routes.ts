@@ -20,7 +20,12 @@ const createSchema = z.object({
   caseId: id.optional(),
 });
 const patchSchema = z
-  .object({ title: z.string().trim().min(1).max(300), dueAt: z.iso.datetime({ offset: true }), status: z.enum(['open', 'done']), assigneeId: id })
+  .object({
+    title: z.string().trim().min(1).max(300),
+    dueAt: z.iso.datetime({ offset: true }),
+    status: z.enum(['open', 'done']),
+    assigneeId: id,
+  })
   .partial()
   .refine((v) => Object.keys(v).length > 0, { error: 'nothing to change' });
 const listSchema = z.object({
@@ -43,7 +48,12 @@ const view = (t: Task) => ({
 });
 
 /** Tasks with due dates: an agent sees its own; supervisors assign and see anyone's. */
-export function taskRoutes(deps: { models: Models; auth: AuthService; clock: Clock; customers: CustomerService }): Router {
+export function taskRoutes(deps: {
+  models: Models;
+  auth: AuthService;
+  clock: Clock;
+  customers: CustomerService;
+}): Router {
   const { models, clock } = deps;
   const router = Router();
   router.use(requireAuth(deps.auth));
@@ -64,7 +74,8 @@ export function taskRoutes(deps: { models: Models; auth: AuthService; clock: Clo
   router.post('/', async (req, res) => {
     const viewer = viewerOf(req);
     const body = parseOrThrow(createSchema, req.body, 'task');
-    if (body.assigneeId && body.assigneeId !== viewer.userId && !manages(viewer.roles)) throw forbidden('only supervisors assign tasks to others');
+    if (body.assigneeId && body.assigneeId !== viewer.userId && !manages(viewer.roles))
+      throw forbidden('only supervisors assign tasks to others');
     if (body.customerId) await deps.customers.get(body.customerId, viewer);
     const created = await models.Task.create({
       title: body.title,
@@ -87,7 +98,8 @@ export function taskRoutes(deps: { models: Models; auth: AuthService; clock: Clo
     if (body.title) set.title = body.title;
     if (body.dueAt) set.dueAt = new Date(body.dueAt);
     if (body.assigneeId) set.assigneeId = new Types.ObjectId(body.assigneeId);
-    if (body.status) Object.assign(set, { status: body.status, ...(body.status === 'done' ? { doneAt: clock.now() } : {}) });
+    if (body.status)
+      Object.assign(set, { status: body.status, ...(body.status === 'done' ? { doneAt: clock.now() } : {}) });
     const updated = await models.Task.findByIdAndUpdate(task._id, { $set: set }, { returnDocument: 'after' }).lean();
     if (!updated) throw notFound('task');
     res.json({ task: view(updated) });

@@ -2,7 +2,12 @@ import { io as connectSocket, type Socket } from 'socket.io-client';
 import { Types } from 'mongoose';
 import type { AgentStatus, ClientToServerEvents, ScreenPop, ServerToClientEvents, Ack } from '@ringside/shared';
 import { nameKeys, normalizePhone } from '@ringside/shared';
-import { newCallSid, postTwilioWebhook, startTwilioRestServer, type TwilioRestServer } from '@ringside/telephony/testing';
+import {
+  newCallSid,
+  postTwilioWebhook,
+  startTwilioRestServer,
+  type TwilioRestServer,
+} from '@ringside/telephony/testing';
 import { startTestServer, type TestServer } from './harness';
 import { DEMO_PASSWORD, seedDemoUsers } from '../seed/seed';
 import type { Models } from '../db/models';
@@ -10,7 +15,11 @@ import type { AppDeps } from '../app';
 import type { Clock } from '../clock';
 import type { Database } from '../db/connection';
 
-export const TWILIO = { sid: `AC${'a'.repeat(32)}`, token: 'test-auth-token-1234', publicUrl: 'https://ringside.example.com' };
+export const TWILIO = {
+  sid: `AC${'a'.repeat(32)}`,
+  token: 'test-auth-token-1234',
+  publicUrl: 'https://ringside.example.com',
+};
 
 export type AgentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -24,7 +33,10 @@ export interface TestAgent {
   ended: string[];
   /** When false, the console receives pops but never acknowledges them. */
   acking: boolean;
-  emit<E extends keyof ClientToServerEvents>(event: E, payload: Parameters<ClientToServerEvents[E]>[0]): Promise<Ack<unknown>>;
+  emit<E extends keyof ClientToServerEvents>(
+    event: E,
+    payload: Parameters<ClientToServerEvents[E]>[0],
+  ): Promise<Ack<unknown>>;
   setState(status: Extract<AgentStatus, 'available' | 'away' | 'wrap_up' | 'offline'>): Promise<Ack<unknown>>;
   reconnect(): Promise<void>;
   close(): void;
@@ -39,9 +51,16 @@ export interface CallsHarness {
   /** Signs a demo user in; their token. */
   token(email: string): Promise<string>;
   /** Posts a correctly signed Twilio voice webhook; returns the call id and the answer. */
-  incoming(from: string, opts?: { callSid?: string; to?: string }): Promise<{ callSid: string; status: number; body: string }>;
+  incoming(
+    from: string,
+    opts?: { callSid?: string; to?: string },
+  ): Promise<{ callSid: string; status: number; body: string }>;
   status(callSid: string, callStatus: string, extra?: Record<string, string>): Promise<number>;
-  webhook(path: string, params: Record<string, string>, signature?: string | null): Promise<{ status: number; body: string }>;
+  webhook(
+    path: string,
+    params: Record<string, string>,
+    signature?: string | null,
+  ): Promise<{ status: number; body: string }>;
   stop(): Promise<void>;
 }
 
@@ -78,7 +97,14 @@ export async function startCallsHarness(
   }
 
   const webhook: CallsHarness['webhook'] = (path, params, signature) =>
-    postTwilioWebhook({ serverUrl: server.url, publicUrl: TWILIO.publicUrl, authToken: TWILIO.token, path, params, ...(signature !== undefined ? { signature } : {}) });
+    postTwilioWebhook({
+      serverUrl: server.url,
+      publicUrl: TWILIO.publicUrl,
+      authToken: TWILIO.token,
+      path,
+      params,
+      ...(signature !== undefined ? { signature } : {}),
+    });
 
   return {
     server,
@@ -87,7 +113,11 @@ export async function startCallsHarness(
     token: async (email) => (await login(email)).token,
     async agent(email, opts = {}) {
       const { token, id } = await login(email);
-      const socket: AgentSocket = connectSocket(opts.url ?? server.url, { auth: { token }, transports: ['websocket'], forceNew: true });
+      const socket: AgentSocket = connectSocket(opts.url ?? server.url, {
+        auth: { token },
+        transports: ['websocket'],
+        forceNew: true,
+      });
       sockets.push(socket);
       const agent: TestAgent = {
         id,
@@ -186,7 +216,11 @@ export async function addCustomer(
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` is true. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);

@@ -8,7 +8,11 @@ import { requireAuth, requireRole } from '../auth/auth.middleware';
 import { conflict, isDuplicateKey, parseOrThrow } from '../errors';
 
 const createUserSchema = z.object({
-  email: z.string().trim().toLowerCase().pipe(z.email({ error: 'must be an email address' })),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.email({ error: 'must be an email address' })),
   name: z.string().trim().min(1, { error: 'is required' }).max(120),
   password: z.string().min(8, { error: 'must be at least 8 characters' }).max(200),
   roles: z.array(roleSchema).min(1, { error: 'needs at least one role' }),
@@ -42,7 +46,10 @@ export function userRoutes(deps: { models: Models; auth: AuthService }): Router 
   });
 
   router.get('/agents', authed, requireRole('supervisor'), async (_req, res) => {
-    const agents = await deps.models.User.find({ roles: 'agent', active: true }, { name: 1, email: 1, skills: 1, state: 1, console: 1 })
+    const agents = await deps.models.User.find(
+      { roles: 'agent', active: true },
+      { name: 1, email: 1, skills: 1, state: 1, console: 1 },
+    )
       .sort({ name: 1 })
       .lean();
     res.json({
@@ -51,7 +58,11 @@ export function userRoutes(deps: { models: Models; auth: AuthService }): Router 
         name: a.name,
         email: a.email,
         skills: a.skills,
-        state: { status: a.state.status, since: a.state.since.toISOString(), ...(a.state.reason ? { reason: a.state.reason } : {}) },
+        state: {
+          status: a.state.status,
+          since: a.state.since.toISOString(),
+          ...(a.state.reason ? { reason: a.state.reason } : {}),
+        },
         connected: a.console?.connected === true,
       })),
     } satisfies AgentRoster);

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 
-export const callbackStatusSchema = z.enum(['holding', 'scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled']);
+export const callbackStatusSchema = z.enum([
+  'holding',
+  'scheduled',
+  'offered',
+  'dialing',
+  'completed',
+  'failed',
+  'cancelled',
+]);
 export type CallbackStatus = z.infer<typeof callbackStatusSchema>;
 
 /**
@@ -38,7 +46,11 @@ export type CallbackAnswer = z.infer<typeof callbackAnswerSchema>;
  * `POST /api/callbacks`: 201 when created, 200 when the same callback (customer, reason, half-hour
  * window) existed; `postponed` when the time asked for was moved into the customer's calling hours.
  */
-export const callbackScheduledSchema = z.object({ callback: callbackViewSchema, created: z.boolean(), postponed: z.boolean() });
+export const callbackScheduledSchema = z.object({
+  callback: callbackViewSchema,
+  created: z.boolean(),
+  postponed: z.boolean(),
+});
 export type CallbackScheduled = z.infer<typeof callbackScheduledSchema>;
 
 /** `POST /api/callbacks/:id/accept`: the customer is being dialed and connected to the agent. */

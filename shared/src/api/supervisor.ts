@@ -16,7 +16,15 @@ export const queueStatsSchema = z.object({
     }),
   ),
   /** `connected`: a console of the agent is connected; only then is the agent offered calls. */
-  agents: z.array(z.object({ agentId: z.string(), name: z.string(), status: agentStatusSchema, sinceSec: z.number(), connected: z.boolean() })),
+  agents: z.array(
+    z.object({
+      agentId: z.string(),
+      name: z.string(),
+      status: agentStatusSchema,
+      sinceSec: z.number(),
+      connected: z.boolean(),
+    }),
+  ),
   callbacks: z.object({ due: z.number(), overdue: z.number() }),
   popLatencyP95Ms: z.number().nullable(),
   /** Dunning progress (cases by stage, promises kept and broken, amount recovered). */

@@ -1,6 +1,12 @@
 import ari, { type Channel, type Client } from 'ari-client';
 import type { CallEvent, Clock } from '@ringside/shared';
-import type { AgentEndpoint, CallEventHandler, CallInstruction, OriginateRequest, TelephonyProvider } from '../provider';
+import type {
+  AgentEndpoint,
+  CallEventHandler,
+  CallInstruction,
+  OriginateRequest,
+  TelephonyProvider,
+} from '../provider';
 
 export interface AsteriskOptions {
   /** ARI base URL, e.g. `http://pbx:8088`. */
@@ -77,7 +83,9 @@ export class AsteriskProvider implements TelephonyProvider {
     // ari-client turns rejected credentials into an uncaught exception as well as a rejection:
     // ask once with a plain request so that a wrong password is a clear error, not a crash.
     const auth = Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64');
-    const probe = await fetch(`${this.options.url.replace(/\/$/, '')}/ari/asterisk/info`, { headers: { authorization: `Basic ${auth}` } });
+    const probe = await fetch(`${this.options.url.replace(/\/$/, '')}/ari/asterisk/info`, {
+      headers: { authorization: `Basic ${auth}` },
+    });
     if (probe.status === 401) throw new Error('ARI refused the username or password (ARI_USERNAME / ARI_PASSWORD)');
     if (!probe.ok) throw new Error(`ARI answered ${probe.status} at ${this.options.url}`);
     const client = await ari.connect(this.options.url, this.options.username, this.options.password);
@@ -87,13 +95,21 @@ export class AsteriskProvider implements TelephonyProvider {
       this.guard(this.onStasisStart(Array.isArray(args) ? args : [args], channel));
     });
     client.on('StasisEnd', (_event, channel) => this.guard(this.onChannelGone(channel.id, 'hangup')));
-    client.on('ChannelDestroyed', (event, channel) => this.guard(this.onChannelGone(channel.id, event.cause_txt || 'hangup')));
+    client.on('ChannelDestroyed', (event, channel) =>
+      this.guard(this.onChannelGone(channel.id, event.cause_txt || 'hangup')),
+    );
     client.on('ChannelDtmfReceived', (event, channel) => {
       const call = this.calls.get(channel.id);
       if (!call) return;
       this.guard(
         (async () => {
-          const instruction = await this.emit({ type: 'call.dtmf', provider: 'asterisk', callId: channel.id, at: this.options.clock.now(), digit: event.digit });
+          const instruction = await this.emit({
+            type: 'call.dtmf',
+            provider: 'asterisk',
+            callId: channel.id,
+            at: this.options.clock.now(),
+            digit: event.digit,
+          });
           if (instruction) await this.perform(call, instruction);
         })(),
       );
@@ -140,7 +156,13 @@ export class AsteriskProvider implements TelephonyProvider {
       // A call we placed was answered by the customer.
       this.pendingOutbound.delete(channel.id);
       this.calls.set(channel.id, { callId: channel.id, ended: false });
-      await this.emit({ type: 'call.answered', provider: 'asterisk', callId: channel.id, at: this.options.clock.now(), ...(args[1] ? { reference: args[1] } : {}) });
+      await this.emit({
+        type: 'call.answered',
+        provider: 'asterisk',
+        callId: channel.id,
+        at: this.options.clock.now(),
+        ...(args[1] ? { reference: args[1] } : {}),
+      });
       const agent = this.outboundAgents.get(channel.id);
       this.outboundAgents.delete(channel.id);
       if (agent) await this.connect(channel.id, agent);
@@ -159,7 +181,10 @@ export class AsteriskProvider implements TelephonyProvider {
         ...(channel.caller?.name ? { callerName: channel.caller.name } : {}),
       });
       if (instruction?.kind === 'reject') {
-        await this.ari().channels.hangup({ channelId: channel.id, reason: instruction.reason === 'busy' ? 'busy' : 'congestion' });
+        await this.ari().channels.hangup({
+          channelId: channel.id,
+          reason: instruction.reason === 'busy' ? 'busy' : 'congestion',
+        });
         return;
       }
       await this.holdInBridge(call);
@@ -192,9 +217,14 @@ export class AsteriskProvider implements TelephonyProvider {
         playback.once('PlaybackFinished', () => resolve());
         setTimeout(resolve, 15_000).unref();
       });
-      await client.channels.play({ channelId: call.callId, media: this.prompt('callbackConfirmed'), playbackId: playback.id });
+      await client.channels.play({
+        channelId: call.callId,
+        media: this.prompt('callbackConfirmed'),
+        playbackId: playback.id,
+      });
       await finished;
-      if (!call.ended) await client.channels.hangup({ channelId: call.callId, reason: 'normal' }).catch(() => undefined);
+      if (!call.ended)
+        await client.channels.hangup({ channelId: call.callId, reason: 'normal' }).catch(() => undefined);
       return;
     }
     const media: string[] = [];
@@ -202,7 +232,8 @@ export class AsteriskProvider implements TelephonyProvider {
       const { position, etaSec } = instruction.wait;
       if (position <= 1) media.push(this.prompt('next'));
       else media.push(this.prompt('thereAre'), `number:${position - 1}`, this.prompt('callsWaiting'));
-      if (etaSec !== null) media.push(this.prompt('holdTime'), `number:${Math.max(1, Math.round(etaSec / 60))}`, this.prompt('minutes'));
+      if (etaSec !== null)
+        media.push(this.prompt('holdTime'), `number:${Math.max(1, Math.round(etaSec / 60))}`, this.prompt('minutes'));
     }
     if (instruction.offerCallback) media.push(this.prompt('callbackOffer'));
     if (media.length > 0) await client.channels.play({ channelId: call.callId, media: media.join(',') });
@@ -213,7 +244,12 @@ export class AsteriskProvider implements TelephonyProvider {
         this.guard(
           (async () => {
             if (call.ended) return;
-            const next = await this.emit({ type: 'call.waiting', provider: 'asterisk', callId: call.callId, at: this.options.clock.now() });
+            const next = await this.emit({
+              type: 'call.waiting',
+              provider: 'asterisk',
+              callId: call.callId,
+              at: this.options.clock.now(),
+            });
             await this.perform(call, next ?? { kind: 'hold' });
           })(),
         );
@@ -292,7 +328,13 @@ export class AsteriskProvider implements TelephonyProvider {
     if (this.pendingOutbound.delete(channelId)) {
       // An outbound call that was never answered (busy, no answer, failed).
       this.outboundAgents.delete(channelId);
-      await this.emit({ type: 'call.ended', provider: 'asterisk', callId: channelId, at: this.options.clock.now(), reason: /busy/i.test(reason) ? 'busy' : /answer/i.test(reason) ? 'no-answer' : reason });
+      await this.emit({
+        type: 'call.ended',
+        provider: 'asterisk',
+        callId: channelId,
+        at: this.options.clock.now(),
+        reason: /busy/i.test(reason) ? 'busy' : /answer/i.test(reason) ? 'no-answer' : reason,
+      });
       return;
     }
     const leg = this.agentLegs.get(channelId);
@@ -315,7 +357,13 @@ export class AsteriskProvider implements TelephonyProvider {
     call.ended = true;
     this.calls.delete(channelId);
     await this.cleanup(call);
-    await this.emit({ type: 'call.ended', provider: 'asterisk', callId: channelId, at: this.options.clock.now(), reason });
+    await this.emit({
+      type: 'call.ended',
+      provider: 'asterisk',
+      callId: channelId,
+      at: this.options.clock.now(),
+      reason,
+    });
   }
 
   private async cleanup(call: ActiveCall): Promise<void> {

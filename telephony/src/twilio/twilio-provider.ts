@@ -2,7 +2,13 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import { z } from 'zod';
 import type { CallEvent } from '@ringside/shared';
-import type { AgentEndpoint, CallEventHandler, CallInstruction, OriginateRequest, TelephonyProvider } from '../provider';
+import type {
+  AgentEndpoint,
+  CallEventHandler,
+  CallInstruction,
+  OriginateRequest,
+  TelephonyProvider,
+} from '../provider';
 import { twiml } from './twiml';
 
 const { validateRequest } = twilio;
@@ -47,18 +53,44 @@ const waitSchema = z.object({
 });
 const gatherSchema = z.object({
   CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
-  Digits: z.string().regex(/^[0-9*#]{0,20}$/).default(''),
+  Digits: z
+    .string()
+    .regex(/^[0-9*#]{0,20}$/)
+    .default(''),
 });
 const statusSchema = z.object({
   CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
-  CallStatus: z.enum(['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled']),
+  CallStatus: z.enum([
+    'queued',
+    'initiated',
+    'ringing',
+    'in-progress',
+    'completed',
+    'busy',
+    'failed',
+    'no-answer',
+    'canceled',
+  ]),
   Timestamp: z.string().optional(),
   CallDuration: z.string().optional(),
 });
 
 const smsStatusSchema = z.object({
   MessageSid: z.string().regex(/^(SM|MM)[0-9a-f]{32}$/i),
-  MessageStatus: z.enum(['accepted', 'scheduled', 'queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', 'read', 'canceled', 'receiving', 'received']),
+  MessageStatus: z.enum([
+    'accepted',
+    'scheduled',
+    'queued',
+    'sending',
+    'sent',
+    'delivered',
+    'undelivered',
+    'failed',
+    'read',
+    'canceled',
+    'receiving',
+    'received',
+  ]),
   ErrorCode: z.string().optional(),
   To: z.string().optional(),
 });
@@ -119,7 +151,11 @@ export class TwilioProvider implements TelephonyProvider {
    * Twilio's webhooks, signed: `voice` (a call arrives), `wait` (a caller on hold asks what
    * next), `gather` (the caller pressed a key while waiting) and `status` (call progress).
    */
-  async handleWebhook(kind: 'voice' | 'status' | 'wait' | 'gather', req: WebhookRequest, receivedAt: Date): Promise<WebhookResponse> {
+  async handleWebhook(
+    kind: 'voice' | 'status' | 'wait' | 'gather',
+    req: WebhookRequest,
+    receivedAt: Date,
+  ): Promise<WebhookResponse> {
     if (!this.verify(req)) return json(403, { error: { code: 'forbidden', message: 'invalid Twilio signature' } });
     if (kind === 'voice') {
       const parsed = voiceSchema.safeParse(req.params);
@@ -139,7 +175,12 @@ export class TwilioProvider implements TelephonyProvider {
     if (kind === 'wait') {
       const parsed = waitSchema.safeParse(req.params);
       if (!parsed.success) return json(400, { error: { code: 'bad_request', message: 'not a Twilio call webhook' } });
-      const instruction = await this.emit({ type: 'call.waiting', provider: 'twilio', callId: parsed.data.CallSid, at: receivedAt });
+      const instruction = await this.emit({
+        type: 'call.waiting',
+        provider: 'twilio',
+        callId: parsed.data.CallSid,
+        at: receivedAt,
+      });
       return twimlResponse(this.render(instruction ?? { kind: 'hold' }));
     }
     if (kind === 'gather') {
@@ -196,7 +237,9 @@ export class TwilioProvider implements TelephonyProvider {
       to: request.to,
       from: request.from,
       // A callback: when the customer answers, Twilio dials the agent at once.
-      ...(request.connectTo ? { twiml: twiml.dial(request.connectTo.address) } : { url: `${this.options.publicUrl}/telephony/twilio/voice` }),
+      ...(request.connectTo
+        ? { twiml: twiml.dial(request.connectTo.address) }
+        : { url: `${this.options.publicUrl}/telephony/twilio/voice` }),
       ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
       statusCallback: `${this.options.publicUrl}/telephony/twilio/status${request.reference ? `?ref=${encodeURIComponent(request.reference)}` : ''}`,
       statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
@@ -210,7 +253,9 @@ export class TwilioProvider implements TelephonyProvider {
     const message = await this.client.messages.create({
       to: request.to,
       body: request.body,
-      ...(request.messagingServiceSid ? { messagingServiceSid: request.messagingServiceSid } : { from: request.from ?? '' }),
+      ...(request.messagingServiceSid
+        ? { messagingServiceSid: request.messagingServiceSid }
+        : { from: request.from ?? '' }),
       statusCallback: `${this.options.publicUrl}/telephony/twilio/sms-status`,
     });
     return { messageSid: message.sid, status: message.status };
@@ -220,18 +265,35 @@ export class TwilioProvider implements TelephonyProvider {
    * Messages sent to `to` since `sentAfter` (Messages list API). How a sender that lost the
    * answer to a send (a crash, a timeout) finds out whether the message went out.
    */
-  async listSms(query: { to: string; sentAfter: Date; limit?: number }): Promise<Array<{ messageSid: string; body: string; status: string }>> {
-    const found = await this.client.messages.list({ to: query.to, dateSentAfter: query.sentAfter, limit: query.limit ?? 50 });
+  async listSms(query: {
+    to: string;
+    sentAfter: Date;
+    limit?: number;
+  }): Promise<Array<{ messageSid: string; body: string; status: string }>> {
+    const found = await this.client.messages.list({
+      to: query.to,
+      dateSentAfter: query.sentAfter,
+      limit: query.limit ?? 50,
+    });
     return found.map((m) => ({ messageSid: m.sid, body: m.body, status: m.status }));
   }
 
   /** Checks and reads a message status callback: null with the answer to give when it is not one. */
   parseSmsStatus(req: WebhookRequest, receivedAt: Date): { status: SmsStatus } | { reject: WebhookResponse } {
-    if (!this.verify(req)) return { reject: json(403, { error: { code: 'forbidden', message: 'invalid Twilio signature' } }) };
+    if (!this.verify(req))
+      return { reject: json(403, { error: { code: 'forbidden', message: 'invalid Twilio signature' } }) };
     const parsed = smsStatusSchema.safeParse(req.params);
-    if (!parsed.success) return { reject: json(400, { error: { code: 'bad_request', message: 'not a Twilio message status callback' } }) };
+    if (!parsed.success)
+      return { reject: json(400, { error: { code: 'bad_request', message: 'not a Twilio message status callback' } }) };
     const p = parsed.data;
-    return { status: { messageSid: p.MessageSid, status: p.MessageStatus, ...(p.ErrorCode ? { errorCode: p.ErrorCode } : {}), at: receivedAt } };
+    return {
+      status: {
+        messageSid: p.MessageSid,
+        status: p.MessageStatus,
+        ...(p.ErrorCode ? { errorCode: p.ErrorCode } : {}),
+        at: receivedAt,
+      },
+    };
   }
 
   async close(): Promise<void> {}

@@ -15,12 +15,25 @@ export const twiml = {
    * Waiting in line: where the caller stands, the callback offer (a key press during the music
    * posts to `gatherUrl`), one round of music, then Twilio asks `waitUrl` what comes next.
    */
-  wait(opts: { musicUrl: string; waitUrl: string; gatherUrl: string; announce?: string; wait?: WaitAnnouncement; offerCallback?: boolean }): string {
+  wait(opts: {
+    musicUrl: string;
+    waitUrl: string;
+    gatherUrl: string;
+    announce?: string;
+    wait?: WaitAnnouncement;
+    offerCallback?: boolean;
+  }): string {
     const r = new VoiceResponse();
     if (opts.announce) r.say(opts.announce);
     if (opts.wait) r.say(waitAnnouncementText(opts.wait));
     if (opts.offerCallback) {
-      const gather = r.gather({ input: ['dtmf'], numDigits: 1, action: opts.gatherUrl, method: 'POST', actionOnEmptyResult: false });
+      const gather = r.gather({
+        input: ['dtmf'],
+        numDigits: 1,
+        action: opts.gatherUrl,
+        method: 'POST',
+        actionOnEmptyResult: false,
+      });
       gather.say(CALLBACK_OFFER_TEXT);
       gather.play(opts.musicUrl);
     } else {

@@ -17,7 +17,14 @@ afterEach(() => {
   app = null;
 });
 
-const opened = { id: 'c1', number: 'CS-0001', subject: 'Mower will not start', status: 'open', priority: 'high', openedAt: '2025-03-01T10:00:00.000Z' };
+const opened = {
+  id: 'c1',
+  number: 'CS-0001',
+  subject: 'Mower will not start',
+  status: 'open',
+  priority: 'high',
+  openedAt: '2025-03-01T10:00:00.000Z',
+};
 
 describe('CaseList', () => {
   it("shows a pop's open cases by status, priority and opening date", () => {
@@ -29,7 +36,11 @@ describe('CaseList', () => {
   });
 
   it('adds the kind and the closing date when the case list has them', () => {
-    const root = render({ title: 'Cases', emptyText: 'No cases.', cases: [{ ...opened, kind: 'complaint', status: 'closed', closedAt: '2025-03-04T10:00:00.000Z' }] });
+    const root = render({
+      title: 'Cases',
+      emptyText: 'No cases.',
+      cases: [{ ...opened, kind: 'complaint', status: 'closed', closedAt: '2025-03-04T10:00:00.000Z' }],
+    });
     const text = root.querySelector('li')?.textContent?.replace(/\s+/g, ' ').trim();
     expect(text).toMatch(/^CS-0001 Mower will not start · Complaint · Closed · High · opened .+ · closed \S.+$/);
   });

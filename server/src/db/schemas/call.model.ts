@@ -1,7 +1,8 @@
 import { Schema, type Types } from 'mongoose';
 import type { ScreenPop } from '@ringside/shared';
 
-export type CallState = 'queued' | 'routing' | 'offered' | 'connecting' | 'connected' | 'wrap_up' | 'ended' | 'abandoned';
+export type CallState =
+  'queued' | 'routing' | 'offered' | 'connecting' | 'connected' | 'wrap_up' | 'ended' | 'abandoned';
 
 /** One call, from the provider's first event to the agent's wrap-up; its pop is stored with it. */
 export interface Call {
@@ -79,7 +80,10 @@ export const callSchema = new Schema<Call>(
     endReason: String,
     interactionId: { type: Schema.Types.ObjectId, ref: 'Interaction' },
     disposition: String,
-    virtualHold: { type: new Schema({ at: Date, callbackId: Schema.Types.ObjectId, phone: String }, { _id: false }), default: undefined },
+    virtualHold: {
+      type: new Schema({ at: Date, callbackId: Schema.Types.ObjectId, phone: String }, { _id: false }),
+      default: undefined,
+    },
   },
   { collection: 'calls', minimize: false },
 );

@@ -52,8 +52,15 @@ export const callbackSchema = new Schema<Callback>(
     personal: { type: Boolean, default: false },
     requestedBy: { type: Schema.Types.ObjectId, ref: 'User' },
     assignedTo: { type: Schema.Types.ObjectId, ref: 'User' },
-    status: { type: String, enum: ['holding', 'scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled'], default: 'scheduled' },
-    attempts: { type: [new Schema({ at: Date, outcome: String, agentId: Schema.Types.ObjectId }, { _id: false })], default: [] },
+    status: {
+      type: String,
+      enum: ['holding', 'scheduled', 'offered', 'dialing', 'completed', 'failed', 'cancelled'],
+      default: 'scheduled',
+    },
+    attempts: {
+      type: [new Schema({ at: Date, outcome: String, agentId: Schema.Types.ObjectId }, { _id: false })],
+      default: [],
+    },
     nextAttemptAt: Date,
     offerStage: { type: String, enum: ['agent', 'queue'] },
     offeredAt: Date,

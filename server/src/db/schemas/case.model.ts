@@ -29,7 +29,9 @@ export const caseSchema = new Schema<Case>(
     closedAt: Date,
     callIds: { type: [String], default: [] },
     notes: {
-      type: [new Schema({ at: Date, authorId: Schema.Types.ObjectId, authorName: String, text: String }, { _id: false })],
+      type: [
+        new Schema({ at: Date, authorId: Schema.Types.ObjectId, authorName: String, text: String }, { _id: false }),
+      ],
       default: [],
     },
   },

@@ -60,7 +60,12 @@ export const customerSchema = new Schema<Customer>(
     emailKey: { type: String, lowercase: true, trim: true },
     phones: { type: [phoneSchema], default: [] },
     contacts: {
-      type: [new Schema<Contact>({ name: { type: String, required: true }, role: String, email: String, phones: [phoneSchema] }, { _id: false })],
+      type: [
+        new Schema<Contact>(
+          { name: { type: String, required: true }, role: String, email: String, phones: [phoneSchema] },
+          { _id: false },
+        ),
+      ],
       default: [],
     },
     phoneKeys: { type: [String], default: [] },

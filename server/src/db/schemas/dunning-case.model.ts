@@ -33,7 +33,15 @@ export interface DunningCase {
    */
   pending?: { key: string; owner: string; startedAt: Date; leaseUntil: Date; to?: string; body?: string };
   /** Text messages sent for this case, with their delivery status. */
-  messages: Array<{ sid: string; step: string; to: string; body: string; status: string; sentAt: Date; errorCode?: string }>;
+  messages: Array<{
+    sid: string;
+    step: string;
+    to: string;
+    body: string;
+    status: string;
+    sentAt: Date;
+    errorCode?: string;
+  }>;
   /** Balance when the promise to pay was made: the promise is kept when it went down by the amount. */
   balanceAtPromise?: number;
   /** The dispute case opened from a call; the ladder resumes when it is closed. */
@@ -57,7 +65,12 @@ export const dunningCaseSchema = new Schema<DunningCase>(
     promiseToPay: { date: Date, amount: Number, recordedAt: Date, agentId: Schema.Types.ObjectId },
     pausedReason: { type: String, enum: ['promise', 'dispute'] },
     history: {
-      type: [new Schema({ at: Date, action: String, stage: String, outcome: String, details: Schema.Types.Mixed }, { _id: false })],
+      type: [
+        new Schema(
+          { at: Date, action: String, stage: String, outcome: String, details: Schema.Types.Mixed },
+          { _id: false },
+        ),
+      ],
       default: [],
     },
     stepsDone: { type: [String], default: [] },
@@ -71,7 +84,12 @@ export const dunningCaseSchema = new Schema<DunningCase>(
     lastStepAt: Date,
     pending: { key: String, owner: String, startedAt: Date, leaseUntil: Date, to: String, body: String },
     messages: {
-      type: [new Schema({ sid: String, step: String, to: String, body: String, status: String, sentAt: Date, errorCode: String }, { _id: false })],
+      type: [
+        new Schema(
+          { sid: String, step: String, to: String, body: String, status: String, sentAt: Date, errorCode: String },
+          { _id: false },
+        ),
+      ],
       default: [],
     },
     balanceAtPromise: Number,

@@ -30,7 +30,11 @@ export function newCase(key: string, agg: OverdueDebt, n: number, firstDay: numb
 }
 
 /** Inserts the new cases in chunks; the ones inserted here join `live`. How many were opened. */
-export async function openCases(ctx: DunningContext, inserts: Array<Partial<CaseDoc>>, live: Map<string, CaseState>): Promise<number> {
+export async function openCases(
+  ctx: DunningContext,
+  inserts: Array<Partial<CaseDoc>>,
+  live: Map<string, CaseState>,
+): Promise<number> {
   let opened = 0;
   for (let i = 0; i < inserts.length; i += 5000) {
     const chunk = inserts.slice(i, i + 5000);
@@ -39,13 +43,21 @@ export async function openCases(ctx: DunningContext, inserts: Array<Partial<Case
     for (const c of ok) live.set(c._id?.toHexString() ?? '', { status: 'open', stage: 'none' });
     await auditMany(
       ctx,
-      ok.map((c) => ({ action: 'dunning.opened', entity: 'dunning_case', entityId: c._id?.toHexString(), details: { customerId: c.customerId?.toHexString(), amount: c.amount, currency: c.currency } })),
+      ok.map((c) => ({
+        action: 'dunning.opened',
+        entity: 'dunning_case',
+        entityId: c._id?.toHexString(),
+        details: { customerId: c.customerId?.toHexString(), amount: c.amount, currency: c.currency },
+      })),
     );
   }
   return opened;
 }
 
-async function insertIgnoringDuplicates(ctx: DunningContext, docs: Array<Partial<CaseDoc>>): Promise<Array<Partial<CaseDoc>>> {
+async function insertIgnoringDuplicates(
+  ctx: DunningContext,
+  docs: Array<Partial<CaseDoc>>,
+): Promise<Array<Partial<CaseDoc>>> {
   if (!docs.length) return [];
   try {
     await ctx.models.DunningCase.insertMany(docs, { ordered: false, lean: true });

@@ -17,7 +17,14 @@ export interface OverdueDebt {
 /** Adds an open invoice to the debts by customer and currency; false when nothing is left to pay. */
 export function addOverdue(
   byKey: Map<string, OverdueDebt>,
-  inv: { _id: Types.ObjectId; customerId: Types.ObjectId; currency: string; amount: number; paid?: number; dueAt: Date },
+  inv: {
+    _id: Types.ObjectId;
+    customerId: Types.ObjectId;
+    currency: string;
+    amount: number;
+    paid?: number;
+    dueAt: Date;
+  },
 ): boolean {
   const open = inv.amount - (inv.paid ?? 0);
   if (open <= OPEN_INVOICE) return false;
@@ -28,7 +35,13 @@ export function addOverdue(
     agg.oldest = Math.min(agg.oldest, inv.dueAt.getTime());
     agg.invoiceIds.push(inv._id);
   } else {
-    byKey.set(key, { customerId: inv.customerId, currency: inv.currency, amount: open, oldest: inv.dueAt.getTime(), invoiceIds: [inv._id] });
+    byKey.set(key, {
+      customerId: inv.customerId,
+      currency: inv.currency,
+      amount: open,
+      oldest: inv.dueAt.getTime(),
+      invoiceIds: [inv._id],
+    });
   }
   return true;
 }
@@ -46,7 +59,10 @@ export async function readOverdue(ctx: DunningContext, now: Date, opts: { signal
   let invoices = 0;
   const horizon = now.getTime() - 30 * 365 * DAY_MS;
   const read = (start: number, end: number) => {
-    const page = ctx.models.Invoice.find({ status: 'open', dueAt: { $gte: new Date(start), $lt: new Date(end) } }, { customerId: 1, currency: 1, amount: 1, paid: 1, dueAt: 1 })
+    const page = ctx.models.Invoice.find(
+      { status: 'open', dueAt: { $gte: new Date(start), $lt: new Date(end) } },
+      { customerId: 1, currency: 1, amount: 1, paid: 1, dueAt: 1 },
+    )
       .lean()
       .batchSize(10_000)
       .exec();

@@ -87,9 +87,19 @@ export async function runScan(ctx: DunningContext, opts: ScanOptions = {}): Prom
     startedAt: run.now.toISOString(),
     ms: Math.round(performance.now() - run.started),
     overdueInvoices: overdue.invoices,
-    cases: { opened: sync.opened, updated: sync.updated, closed: sync.closed, live: sync.live.size, due: run.looked.size },
+    cases: {
+      opened: sync.opened,
+      updated: sync.updated,
+      closed: sync.closed,
+      live: sync.live.size,
+      due: run.looked.size,
+    },
     actions: run.actions,
-    phases: { read: Math.round(read - run.started), sync: Math.round(synced - read), steps: Math.round(performance.now() - run.started) },
+    phases: {
+      read: Math.round(read - run.started),
+      sync: Math.round(synced - read),
+      steps: Math.round(performance.now() - run.started),
+    },
     stepParts: Object.fromEntries(Object.entries(run.stepParts).map(([part, ms]) => [part, Math.round(ms)])),
   };
 }
@@ -112,7 +122,10 @@ function startRun(ctx: DunningContext, opts: ScanOptions): ScanRun {
     // A few batches at once (one reads while another writes or waits on its effects); side effects
     // stay within their bounds across all of them. Documents wait for a render worker: they have
     // slots of their own, so that messages and callbacks never queue behind them.
-    effects: { contact: new Slots(ctx.options.concurrency), document: new Slots(Math.max(2, 2 * ctx.options.renderWorkers)) },
+    effects: {
+      contact: new Slots(ctx.options.concurrency),
+      document: new Slots(Math.max(2, 2 * ctx.options.renderWorkers)),
+    },
     stepped: new Map(),
     looked: new Set(),
     done: 0,

@@ -42,7 +42,18 @@ export async function syncCases(
   count: (action: string, n?: number) => void,
 ): Promise<SyncResult> {
   const firstDay = ctx.options.ladder[0]?.day ?? 0;
-  const s: Sync = { byKey, now, scan: randomUUID(), live: new Map(), updates: [], closing: [], seen: new Set(), read: new Set(), updated: 0, paidDown: [] };
+  const s: Sync = {
+    byKey,
+    now,
+    scan: randomUUID(),
+    live: new Map(),
+    updates: [],
+    closing: [],
+    seen: new Set(),
+    read: new Set(),
+    updated: 0,
+    paidDown: [],
+  };
   matchLiveCases(s, liveCases);
   // New cases, numbered after the customer's earlier cases in that currency.
   const fresh = [...byKey.entries()].filter(([key]) => !s.seen.has(key));
@@ -54,7 +65,8 @@ export async function syncCases(
   }
   const opened = await openCases(ctx, inserts, s.live);
   count('opened', opened);
-  for (let i = 0; i < s.updates.length; i += 5000) await ctx.models.DunningCase.bulkWrite(s.updates.slice(i, i + 5000), { ordered: false });
+  for (let i = 0; i < s.updates.length; i += 5000)
+    await ctx.models.DunningCase.bulkWrite(s.updates.slice(i, i + 5000), { ordered: false });
   await recordPaidDown(ctx, s);
   // Cases with nothing overdue left: paid (or credited). Closed, nothing more is sent.
   let closed = 0;
@@ -80,7 +92,13 @@ function matchLiveCases(s: Sync, liveCases: LiveCase[][]): void {
       const key = keyOf(c.customerId, c.currency);
       const agg = s.byKey.get(key);
       if (!agg || s.seen.has(key)) {
-        s.closing.push({ _id: c._id, amount: c.amount, currency: c.currency, customerId: c.customerId, reason: agg ? 'duplicate' : 'paid' });
+        s.closing.push({
+          _id: c._id,
+          amount: c.amount,
+          currency: c.currency,
+          customerId: c.customerId,
+          reason: agg ? 'duplicate' : 'paid',
+        });
         continue;
       }
       s.seen.add(key);
@@ -93,7 +111,9 @@ function matchLiveCases(s: Sync, liveCases: LiveCase[][]): void {
 function bringInStep(s: Sync, c: LiveCase, agg: OverdueDebt): void {
   s.live.set(c._id.toHexString(), { status: c.status, stage: c.stage });
   const amount = round2(agg.amount);
-  const sameInvoices = c.invoiceIds.length === agg.invoiceIds.length && agg.invoiceIds.every((id) => c.invoiceIds.some((x) => x.equals(id)));
+  const sameInvoices =
+    c.invoiceIds.length === agg.invoiceIds.length &&
+    agg.invoiceIds.every((id) => c.invoiceIds.some((x) => x.equals(id)));
   if (Math.abs(amount - c.amount) < OPEN_INVOICE && sameInvoices && c.oldestDueAt.getTime() === agg.oldest) return;
   s.updated += 1;
   const paid = round2(c.amount - amount);
@@ -104,7 +124,17 @@ function bringInStep(s: Sync, c: LiveCase, agg: OverdueDebt): void {
       filter: { _id: c._id, amount: c.amount },
       update: {
         $set: { amount, oldestDueAt: new Date(agg.oldest), invoiceIds: agg.invoiceIds },
-        ...(paid > 0 ? { $push: { history: { at: s.now, action: 'payment_received', details: { from: c.amount, to: amount, scan: s.scan } } } } : {}),
+        ...(paid > 0
+          ? {
+              $push: {
+                history: {
+                  at: s.now,
+                  action: 'payment_received',
+                  details: { from: c.amount, to: amount, scan: s.scan },
+                },
+              },
+            }
+          : {}),
       },
     },
   });
@@ -114,11 +144,19 @@ function bringInStep(s: Sync, c: LiveCase, agg: OverdueDebt): void {
  * How many cases each customer of a fresh debt had in that currency (the new case is numbered
  * after them). A live one among them moved while the live cases were read: it is brought in step.
  */
-async function countEarlier(ctx: DunningContext, s: Sync, fresh: Array<[string, OverdueDebt]>): Promise<Map<string, number>> {
+async function countEarlier(
+  ctx: DunningContext,
+  s: Sync,
+  fresh: Array<[string, OverdueDebt]>,
+): Promise<Map<string, number>> {
   const earlier = new Map<string, number>();
   for (let i = 0; i < fresh.length; i += 5000) {
-    const ids = [...new Set(fresh.slice(i, i + 5000).map(([, agg]) => agg.customerId.toHexString()))].map((id) => new Types.ObjectId(id));
-    for (const c of await ctx.models.DunningCase.find({ customerId: { $in: ids } }, LIVE_CASE_FIELDS).lean<LiveCase[]>()) {
+    const ids = [...new Set(fresh.slice(i, i + 5000).map(([, agg]) => agg.customerId.toHexString()))].map(
+      (id) => new Types.ObjectId(id),
+    );
+    for (const c of await ctx.models.DunningCase.find({ customerId: { $in: ids } }, LIVE_CASE_FIELDS).lean<
+      LiveCase[]
+    >()) {
       const key = keyOf(c.customerId, c.currency);
       earlier.set(key, (earlier.get(key) ?? 0) + 1);
       const agg = s.byKey.get(key);
@@ -137,9 +175,16 @@ async function recordPaidDown(ctx: DunningContext, s: Sync): Promise<void> {
   const recovered: Record<string, number> = {};
   for (let i = 0; i < s.paidDown.length; i += 5000) {
     const chunk = s.paidDown.slice(i, i + 5000);
-    const ours = await ctx.models.DunningCase.find({ _id: { $in: chunk.map((x) => x._id) }, history: { $elemMatch: { action: 'payment_received', 'details.scan': s.scan } } }, { _id: 1 }).lean();
+    const ours = await ctx.models.DunningCase.find(
+      {
+        _id: { $in: chunk.map((x) => x._id) },
+        history: { $elemMatch: { action: 'payment_received', 'details.scan': s.scan } },
+      },
+      { _id: 1 },
+    ).lean();
     const recorded = new Set(ours.map((c) => c._id.toHexString()));
-    for (const x of chunk) if (recorded.has(x._id.toHexString())) recovered[x.currency] = (recovered[x.currency] ?? 0) + x.paid;
+    for (const x of chunk)
+      if (recorded.has(x._id.toHexString())) recovered[x.currency] = (recovered[x.currency] ?? 0) + x.paid;
   }
   await ctx.figures.recovered(recovered);
 }

@@ -43,7 +43,11 @@ export async function advance(
   await Promise.all(
     decisions.claims
       .filter((x) => won.has(x.c._id.toHexString()))
-      .map((x) => effects[x.plan.action === 'letter' || x.plan.action === 'legal' ? 'document' : 'contact'].run(() => performAndRecord(ctx, x, owner, now, tally, records))),
+      .map((x) =>
+        effects[x.plan.action === 'letter' || x.plan.action === 'legal' ? 'document' : 'contact'].run(() =>
+          performAndRecord(ctx, x, owner, now, tally, records),
+        ),
+      ),
   );
   tally.took('effects', since);
   since = performance.now();

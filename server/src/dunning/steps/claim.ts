@@ -6,7 +6,11 @@ import { stepStartedAt } from './plan';
 import type { Claim } from './decide';
 
 /** Claims the steps (one bulk write) and reads back which ones this runner won; `owner` marks them. */
-export async function claim(ctx: DunningContext, claims: Claim[], now: Date): Promise<{ owner: string; won: Set<string> }> {
+export async function claim(
+  ctx: DunningContext,
+  claims: Claim[],
+  now: Date,
+): Promise<{ owner: string; won: Set<string> }> {
   const { models } = ctx;
   const token = randomUUID();
   const owner = `${ctx.owner}/${token}`;
@@ -39,7 +43,14 @@ export async function claim(ctx: DunningContext, claims: Claim[], now: Date): Pr
     );
   }
   const won = claims.length
-    ? new Set((await models.DunningCase.find({ _id: { $in: claims.map((x) => x.c._id) }, 'pending.owner': owner }, { _id: 1 }).lean()).map((c) => c._id.toHexString()))
+    ? new Set(
+        (
+          await models.DunningCase.find(
+            { _id: { $in: claims.map((x) => x.c._id) }, 'pending.owner': owner },
+            { _id: 1 },
+          ).lean()
+        ).map((c) => c._id.toHexString()),
+      )
     : new Set<string>();
   return { owner, won };
 }

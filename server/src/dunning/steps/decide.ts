@@ -31,8 +31,22 @@ export interface Decisions {
 }
 
 /** Plans every case of the batch from fresh reads. */
-export function decide(rules: PlanRules, batch: Batch, now: Date, count: (action: string, n?: number) => void): Decisions {
-  const d: Decisions = { direct: [], toClose: [], claims: [], audits: [], again: [], states: new Map(), promises: {}, waits: new Map() };
+export function decide(
+  rules: PlanRules,
+  batch: Batch,
+  now: Date,
+  count: (action: string, n?: number) => void,
+): Decisions {
+  const d: Decisions = {
+    direct: [],
+    toClose: [],
+    claims: [],
+    audits: [],
+    again: [],
+    states: new Map(),
+    promises: {},
+    waits: new Map(),
+  };
   for (const c of batch.cases) {
     const customer = batch.customers.get(c.customerId.toHexString());
     const balance = balanceOf(batch.invoicesOf(c));
@@ -43,7 +57,13 @@ export function decide(rules: PlanRules, batch: Batch, now: Date, count: (action
         count('in_progress_elsewhere');
         break;
       case 'close':
-        d.toClose.push({ _id: c._id, amount: c.amount, currency: c.currency, customerId: c.customerId, reason: plan.reason });
+        d.toClose.push({
+          _id: c._id,
+          amount: c.amount,
+          currency: c.currency,
+          customerId: c.customerId,
+          reason: plan.reason,
+        });
         d.states.set(id, { status: 'closed', stage: c.stage });
         break;
       case 'wait':
@@ -96,12 +116,26 @@ function resume(d: Decisions, c: CaseDoc, plan: Extract<Plan, { kind: 'resume' }
       filter: { _id: c._id, status: 'paused' },
       update: {
         $set: { status: 'open', nextActionAt: now },
-        $unset: { pausedReason: 1, ...(plan.action === 'dispute_resolved' ? {} : { promiseToPay: 1, balanceAtPromise: 1 }) },
-        $push: { history: { at: now, action: plan.action, details: c.promiseToPay ? { promised: c.promiseToPay.amount, by: c.promiseToPay.date } : undefined } },
+        $unset: {
+          pausedReason: 1,
+          ...(plan.action === 'dispute_resolved' ? {} : { promiseToPay: 1, balanceAtPromise: 1 }),
+        },
+        $push: {
+          history: {
+            at: now,
+            action: plan.action,
+            details: c.promiseToPay ? { promised: c.promiseToPay.amount, by: c.promiseToPay.date } : undefined,
+          },
+        },
       },
     },
   });
-  d.audits.push({ action: `dunning.${plan.action}`, entity: 'dunning_case', entityId: id, details: { balance: balance.amount } });
+  d.audits.push({
+    action: `dunning.${plan.action}`,
+    entity: 'dunning_case',
+    entityId: id,
+    details: { balance: balance.amount },
+  });
   d.states.set(id, { status: 'open', stage: c.stage });
   d.again.push(c._id);
 }
@@ -118,13 +152,23 @@ function skip(d: Decisions, c: CaseDoc, plan: Extract<Plan, { kind: 'skip' }>, n
       },
     },
   });
-  d.audits.push({ action: `dunning.${plan.action}_skipped`, entity: 'dunning_case', entityId: id, details: { reason: plan.reason } });
+  d.audits.push({
+    action: `dunning.${plan.action}_skipped`,
+    entity: 'dunning_case',
+    entityId: id,
+    details: { reason: plan.reason },
+  });
   d.states.set(id, { status: c.status, stage: c.stage });
   d.again.push(c._id);
 }
 
 /** Writes the decisions that need no side effect: one bulk write, one update per group of waits, the closes. */
-export async function writeDecisions(ctx: DunningContext, d: Decisions, now: Date, count: (action: string, n?: number) => void): Promise<void> {
+export async function writeDecisions(
+  ctx: DunningContext,
+  d: Decisions,
+  now: Date,
+  count: (action: string, n?: number) => void,
+): Promise<void> {
   const { models } = ctx;
   if (d.direct.length) await models.DunningCase.bulkWrite(d.direct, { ordered: false });
   for (const { status, until, ids: alike } of d.waits.values()) {
@@ -132,7 +176,12 @@ export async function writeDecisions(ctx: DunningContext, d: Decisions, now: Dat
   }
   await ctx.figures.bump(d.promises);
   for (const reason of new Set(d.toClose.map((x) => x.reason))) {
-    const closed = await closeMany(ctx, d.toClose.filter((x) => x.reason === reason), now, reason);
+    const closed = await closeMany(
+      ctx,
+      d.toClose.filter((x) => x.reason === reason),
+      now,
+      reason,
+    );
     count(reason === 'paid' ? 'closed_paid' : 'closed', closed);
   }
 }

@@ -20,7 +20,14 @@ export interface Effect {
 }
 
 /** The side effect of a claimed step. Safe to run again for the same claim (see `DunningService`). */
-export async function perform(ctx: DunningContext, c: CaseDoc, customer: CustomerDoc, balance: Balance, plan: StepPlan, now: Date): Promise<Effect> {
+export async function perform(
+  ctx: DunningContext,
+  c: CaseDoc,
+  customer: CustomerDoc,
+  balance: Balance,
+  plan: StepPlan,
+  now: Date,
+): Promise<Effect> {
   switch (plan.action) {
     case 'sms':
       return sendReminder(ctx, c, plan);
@@ -39,7 +46,9 @@ export function effectDetails(plan: StepPlan, effect: Effect, balance: Balance):
     amount: balance.amount,
     ...(plan.phone ? { to: plan.phone } : {}),
     ...(effect.messageSid ? { messageSid: effect.messageSid } : {}),
-    ...(effect.callbackId ? { callbackId: effect.callbackId.toHexString(), dueAt: effect.callbackDueAt, round: plan.round } : {}),
+    ...(effect.callbackId
+      ? { callbackId: effect.callbackId.toHexString(), dueAt: effect.callbackDueAt, round: plan.round }
+      : {}),
     ...(effect.letterPath ? { letter: effect.letterPath } : {}),
     ...(effect.legalCaseId ? { legalCaseId: effect.legalCaseId.toHexString() } : {}),
   };
@@ -50,20 +59,37 @@ async function sendReminder(ctx: DunningContext, c: CaseDoc, plan: StepPlan): Pr
   const body = plan.body ?? '';
   if (c.pending?.key === plan.key) {
     // Claimed before by a process that stopped: was it sent?
-    const sent = (await ctx.sms.listSms({ to, sentAfter: new Date(c.pending.startedAt.getTime() - 60_000) })).find((m) => m.body === body);
+    const sent = (await ctx.sms.listSms({ to, sentAfter: new Date(c.pending.startedAt.getTime() - 60_000) })).find(
+      (m) => m.body === body,
+    );
     if (sent) return { messageSid: sent.messageSid, messageStatus: sent.status, reconciled: true };
   }
   const { sms } = ctx.options;
-  const res = await ctx.sms.sendSms({ to, body, ...(sms.messagingServiceSid ? { messagingServiceSid: sms.messagingServiceSid } : { from: sms.from ?? '' }) });
+  const res = await ctx.sms.sendSms({
+    to,
+    body,
+    ...(sms.messagingServiceSid ? { messagingServiceSid: sms.messagingServiceSid } : { from: sms.from ?? '' }),
+  });
   return { messageSid: res.messageSid, messageStatus: res.status };
 }
 
-async function writeLetter(ctx: DunningContext, c: CaseDoc, customer: CustomerDoc, balance: Balance, now: Date): Promise<Effect> {
+async function writeLetter(
+  ctx: DunningContext,
+  c: CaseDoc,
+  customer: CustomerDoc,
+  balance: Balance,
+  now: Date,
+): Promise<Effect> {
   const invoices = balance.invoices.map(toLetterInvoice);
   const pdf = await ctx.renderer.render({
     kind: 'letter',
     input: {
-      customer: { name: customer.name, address: customer.address, timeZone: customer.timeZone, language: customer.language },
+      customer: {
+        name: customer.name,
+        address: customer.address,
+        timeZone: customer.timeZone,
+        language: customer.language,
+      },
       currency: c.currency,
       invoices,
       total: balance.amount,
@@ -72,16 +98,34 @@ async function writeLetter(ctx: DunningContext, c: CaseDoc, customer: CustomerDo
       payBy: new Date(now.getTime() + ctx.options.letterPayDays * DAY_MS),
     },
   });
-  await ctx.documents.putOnce({ caseId: c._id, kind: 'letter', filename: `reminder-${caseRef(c._id)}.pdf`, contentType: 'application/pdf', createdAt: now, data: pdf });
+  await ctx.documents.putOnce({
+    caseId: c._id,
+    kind: 'letter',
+    filename: `reminder-${caseRef(c._id)}.pdf`,
+    contentType: 'application/pdf',
+    createdAt: now,
+    data: pdf,
+  });
   return { letterPath: `/api/dunning/cases/${c._id.toHexString()}/letter` };
 }
 
-async function askForCall(ctx: DunningContext, c: CaseDoc, customer: CustomerDoc, balance: Balance, plan: StepPlan, now: Date): Promise<Effect> {
+async function askForCall(
+  ctx: DunningContext,
+  c: CaseDoc,
+  customer: CustomerDoc,
+  balance: Balance,
+  plan: StepPlan,
+  now: Date,
+): Promise<Effect> {
   const { callback } = await ctx.callbacks.scheduleFor({
     customer: { _id: c.customerId, timeZone: customer.timeZone },
     phone: plan.phone ?? '',
     queue: ctx.options.queue,
-    reason: `Overdue ${formatMoney(balance.amount, c.currency)} since ${formatDay(balance.oldestDueAt ?? c.oldestDueAt, customer.timeZone)} (dunning)`.slice(0, 200),
+    reason:
+      `Overdue ${formatMoney(balance.amount, c.currency)} since ${formatDay(balance.oldestDueAt ?? c.oldestDueAt, customer.timeZone)} (dunning)`.slice(
+        0,
+        200,
+      ),
     source: 'dunning',
     dueAt: now,
     naturalKey: callKey(c._id, plan.round),
@@ -90,29 +134,59 @@ async function askForCall(ctx: DunningContext, c: CaseDoc, customer: CustomerDoc
   return { callbackId: callback._id, callbackDueAt: callback.dueAt };
 }
 
-async function referToLegal(ctx: DunningContext, c: CaseDoc, customer: CustomerDoc, balance: Balance, now: Date): Promise<Effect> {
+async function referToLegal(
+  ctx: DunningContext,
+  c: CaseDoc,
+  customer: CustomerDoc,
+  balance: Balance,
+  now: Date,
+): Promise<Effect> {
   const legalCaseId = await openLegalCase(ctx, c, customer, balance, now);
   const full = await ctx.models.DunningCase.findById(c._id, { history: 1, promiseToPay: 1, openedAt: 1 }).lean();
   const pdf = await ctx.renderer.render({
     kind: 'legal-summary',
     input: {
-      customer: { name: customer.name, id: customer._id.toHexString(), address: customer.address, timeZone: customer.timeZone, phones: customer.phones.map((p) => `${p.e164}${p.wrongNumber ? ' (wrong number)' : ''}`) },
+      customer: {
+        name: customer.name,
+        id: customer._id.toHexString(),
+        address: customer.address,
+        timeZone: customer.timeZone,
+        phones: customer.phones.map((p) => `${p.e164}${p.wrongNumber ? ' (wrong number)' : ''}`),
+      },
       currency: c.currency,
       invoices: balance.invoices.map(toLetterInvoice),
       total: balance.amount,
       openedAt: c.openedAt,
       at: now,
       caseRef: caseRef(c._id),
-      history: (full?.history ?? c.history).map((h) => ({ at: h.at, action: h.action, outcome: h.outcome, details: describe(h.details) })),
+      history: (full?.history ?? c.history).map((h) => ({
+        at: h.at,
+        action: h.action,
+        outcome: h.outcome,
+        details: describe(h.details),
+      })),
       promiseToPay: full?.promiseToPay ? { date: full.promiseToPay.date, amount: full.promiseToPay.amount } : undefined,
     },
   });
-  await ctx.documents.putOnce({ caseId: c._id, kind: 'legal-summary', filename: `legal-${caseRef(c._id)}.pdf`, contentType: 'application/pdf', createdAt: now, data: pdf });
+  await ctx.documents.putOnce({
+    caseId: c._id,
+    kind: 'legal-summary',
+    filename: `legal-${caseRef(c._id)}.pdf`,
+    contentType: 'application/pdf',
+    createdAt: now,
+    data: pdf,
+  });
   return { legalCaseId, legalSummaryPath: `/api/dunning/cases/${c._id.toHexString()}/legal-summary` };
 }
 
 /** The legal desk's case: numbered after the dunning case, so a repeated step finds it. */
-async function openLegalCase(ctx: DunningContext, c: CaseDoc, customer: CustomerDoc, balance: Balance, now: Date): Promise<Types.ObjectId> {
+async function openLegalCase(
+  ctx: DunningContext,
+  c: CaseDoc,
+  customer: CustomerDoc,
+  balance: Balance,
+  now: Date,
+): Promise<Types.ObjectId> {
   const number = `LEGAL-${caseRef(c._id)}`;
   const res = await ctx.models.Case.findOneAndUpdate(
     { number },
@@ -121,12 +195,18 @@ async function openLegalCase(ctx: DunningContext, c: CaseDoc, customer: Customer
         customerId: c.customerId,
         number,
         kind: 'legal',
-        subject: `Legal referral: ${customer.name}, ${formatMoney(balance.amount, c.currency)} overdue since ${formatDay(balance.oldestDueAt ?? c.oldestDueAt, customer.timeZone)}`.slice(0, 300),
+        subject:
+          `Legal referral: ${customer.name}, ${formatMoney(balance.amount, c.currency)} overdue since ${formatDay(balance.oldestDueAt ?? c.oldestDueAt, customer.timeZone)}`.slice(
+            0,
+            300,
+          ),
         status: 'open',
         priority: 'high',
         openedAt: now,
         callIds: [],
-        notes: [{ at: now, authorName: 'Dunning', text: `Summary: /api/dunning/cases/${c._id.toHexString()}/legal-summary` }],
+        notes: [
+          { at: now, authorName: 'Dunning', text: `Summary: /api/dunning/cases/${c._id.toHexString()}/legal-summary` },
+        ],
       },
     },
     { upsert: true, returnDocument: 'after', projection: { _id: 1 } },
@@ -136,7 +216,13 @@ async function openLegalCase(ctx: DunningContext, c: CaseDoc, customer: Customer
 }
 
 function toLetterInvoice(i: InvoiceDoc): LetterInvoice {
-  return { number: i.number, amount: i.amount, open: round2(i.amount - (i.paid ?? 0)), dueAt: i.dueAt, paymentReference: i.paymentReference };
+  return {
+    number: i.number,
+    amount: i.amount,
+    open: round2(i.amount - (i.paid ?? 0)),
+    dueAt: i.dueAt,
+    paymentReference: i.paymentReference,
+  };
 }
 
 /** A history entry's details in a few words, for the legal summary. */

@@ -20,7 +20,10 @@ export type Plan =
 export type StepPlan = Extract<Plan, { kind: 'step' }>;
 
 /** The settings the rules read. */
-export type PlanRules = Pick<DunningOptions, 'ladder' | 'smsTemplate' | 'promiseGraceMs' | 'callRetryMs' | 'callWindowMs' | 'maxCallAttempts'>;
+export type PlanRules = Pick<
+  DunningOptions,
+  'ladder' | 'smsTemplate' | 'promiseGraceMs' | 'callRetryMs' | 'callWindowMs' | 'maxCallAttempts'
+>;
 
 /** What else a plan looks at, read with the batch: the case's last collections call, its dispute. */
 export interface PlanFacts {
@@ -61,7 +64,12 @@ export function phonesOf(customer: Pick<CustomerDoc, 'phones'>, kind: 'sms' | 'c
 }
 
 /** The reminder's text: the template with the customer's name, the amount, the oldest due date and its payment reference. */
-export function smsBody(template: string, customer: Pick<CustomerDoc, 'name' | 'timeZone'>, currency: string, balance: Balance): string {
+export function smsBody(
+  template: string,
+  customer: Pick<CustomerDoc, 'name' | 'timeZone'>,
+  currency: string,
+  balance: Balance,
+): string {
   const oldest = balance.invoices[0];
   const fill: Record<string, string> = {
     name: customer.name,
@@ -73,7 +81,14 @@ export function smsBody(template: string, customer: Pick<CustomerDoc, 'name' | '
 }
 
 /** Decides the next thing to do for one case, from what is true now. */
-export function plan(rules: PlanRules, c: CaseDoc, customer: CustomerDoc | undefined, balance: Balance, facts: PlanFacts, now: Date): Plan {
+export function plan(
+  rules: PlanRules,
+  c: CaseDoc,
+  customer: CustomerDoc | undefined,
+  balance: Balance,
+  facts: PlanFacts,
+  now: Date,
+): Plan {
   if (c.status === 'closed') return { kind: 'wait', until: undefined };
   if (!customer) return { kind: 'close', reason: 'customer removed' };
   if (balance.amount <= 0) return { kind: 'close', reason: 'paid' };
@@ -82,9 +97,14 @@ export function plan(rules: PlanRules, c: CaseDoc, customer: CustomerDoc | undef
   if (c.status === 'paused') return planPaused(rules, c, balance, facts, now);
   // A claim left by a stopped process: finish that step (reconciling) before anything else.
   if (c.pending) return claimedStep(c.pending);
-  const next = nextStep(rules.ladder, { oldestDueAt: balance.oldestDueAt ?? c.oldestDueAt, stepsDone: c.stepsDone, lastStepAt: c.lastStepAt });
+  const next = nextStep(rules.ladder, {
+    oldestDueAt: balance.oldestDueAt ?? c.oldestDueAt,
+    stepsDone: c.stepsDone,
+    lastStepAt: c.lastStepAt,
+  });
   // In the call stage, until the next rung: another call when the last one found nobody.
-  if (c.stage === 'call' && c.callRounds > 0 && (!next || next.dueAt > now)) return planCallRound(rules, c, customer, next, facts, now);
+  if (c.stage === 'call' && c.callRounds > 0 && (!next || next.dueAt > now))
+    return planCallRound(rules, c, customer, next, facts, now);
   if (!next) return { kind: 'wait', until: undefined };
   if (next.dueAt > now) return { kind: 'wait', until: next.dueAt };
   return planRung(rules, c, customer, balance, next.step.action, now);
@@ -96,7 +116,10 @@ function planPaused(rules: PlanRules, c: CaseDoc, balance: Balance, facts: PlanF
     const judgeAt = new Date(c.promiseToPay.date.getTime() + rules.promiseGraceMs);
     if (now < judgeAt) return { kind: 'wait', until: judgeAt };
     const paidSince = round2((c.balanceAtPromise ?? c.amount) - balance.amount);
-    return { kind: 'resume', action: paidSince + OPEN_INVOICE >= c.promiseToPay.amount ? 'promise_kept' : 'promise_broken' };
+    return {
+      kind: 'resume',
+      action: paidSince + OPEN_INVOICE >= c.promiseToPay.amount ? 'promise_kept' : 'promise_broken',
+    };
   }
   if (c.pausedReason === 'dispute') {
     const state = c.disputeCaseId ? facts.disputes.get(c.disputeCaseId.toHexString()) : 'closed';
@@ -110,17 +133,33 @@ function planPaused(rules: PlanRules, c: CaseDoc, balance: Balance, facts: PlanF
 function claimedStep(pending: NonNullable<CaseDoc['pending']>): StepPlan {
   const action = pending.key.split(':')[0] as DunningAction;
   const round = action === 'call' ? Number(pending.key.split(':')[1] ?? 1) : 0;
-  return { kind: 'step', key: pending.key, action, round, ...(pending.to ? { phone: pending.to } : {}), ...(pending.body ? { body: pending.body } : {}) };
+  return {
+    kind: 'step',
+    key: pending.key,
+    action,
+    round,
+    ...(pending.to ? { phone: pending.to } : {}),
+    ...(pending.body ? { body: pending.body } : {}),
+  };
 }
 
 /** Between the call rung and the next one: wait for the last call, or ask for another when it found nobody. */
-function planCallRound(rules: PlanRules, c: CaseDoc, customer: CustomerDoc, next: NextRung, facts: PlanFacts, now: Date): Plan {
+function planCallRound(
+  rules: PlanRules,
+  c: CaseDoc,
+  customer: CustomerDoc,
+  next: NextRung,
+  facts: PlanFacts,
+  now: Date,
+): Plan {
   const last = facts.callbacks.get(callKey(c._id, c.callRounds));
   const lastEnded = last && (last.status === 'failed' || last.status === 'cancelled');
   // When the last call's latest attempt happened (the case's clock, like every time here).
   const lastAt = last ? (last.attempts.at(-1)?.at ?? last.dueAt) : now;
   const wrongNumberSince = c.history.some((h) => h.action === 'wrong_number' && last && h.at >= last.dueAt);
-  const revisit = next ? new Date(Math.min(next.dueAt.getTime(), now.getTime() + DAY_MS)) : new Date(now.getTime() + DAY_MS);
+  const revisit = next
+    ? new Date(Math.min(next.dueAt.getTime(), now.getTime() + DAY_MS))
+    : new Date(now.getTime() + DAY_MS);
   // A call that reached the customer is done with until the next rung: nothing changes it
   // meanwhile (an outcome the agent records brings the case back by itself). Calls not yet
   // ended are looked at daily, to call again when one ends without reaching anybody.
@@ -131,23 +170,46 @@ function planCallRound(rules: PlanRules, c: CaseDoc, customer: CustomerDoc, next
   }
   const round = c.callRounds + 1;
   const gate = callGate(rules, c, customer, now);
-  if (gate.kind !== 'ok') return gate.kind === 'skip' ? { kind: 'wait', until: revisit, note: gate.reason } : { kind: 'wait', until: gate.until };
+  if (gate.kind !== 'ok')
+    return gate.kind === 'skip'
+      ? { kind: 'wait', until: revisit, note: gate.reason }
+      : { kind: 'wait', until: gate.until };
   return { kind: 'step', key: `call:${round}`, action: 'call', round, phone: gate.phone };
 }
 
 /** A rung that is due: taken, skipped (consent, do-not-call, no number) or held for calling hours or the call cap. */
-function planRung(rules: PlanRules, c: CaseDoc, customer: CustomerDoc, balance: Balance, action: DunningAction, now: Date): Plan {
+function planRung(
+  rules: PlanRules,
+  c: CaseDoc,
+  customer: CustomerDoc,
+  balance: Balance,
+  action: DunningAction,
+  now: Date,
+): Plan {
   const zone = customer.timeZone;
   const flags = customer.flags ?? { doNotCall: false, smsConsent: true, doNotSms: false };
   const key = action;
   switch (action) {
     case 'sms': {
-      if (flags.doNotCall || flags.doNotSms || !flags.smsConsent) return { kind: 'skip', key, action: 'sms', reason: flags.doNotCall ? 'do-not-call' : flags.doNotSms ? 'do-not-SMS' : 'no SMS consent' };
+      if (flags.doNotCall || flags.doNotSms || !flags.smsConsent)
+        return {
+          kind: 'skip',
+          key,
+          action: 'sms',
+          reason: flags.doNotCall ? 'do-not-call' : flags.doNotSms ? 'do-not-SMS' : 'no SMS consent',
+        };
       const phone = phonesOf(customer, 'sms')[0];
       if (!phone) return { kind: 'skip', key, action: 'sms', reason: 'no mobile number' };
       // Text messages, like calls, only inside the customer's calling hours.
       if (!isCallable(now, zone)) return { kind: 'wait', until: nextCallable(now, zone) };
-      return { kind: 'step', key, action: 'sms', round: 0, phone, body: smsBody(rules.smsTemplate, customer, c.currency, balance) };
+      return {
+        kind: 'step',
+        key,
+        action: 'sms',
+        round: 0,
+        phone,
+        body: smsBody(rules.smsTemplate, customer, c.currency, balance),
+      };
     }
     case 'call': {
       const gate = callGate(rules, c, customer, now);
@@ -161,12 +223,20 @@ function planRung(rules: PlanRules, c: CaseDoc, customer: CustomerDoc, balance: 
 }
 
 /** Whether a collections call may be asked for now: do-not-call, a number to call, the cap. */
-export function callGate(rules: Pick<PlanRules, 'callWindowMs' | 'maxCallAttempts'>, c: Pick<CaseDoc, 'callAttempts'>, customer: Pick<CustomerDoc, 'flags' | 'phones'>, now: Date): CallGate {
+export function callGate(
+  rules: Pick<PlanRules, 'callWindowMs' | 'maxCallAttempts'>,
+  c: Pick<CaseDoc, 'callAttempts'>,
+  customer: Pick<CustomerDoc, 'flags' | 'phones'>,
+  now: Date,
+): CallGate {
   if (customer.flags?.doNotCall) return { kind: 'skip', reason: 'do-not-call' };
   const phone = phonesOf(customer, 'call')[0];
   if (!phone) return { kind: 'skip', reason: 'no number to call' };
-  const recent = c.callAttempts.filter((a) => a.getTime() > now.getTime() - rules.callWindowMs).sort((a, b) => a.getTime() - b.getTime());
-  if (recent.length >= rules.maxCallAttempts) return { kind: 'wait', until: new Date((recent[0] as Date).getTime() + rules.callWindowMs) };
+  const recent = c.callAttempts
+    .filter((a) => a.getTime() > now.getTime() - rules.callWindowMs)
+    .sort((a, b) => a.getTime() - b.getTime());
+  if (recent.length >= rules.maxCallAttempts)
+    return { kind: 'wait', until: new Date((recent[0] as Date).getTime() + rules.callWindowMs) };
   return { kind: 'ok', phone };
 }
 
@@ -179,9 +249,19 @@ export function stepStartedAt(c: Pick<CaseDoc, 'pending'>, plan: StepPlan, now: 
 }
 
 /** When to look at a case again after a step: the next rung, and daily while calls are under way. */
-export function nextLook(rules: Pick<PlanRules, 'ladder'>, c: Pick<CaseDoc, 'pending' | 'lastStepAt' | 'oldestDueAt' | 'stepsDone'>, plan: StepPlan, balance: Balance, now: Date): Date | undefined {
+export function nextLook(
+  rules: Pick<PlanRules, 'ladder'>,
+  c: Pick<CaseDoc, 'pending' | 'lastStepAt' | 'oldestDueAt' | 'stepsDone'>,
+  plan: StepPlan,
+  balance: Balance,
+  now: Date,
+): Date | undefined {
   const lastStepAt = isRung(plan) ? stepStartedAt(c, plan, now) : c.lastStepAt;
-  const after = nextStep(rules.ladder, { oldestDueAt: balance.oldestDueAt ?? c.oldestDueAt, stepsDone: [...c.stepsDone, plan.key], lastStepAt });
+  const after = nextStep(rules.ladder, {
+    oldestDueAt: balance.oldestDueAt ?? c.oldestDueAt,
+    stepsDone: [...c.stepsDone, plan.key],
+    lastStepAt,
+  });
   if (plan.action === 'call') return new Date(Math.min(after?.dueAt.getTime() ?? Infinity, now.getTime() + DAY_MS));
   return after?.dueAt;
 }

@@ -20,7 +20,14 @@ export interface Records {
 }
 
 /** Performs one claimed step and adds its record; a failure is recorded too, never thrown. */
-export async function performAndRecord(ctx: DunningContext, claimed: Claim, owner: string, now: Date, tally: Tally, records: Records): Promise<void> {
+export async function performAndRecord(
+  ctx: DunningContext,
+  claimed: Claim,
+  owner: string,
+  now: Date,
+  tally: Tally,
+  records: Records,
+): Promise<void> {
   const { c, customer, balance, plan } = claimed;
   const id = c._id.toHexString();
   try {
@@ -37,18 +44,39 @@ export async function performAndRecord(ctx: DunningContext, claimed: Claim, owne
       records.results.push({
         updateOne: {
           filter: { _id: c._id, 'pending.owner': owner },
-          update: { $unset: { pending: 1 }, $set: { nextActionAt: new Date(now.getTime() + DAY_MS) }, $push: { history: { at: now, action: `${plan.action}_failed`, outcome: errorText(err) } } },
+          update: {
+            $unset: { pending: 1 },
+            $set: { nextActionAt: new Date(now.getTime() + DAY_MS) },
+            $push: { history: { at: now, action: `${plan.action}_failed`, outcome: errorText(err) } },
+          },
         },
       });
     }
-    records.audits.push({ action: `dunning.${plan.action}_failed`, entity: 'dunning_case', entityId: id, details: { error: errorText(err) } });
+    records.audits.push({
+      action: `dunning.${plan.action}_failed`,
+      entity: 'dunning_case',
+      entityId: id,
+      details: { error: errorText(err) },
+    });
     records.states.set(id, { status: c.status, stage: c.stage });
   }
 }
 
-function recordDone(ctx: DunningContext, { c, balance, plan }: Claim, effect: Effect, owner: string, now: Date, records: Records): void {
+function recordDone(
+  ctx: DunningContext,
+  { c, balance, plan }: Claim,
+  effect: Effect,
+  owner: string,
+  now: Date,
+  records: Records,
+): void {
   const id = c._id.toHexString();
-  const entry: HistoryEntry = { at: now, action: plan.action, stage: plan.action, details: effectDetails(plan, effect, balance) };
+  const entry: HistoryEntry = {
+    at: now,
+    action: plan.action,
+    stage: plan.action,
+    details: effectDetails(plan, effect, balance),
+  };
   const round = plan.action === 'call' ? { callRounds: plan.round } : {};
   const next = nextLook(ctx.options, c, plan, balance, now);
   records.results.push({
@@ -69,12 +97,32 @@ function recordDone(ctx: DunningContext, { c, balance, plan }: Claim, effect: Ef
         $unset: { pending: 1, ...(next ? {} : { nextActionAt: 1 }) },
         $push: {
           history: entry,
-          ...(effect.messageSid ? { messages: { sid: effect.messageSid, step: plan.key, to: plan.phone ?? '', body: plan.body ?? '', status: effect.messageStatus ?? 'queued', sentAt: now } } : {}),
+          ...(effect.messageSid
+            ? {
+                messages: {
+                  sid: effect.messageSid,
+                  step: plan.key,
+                  to: plan.phone ?? '',
+                  body: plan.body ?? '',
+                  status: effect.messageStatus ?? 'queued',
+                  sentAt: now,
+                },
+              }
+            : {}),
         },
       },
     },
   });
-  records.audits.push({ action: `dunning.${plan.action}`, entity: 'dunning_case', entityId: id, details: { ...(entry.details as object), customerId: c.customerId.toHexString(), ...(effect.reconciled ? { reconciled: true } : {}) } });
+  records.audits.push({
+    action: `dunning.${plan.action}`,
+    entity: 'dunning_case',
+    entityId: id,
+    details: {
+      ...(entry.details as object),
+      customerId: c.customerId.toHexString(),
+      ...(effect.reconciled ? { reconciled: true } : {}),
+    },
+  });
   if (plan.action === 'sms' || plan.action === 'letter') {
     records.interactions.push({
       _id: stableId(`${id}:${plan.key}:interaction`),
@@ -82,7 +130,10 @@ function recordDone(ctx: DunningContext, { c, balance, plan }: Claim, effect: Ef
       type: plan.action,
       direction: 'outbound',
       at: now,
-      summary: plan.action === 'sms' ? `Payment reminder (SMS to ${plan.phone}): ${formatMoney(balance.amount, c.currency)} overdue.` : `Payment reminder letter: ${formatMoney(balance.amount, c.currency)} overdue.`,
+      summary:
+        plan.action === 'sms'
+          ? `Payment reminder (SMS to ${plan.phone}): ${formatMoney(balance.amount, c.currency)} overdue.`
+          : `Payment reminder letter: ${formatMoney(balance.amount, c.currency)} overdue.`,
     });
   }
   records.states.set(id, { status: 'open', stage: plan.action });

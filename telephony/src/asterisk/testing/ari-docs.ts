@@ -143,7 +143,8 @@ export function loadAriDocs(dir = defaultAriDocsDir()): AriDocs {
         `<repo>/../shared/ari-api-docs or set ARI_API_DOCS_DIR.`,
     );
   }
-  const readJson = (file: string): Record<string, unknown> => z.record(z.string(), z.unknown()).parse(JSON.parse(readFileSync(file, 'utf8')));
+  const readJson = (file: string): Record<string, unknown> =>
+    z.record(z.string(), z.unknown()).parse(JSON.parse(readFileSync(file, 'utf8')));
   const raw = new Map<string, Record<string, unknown>>();
   const listingRaw = readJson(listingFile);
   const listing = resourceListing.parse(listingRaw);
@@ -270,7 +271,10 @@ const MAX_VALS = 128;
 
 function convertOne(route: AriRoute, p: SwaggerParameter, raw: string): string | number | boolean {
   const invalid = (why: string) =>
-    new AriHttpError(400, invalidMessages[`${route.name}.${p.name}`] ?? `Invalid value '${raw}' for parameter ${p.name}: ${why}`);
+    new AriHttpError(
+      400,
+      invalidMessages[`${route.name}.${p.name}`] ?? `Invalid value '${raw}' for parameter ${p.name}: ${why}`,
+    );
   let value: string | number | boolean = raw;
   switch (p.dataType) {
     case 'int':
@@ -350,7 +354,8 @@ export function parseArgs(
     }
     if (p.paramType !== 'query') continue;
     const queryValue = query.getAll(p.name).at(-1);
-    let raws: string[] | undefined = queryValue === undefined ? undefined : p.allowMultiple ? splitList(queryValue) : [queryValue];
+    let raws: string[] | undefined =
+      queryValue === undefined ? undefined : p.allowMultiple ? splitList(queryValue) : [queryValue];
     const fromBody = body ? bodyFieldToStrings(body[p.name]) : undefined;
     if (fromBody) raws = p.allowMultiple ? fromBody : fromBody.slice(-1);
     if (raws === undefined || (raws.length === 1 && raws[0] === '')) {
@@ -390,7 +395,12 @@ function ancestors(models: ReadonlyMap<string, SwaggerModel>, id: string): Swagg
  * developer mode: required fields present, field types right, no undocumented fields, and
  * (for messages) the `type` discriminator naming a documented subtype. Returns the problems found.
  */
-export function validateModel(models: ReadonlyMap<string, SwaggerModel>, type: string, value: unknown, at = type): string[] {
+export function validateModel(
+  models: ReadonlyMap<string, SwaggerModel>,
+  type: string,
+  value: unknown,
+  at = type,
+): string[] {
   const list = /^List\[(\w+)\]$/.exec(type);
   if (list?.[1]) {
     if (!Array.isArray(value)) return [`${at}: expected a list`];
@@ -408,7 +418,9 @@ export function validateModel(models: ReadonlyMap<string, SwaggerModel>, type: s
     case 'boolean':
       return typeof value === 'boolean' ? [] : [`${at}: expected a boolean`];
     case 'Date':
-      return typeof value === 'string' && DATE_RE.test(value) ? [] : [`${at}: expected an Asterisk date, got ${JSON.stringify(value)}`];
+      return typeof value === 'string' && DATE_RE.test(value)
+        ? []
+        : [`${at}: expected an Asterisk date, got ${JSON.stringify(value)}`];
     case 'object':
       return isRecord(value) ? [] : [`${at}: expected an object`];
     case 'void':

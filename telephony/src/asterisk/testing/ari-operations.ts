@@ -30,10 +30,21 @@ type Handler = (ctx: OperationContext, args: OperationArgs) => AriResult;
 const ok = (body: unknown): AriResult => ({ status: 200, body });
 const noContent: AriResult = { status: 204 };
 
-function playbackCreated(ctx: OperationContext, target: SimChannel | SimBridge, kind: 'channel' | 'bridge', args: OperationArgs, language: string): AriResult {
+function playbackCreated(
+  ctx: OperationContext,
+  target: SimChannel | SimBridge,
+  kind: 'channel' | 'bridge',
+  args: OperationArgs,
+  language: string,
+): AriResult {
   if ((args.int('skipms') ?? 0) < 0) throw new AriHttpError(400, 'skipms cannot be negative');
   if ((args.int('offsetms') ?? 0) < 0) throw new AriHttpError(400, 'offsetms cannot be negative');
-  const pb = ctx.world.startPlayback({ kind, id: target.id }, args.list('media'), args.str('lang') ?? language, args.str('playbackId'));
+  const pb = ctx.world.startPlayback(
+    { kind, id: target.id },
+    args.list('media'),
+    args.str('lang') ?? language,
+    args.str('playbackId'),
+  );
   return { status: 201, body: playbackJson(pb), headers: { Location: `/playbacks/${pb.id}` } };
 }
 
@@ -73,10 +84,16 @@ function applicationJson(ctx: OperationContext, name: string): Record<string, un
 }
 
 function bridgeTypes(ctx: OperationContext, type: string | undefined): string[] {
-  const types = (type ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const types = (type ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   for (const t of types) {
     if (!ctx.bridgeTypeAttributes.includes(t)) {
-      throw new AriHttpError(400, `Invalid bridge type attribute '${t}'; documented attributes: ${ctx.bridgeTypeAttributes.join(', ')}`);
+      throw new AriHttpError(
+        400,
+        `Invalid bridge type attribute '${t}'; documented attributes: ${ctx.bridgeTypeAttributes.join(', ')}`,
+      );
     }
   }
   return types.length > 0 ? types : ['mixing'];
@@ -85,7 +102,14 @@ function bridgeTypes(ctx: OperationContext, type: string | undefined): string[] 
 export const operations: Readonly<Record<string, Handler>> = {
   'asterisk.getInfo': (ctx, args) => {
     const info: Record<string, unknown> = {
-      build: { os: 'Linux', kernel: release(), options: '', machine: arch() === 'x64' ? 'x86_64' : arch(), date: ariTimestamp(ctx.startedAt), user: 'ringside' },
+      build: {
+        os: 'Linux',
+        kernel: release(),
+        options: '',
+        machine: arch() === 'x64' ? 'x86_64' : arch(),
+        date: ariTimestamp(ctx.startedAt),
+        user: 'ringside',
+      },
       system: { version: ASTERISK_VERSION, entity_id: ctx.asteriskId },
       config: { name: 'ringside-test', default_language: 'en', setid: { user: 'asterisk', group: 'asterisk' } },
       status: { startup_time: ariTimestamp(ctx.startedAt), last_reload_time: ariTimestamp(ctx.startedAt) },
@@ -182,7 +206,8 @@ export const operations: Readonly<Record<string, Handler>> = {
     if (existing) {
       const name = args.str('name');
       if (name && name !== existing.name) throw new AriHttpError(500, 'Changing bridge name is not implemented');
-      if (args.str('type')) throw new AriHttpError(500, 'Supplying a bridge type when updating a bridge is not allowed.');
+      if (args.str('type'))
+        throw new AriHttpError(500, 'Supplying a bridge type when updating a bridge is not allowed.');
       return ok(bridgeJson(existing));
     }
     const types = bridgeTypes(ctx, args.str('type'));
@@ -214,8 +239,10 @@ export const operations: Readonly<Record<string, Handler>> = {
     bridge.moh = undefined;
     return noContent;
   },
-  'bridges.play': (ctx, args) => playbackCreated(ctx, ctx.world.findBridge(args.path('bridgeId')), 'bridge', args, 'en'),
-  'bridges.playWithId': (ctx, args) => playbackCreated(ctx, ctx.world.findBridge(args.path('bridgeId')), 'bridge', args, 'en'),
+  'bridges.play': (ctx, args) =>
+    playbackCreated(ctx, ctx.world.findBridge(args.path('bridgeId')), 'bridge', args, 'en'),
+  'bridges.playWithId': (ctx, args) =>
+    playbackCreated(ctx, ctx.world.findBridge(args.path('bridgeId')), 'bridge', args, 'en'),
 
   'playbacks.get': (ctx, args) => {
     const pb = ctx.world.playbacks.get(args.path('playbackId'));

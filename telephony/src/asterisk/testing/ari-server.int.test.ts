@@ -35,9 +35,13 @@ interface PlaybackJson {
 }
 const chan = (e: AriEvent) => e.channel as ChannelJson;
 const isFor = (type: string, channelId: string) => (e: AriEvent) =>
-  e.type === type && ((e.channel as ChannelJson | undefined)?.id === channelId || (e.peer as ChannelJson | undefined)?.id === channelId);
+  e.type === type &&
+  ((e.channel as ChannelJson | undefined)?.id === channelId || (e.peer as ChannelJson | undefined)?.id === channelId);
 const eventsFor = (log: AriEvent[], channelId: string) =>
-  log.filter((e) => (e.channel as ChannelJson | undefined)?.id === channelId || (e.peer as ChannelJson | undefined)?.id === channelId);
+  log.filter(
+    (e) =>
+      (e.channel as ChannelJson | undefined)?.id === channelId || (e.peer as ChannelJson | undefined)?.id === channelId,
+  );
 
 /** Every event an ari-client receives ('*' is emitted by ari-client for each message). */
 function recordEvents(client: Client) {
@@ -68,7 +72,11 @@ function recordEvents(client: Client) {
 }
 
 /** ari.connect in a worker thread: ari-client throws an uncaught exception on failure, which would end the test run. */
-function connectInWorker(url: string, user: string, pass: string): Promise<{ connected: boolean; error?: string; uncaught: string[] }> {
+function connectInWorker(
+  url: string,
+  user: string,
+  pass: string,
+): Promise<{ connected: boolean; error?: string; uncaught: string[] }> {
   const ariClient = createRequire(import.meta.url).resolve('ari-client');
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
@@ -79,7 +87,12 @@ function connectInWorker(url: string, user: string, pass: string): Promise<{ con
       () => parentPort.postMessage({ connected: true, uncaught }),
       (err) => setTimeout(() => parentPort.postMessage({ connected: false, error: String(err), uncaught }), 50),
     );`;
-  const worker = new Worker(code, { eval: true, workerData: { ariClient, url, user, pass }, stdout: true, stderr: true });
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { ariClient, url, user, pass },
+    stdout: true,
+    stderr: true,
+  });
   return new Promise((resolve, reject) => {
     worker.once('message', (m: { connected: boolean; error?: string; uncaught: string[] }) => {
       void worker.terminate();
@@ -155,7 +168,11 @@ describe('a call through ari-client', () => {
   let mixingId = '';
 
   it('delivers StasisStart for an incoming call with the caller number; answering makes it Up', async () => {
-    callerId = server.simulateIncomingCall({ callerNumber: '+15551230001', callerName: 'Ada Lovelace', exten: '+15550100' });
+    callerId = server.simulateIncomingCall({
+      callerNumber: '+15551230001',
+      callerName: 'Ada Lovelace',
+      exten: '+15550100',
+    });
     const start = await events.waitFor(isFor('StasisStart', callerId));
     expect(start.application).toBe(APP);
     expect(start.timestamp).toMatch(ASTERISK_DATE);
@@ -184,7 +201,12 @@ describe('a call through ari-client', () => {
 
     const holding = await client.bridges.create({ type: 'holding', name: 'queue:sales' });
     holdingId = holding.id;
-    expect(holding).toMatchObject({ bridge_type: 'holding', technology: 'holding_bridge', name: 'queue:sales', channels: [] });
+    expect(holding).toMatchObject({
+      bridge_type: 'holding',
+      technology: 'holding_bridge',
+      name: 'queue:sales',
+      channels: [],
+    });
     await holding.addChannel({ channel: callerId });
     const entered = await events.waitFor(isFor('ChannelEnteredBridge', callerId));
     expect((entered.bridge as BridgeJson).id).toBe(holdingId);
@@ -209,7 +231,13 @@ describe('a call through ari-client', () => {
     expect(start.args).toEqual(['agent', '1001']);
     expect(chan(start).state).toBe('Up');
     expect(chan(start).caller).toEqual({ name: 'Ada Lovelace', number: '+15551230001' });
-    const story = eventsFor(events.log, agentId).map((e) => (e.type === 'Dial' ? `Dial:${String(e.dialstatus)}` : e.type === 'ChannelStateChange' ? `State:${chan(e).state}` : e.type));
+    const story = eventsFor(events.log, agentId).map((e) =>
+      e.type === 'Dial'
+        ? `Dial:${String(e.dialstatus)}`
+        : e.type === 'ChannelStateChange'
+          ? `State:${chan(e).state}`
+          : e.type,
+    );
     expect(story).toEqual(['Dial:', 'State:Ringing', 'Dial:RINGING', 'State:Up', 'Dial:ANSWER', 'StasisStart']);
 
     const mixing = await client.bridges.create({ type: 'mixing' });
@@ -231,7 +259,13 @@ describe('a call through ari-client', () => {
       method: 'POST',
       path: '/channels',
       status: 200,
-      params: { endpoint: 'Local/1001@agents', app: APP, appArgs: 'agent,1001', callerId: '"Ada Lovelace" <+15551230001>', timeout: '20' },
+      params: {
+        endpoint: 'Local/1001@agents',
+        app: APP,
+        appArgs: 'agent,1001',
+        callerId: '"Ada Lovelace" <+15551230001>',
+        timeout: '20',
+      },
     });
     expect(originate.at).toBeInstanceOf(Date);
     const add = server.commands.filter((c) => c.operation === 'bridges.addChannel');
@@ -240,7 +274,14 @@ describe('a call through ari-client', () => {
       [`/bridges/${mixingId}/addChannel`, `${callerId},${agentId}`],
     ]);
     const ops = server.commands.map((c) => c.operation);
-    const order = ['channels.answer', 'bridges.create', 'bridges.addChannel', 'bridges.startMoh', 'channels.originate', 'bridges.stopMoh'];
+    const order = [
+      'channels.answer',
+      'bridges.create',
+      'bridges.addChannel',
+      'bridges.startMoh',
+      'channels.originate',
+      'bridges.stopMoh',
+    ];
     const positions = order.map((op) => ops.indexOf(op));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -254,16 +295,32 @@ describe('a call through ari-client', () => {
 
     const pb = await client.channels.play({ channelId: agentId, media: ['sound:hello-world', 'digits:42'] });
     expect(pb.state).toBe('queued');
-    const started = await events.waitFor((e) => e.type === 'PlaybackStarted' && (e.playback as PlaybackJson).id === pb.id);
-    expect(started.playback).toMatchObject({ media_uri: 'sound:hello-world', target_uri: `channel:${agentId}`, state: 'playing' });
-    const finished = await events.waitFor((e) => e.type === 'PlaybackFinished' && (e.playback as PlaybackJson).id === pb.id);
+    const started = await events.waitFor(
+      (e) => e.type === 'PlaybackStarted' && (e.playback as PlaybackJson).id === pb.id,
+    );
+    expect(started.playback).toMatchObject({
+      media_uri: 'sound:hello-world',
+      target_uri: `channel:${agentId}`,
+      state: 'playing',
+    });
+    const finished = await events.waitFor(
+      (e) => e.type === 'PlaybackFinished' && (e.playback as PlaybackJson).id === pb.id,
+    );
     expect(finished.playback).toMatchObject({ media_uri: 'digits:42', state: 'done' });
-    expect(events.log.some((e) => e.type === 'PlaybackContinuing' && (e.playback as PlaybackJson).id === pb.id)).toBe(true);
+    expect(events.log.some((e) => e.type === 'PlaybackContinuing' && (e.playback as PlaybackJson).id === pb.id)).toBe(
+      true,
+    );
 
-    const withId = await client.channels.playWithId({ channelId: agentId, playbackId: 'greeting-1', media: 'number:12' });
+    const withId = await client.channels.playWithId({
+      channelId: agentId,
+      playbackId: 'greeting-1',
+      media: 'number:12',
+    });
     expect(withId.id).toBe('greeting-1');
     const bad = await client.channels.play({ channelId: agentId, media: 'video:nope' });
-    const failed = await events.waitFor((e) => e.type === 'PlaybackFinished' && (e.playback as PlaybackJson).id === bad.id);
+    const failed = await events.waitFor(
+      (e) => e.type === 'PlaybackFinished' && (e.playback as PlaybackJson).id === bad.id,
+    );
     expect((failed.playback as PlaybackJson).state).toBe('failed');
   });
 
@@ -271,7 +328,9 @@ describe('a call through ari-client', () => {
     server.hangup(callerId);
     const destroyed = await events.waitFor(isFor('ChannelDestroyed', callerId));
     expect(destroyed).toMatchObject({ cause: 16, cause_txt: 'Normal Clearing' });
-    const tail = eventsFor(events.log, callerId).map((e) => e.type).slice(-4);
+    const tail = eventsFor(events.log, callerId)
+      .map((e) => e.type)
+      .slice(-4);
     expect(tail).toEqual(['ChannelHangupRequest', 'ChannelLeftBridge', 'StasisEnd', 'ChannelDestroyed']);
     expect(server.channels.has(callerId)).toBe(false);
     expect(server.bridges.get(mixingId)?.channels).toEqual([agentId]);
@@ -280,7 +339,12 @@ describe('a call through ari-client', () => {
     const request = await events.waitFor(isFor('ChannelHangupRequest', agentId));
     expect(request.soft).toBe(true);
     await events.waitFor(isFor('ChannelDestroyed', agentId));
-    expect(server.commands.at(-1)).toMatchObject({ operation: 'channels.hangup', method: 'DELETE', params: { reason: 'normal' }, status: 204 });
+    expect(server.commands.at(-1)).toMatchObject({
+      operation: 'channels.hangup',
+      method: 'DELETE',
+      params: { reason: 'normal' },
+      status: 204,
+    });
 
     await client.bridges.destroy({ bridgeId: mixingId });
     const gone = await events.waitFor((e) => e.type === 'BridgeDestroyed' && (e.bridge as BridgeJson).id === mixingId);
@@ -296,11 +360,9 @@ describe('originated endpoints', () => {
     const ch = await client.channels.originate({ endpoint: 'PJSIP/1002', app: APP });
     const destroyed = await events.waitFor(isFor('ChannelDestroyed', ch.id));
     expect(destroyed).toMatchObject({ cause: 17, cause_txt: 'User busy' });
-    expect(eventsFor(events.log, ch.id).map((e) => (e.type === 'Dial' ? `Dial:${String(e.dialstatus)}` : e.type))).toEqual([
-      'Dial:',
-      'Dial:BUSY',
-      'ChannelDestroyed',
-    ]);
+    expect(
+      eventsFor(events.log, ch.id).map((e) => (e.type === 'Dial' ? `Dial:${String(e.dialstatus)}` : e.type)),
+    ).toEqual(['Dial:', 'Dial:BUSY', 'ChannelDestroyed']);
   });
 
   it('an endpoint that rings out ends with ChannelDestroyed cause 19 after the originate timeout', async () => {
@@ -333,9 +395,18 @@ describe('ids chosen by the client, and removing channels', () => {
     expect(viaQuery.id).toBe(generated.id);
     expect(viaQuery.caller).toEqual({ name: '', number: '17954620531' });
     expect(server.commands.at(-1)).toMatchObject({ path: '/channels', params: { channelId: generated.id } });
-    const withId = await client.channels.originateWithId({ channelId: 'agent-call-1', endpoint: 'PJSIP/1005', app: APP, appArgs: 'agent,call-1' });
+    const withId = await client.channels.originateWithId({
+      channelId: 'agent-call-1',
+      endpoint: 'PJSIP/1005',
+      app: APP,
+      appArgs: 'agent,call-1',
+    });
     expect(withId.id).toBe('agent-call-1');
-    expect(server.commands.at(-1)).toMatchObject({ method: 'POST', path: '/channels/agent-call-1', operation: 'channels.originateWithId' });
+    expect(server.commands.at(-1)).toMatchObject({
+      method: 'POST',
+      path: '/channels/agent-call-1',
+      operation: 'channels.originateWithId',
+    });
     await events.waitFor(isFor('StasisStart', generated.id));
     const start = await events.waitFor(isFor('StasisStart', 'agent-call-1'));
     expect(start.args).toEqual(['agent', 'call-1']);
@@ -352,7 +423,10 @@ describe('ids chosen by the client, and removing channels', () => {
     const mixing = await chosen.create({ type: 'mixing,dtmf_events' });
     expect(mixing).toMatchObject({ id: chosen.id, bridge_type: 'mixing' });
     expect(await rest('POST', `/bridges?bridgeId=${chosen.id}`)).toMatchObject({ status: 409 });
-    expect(await rest('POST', '/bridges?type=mixing,holding')).toMatchObject({ status: 500, body: { message: 'Unable to create bridge' } });
+    expect(await rest('POST', '/bridges?type=mixing,holding')).toMatchObject({
+      status: 500,
+      body: { message: 'Unable to create bridge' },
+    });
 
     await mixing.addChannel({ channel: [generated.id, 'agent-call-1'] });
     await expect(queue.removeChannel({ channel: generated.id })).rejects.toThrow('Channel not in this bridge');
@@ -371,28 +445,57 @@ describe('ids chosen by the client, and removing channels', () => {
 
 describe('bad requests', () => {
   it('rejects what the documents and Asterisk reject, with {"message"} bodies', async () => {
-    await expect(client.bridges.create({ type: 'conference' })).rejects.toThrow(/Invalid bridge type attribute 'conference'/);
+    await expect(client.bridges.create({ type: 'conference' })).rejects.toThrow(
+      /Invalid bridge type attribute 'conference'/,
+    );
     expect(await rest('POST', '/bridges?type=conference')).toMatchObject({ status: 400 });
-    await expect(client.channels.originate({ app: APP } as unknown as { endpoint: string })).rejects.toThrow('{"message":"Endpoint must be specified"}');
-    expect(await rest('POST', `/channels?app=${APP}`)).toMatchObject({ status: 400, body: { message: 'Endpoint must be specified' } });
+    await expect(client.channels.originate({ app: APP } as unknown as { endpoint: string })).rejects.toThrow(
+      '{"message":"Endpoint must be specified"}',
+    );
+    expect(await rest('POST', `/channels?app=${APP}`)).toMatchObject({
+      status: 400,
+      body: { message: 'Endpoint must be specified' },
+    });
     expect(await rest('POST', '/channels?endpoint=PJSIP/1001')).toMatchObject({
       status: 400,
       body: { message: 'Application or extension must be specified' },
     });
-    expect(await rest('POST', '/channels?endpoint=PJSIP/1001&app=ringside&timeout=soon')).toMatchObject({ status: 400 });
+    expect(await rest('POST', '/channels?endpoint=PJSIP/1001&app=ringside&timeout=soon')).toMatchObject({
+      status: 400,
+    });
 
     const id = server.simulateIncomingCall({ callerNumber: '+15551230009' });
-    expect(await rest('DELETE', `/channels/${id}?reason=bogus`)).toMatchObject({ status: 400, body: { message: 'Invalid reason for hangup provided' } });
-    expect(await rest('POST', `/channels/${id}/play`)).toMatchObject({ status: 400, body: { message: 'Missing parameter media' } });
-    expect(await rest('POST', `/bridges/nope/addChannel?channel=${id}`)).toMatchObject({ status: 404, body: { message: 'Bridge not found' } });
+    expect(await rest('DELETE', `/channels/${id}?reason=bogus`)).toMatchObject({
+      status: 400,
+      body: { message: 'Invalid reason for hangup provided' },
+    });
+    expect(await rest('POST', `/channels/${id}/play`)).toMatchObject({
+      status: 400,
+      body: { message: 'Missing parameter media' },
+    });
+    expect(await rest('POST', `/bridges/nope/addChannel?channel=${id}`)).toMatchObject({
+      status: 404,
+      body: { message: 'Bridge not found' },
+    });
     expect(await rest('DELETE', `/channels/${id}?reason=busy`)).toMatchObject({ status: 204 });
     await expect(events.waitFor(isFor('ChannelDestroyed', id))).resolves.toMatchObject({ cause: 17 });
 
-    await expect(client.channels.answer({ channelId: 'no-such-channel' })).rejects.toThrow('{"message":"Channel not found"}');
-    expect(await rest('POST', '/channels/no-such-channel/answer')).toMatchObject({ status: 404, body: { message: 'Channel not found' } });
-    expect(await rest('GET', '/no/such/resource')).toMatchObject({ status: 404, body: { message: 'Resource not found' } });
+    await expect(client.channels.answer({ channelId: 'no-such-channel' })).rejects.toThrow(
+      '{"message":"Channel not found"}',
+    );
+    expect(await rest('POST', '/channels/no-such-channel/answer')).toMatchObject({
+      status: 404,
+      body: { message: 'Channel not found' },
+    });
+    expect(await rest('GET', '/no/such/resource')).toMatchObject({
+      status: 404,
+      body: { message: 'Resource not found' },
+    });
     expect(await rest('PUT', '/channels')).toMatchObject({ status: 405, body: { message: 'Invalid method' } });
-    expect(await rest('POST', `/channels/x/snoop?app=${APP}`)).toMatchObject({ status: 501, body: { message: 'not implemented by the test server' } });
+    expect(await rest('POST', `/channels/x/snoop?app=${APP}`)).toMatchObject({
+      status: 501,
+      body: { message: 'not implemented by the test server' },
+    });
     expect(server.commands.filter((c) => c.status === 400).length).toBeGreaterThanOrEqual(7);
   });
 });
@@ -408,7 +511,10 @@ describe('events WebSocket', () => {
     expect(server.dropConnections()).toBe(1);
     expect(server.connected(APP)).toBe(false);
     server.sendDtmf(id, '1');
-    expect(server.sentEvents.at(-1)).toMatchObject({ delivered: false, event: { type: 'ChannelDtmfReceived', digit: '1' } });
+    expect(server.sentEvents.at(-1)).toMatchObject({
+      delivered: false,
+      event: { type: 'ChannelDtmfReceived', digit: '1' },
+    });
     expect(() => server.simulateIncomingCall({ callerNumber: '+15551230003' })).toThrow(/not registered/);
 
     await reconnecting;
@@ -442,7 +548,9 @@ describe('events WebSocket', () => {
     await server.waitForEvent((e) => e.type === 'StasisStart' && e.application === 'other');
     await new Promise((r) => setTimeout(r, 50));
 
-    expect(other.received.map((e) => [e.type, e.application, chan(e).id, e.args])).toEqual([['StasisStart', 'other', theirs, ['vip']]]);
+    expect(other.received.map((e) => [e.type, e.application, chan(e).id, e.args])).toEqual([
+      ['StasisStart', 'other', theirs, ['vip']],
+    ]);
     expect(events.log.some((e) => isFor('StasisStart', theirs)(e))).toBe(false);
     expect(watcher.received.map((e) => [e.type, e.application, chan(e).id])).toEqual([
       ['StasisStart', 'watcher', mine],
@@ -484,10 +592,18 @@ describe('documents as contract', () => {
     expect(server.validationErrors).toEqual([]);
     expect(server.channels.size).toBe(0);
     // the validator itself catches missing and undocumented fields
-    expect(validateModel(server.docs.models, 'Message', { type: 'StasisEnd', application: APP, timestamp: '2026-11-23T19:00:00.000+0000' })).toEqual([
-      'Message.channel: missing required field',
-    ]);
+    expect(
+      validateModel(server.docs.models, 'Message', {
+        type: 'StasisEnd',
+        application: APP,
+        timestamp: '2026-11-23T19:00:00.000+0000',
+      }),
+    ).toEqual(['Message.channel: missing required field']);
     expect(validateModel(server.docs.models, 'Message', { type: 'NoSuchEvent' })).toHaveLength(1);
-    expect(validateModel(server.docs.models, 'Bridge', { id: 'x', surprise: 1 }).some((p) => p.includes('surprise: undocumented field'))).toBe(true);
+    expect(
+      validateModel(server.docs.models, 'Bridge', { id: 'x', surprise: 1 }).some((p) =>
+        p.includes('surprise: undocumented field'),
+      ),
+    ).toBe(true);
   });
 });

@@ -66,7 +66,12 @@ export interface AriCommand {
 }
 
 /** An ARI event as sent on the events WebSocket. */
-export type AriEvent = Record<string, unknown> & { type: string; application: string; timestamp: string; asterisk_id: string };
+export type AriEvent = Record<string, unknown> & {
+  type: string;
+  application: string;
+  timestamp: string;
+  asterisk_id: string;
+};
 
 export interface AriSentEvent {
   event: AriEvent;
@@ -127,7 +132,15 @@ interface Session {
   subscribeAll: boolean;
 }
 
-const FALLBACK_BRIDGE_TYPES = ['mixing', 'holding', 'dtmf_events', 'proxy_media', 'video_sfu', 'video_single', 'sdp_label'];
+const FALLBACK_BRIDGE_TYPES = [
+  'mixing',
+  'holding',
+  'dtmf_events',
+  'proxy_media',
+  'video_sfu',
+  'video_single',
+  'sdp_label',
+];
 
 function bridgeTypeAttributes(docs: AriDocs): string[] {
   const route = docs.routes.find((r) => r.name === 'bridges.create');
@@ -158,7 +171,15 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 function rejectUpgrade(socket: Duplex, status: number, reason: string, message: string, headers: string[] = []): void {
   const body = JSON.stringify({ message });
   socket.end(
-    [`HTTP/1.1 ${status} ${reason}`, 'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', ...headers, '', body].join('\r\n'),
+    [
+      `HTTP/1.1 ${status} ${reason}`,
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Connection: close',
+      ...headers,
+      '',
+      body,
+    ].join('\r\n'),
   );
 }
 
@@ -185,7 +206,10 @@ class LocalAriServer implements AriServer {
     this.app = opts.app ?? 'ringside';
     this.asteriskId = opts.asteriskId ?? '52:54:00:a1:2b:3c';
     this.world = new AriWorld(
-      { publish: (type, payload, targets) => this.publish(type, payload, targets), isAppActive: (app) => this.appOwner.has(app) },
+      {
+        publish: (type, payload, targets) => this.publish(type, payload, targets),
+        isAppActive: (app) => this.appOwner.has(app),
+      },
       { ringMs: opts.ringMs ?? 20, timeoutScale: opts.timeoutScale ?? 0.01, playbackMs: opts.playbackMs ?? 20 },
       this.app,
     );
@@ -203,7 +227,9 @@ class LocalAriServer implements AriServer {
         if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
       });
     });
-    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.handleUpgrade(req, socket, head),
+    );
   }
 
   get channels(): ReadonlyMap<string, SimChannel> {
@@ -226,7 +252,9 @@ class LocalAriServer implements AriServer {
   private authorized(req: IncomingMessage, query: URLSearchParams): boolean {
     const check = (credentials: string) => {
       const i = credentials.indexOf(':');
-      return i >= 0 && credentials.slice(0, i) === this.opts.username && credentials.slice(i + 1) === this.opts.password;
+      return (
+        i >= 0 && credentials.slice(0, i) === this.opts.username && credentials.slice(i + 1) === this.opts.password
+      );
     };
     const header = req.headers.authorization;
     if (header?.startsWith('Basic ')) return check(Buffer.from(header.slice(6), 'base64').toString('utf8'));
@@ -240,7 +268,12 @@ class LocalAriServer implements AriServer {
     const text = await readBody(req);
     if (!url.pathname.startsWith('/ari/')) return send(res, 404, { message: 'Resource not found' });
     if (!this.authorized(req, url.searchParams)) {
-      return send(res, 401, { message: 'Authentication required' }, { 'WWW-Authenticate': 'Basic realm="Asterisk REST Interface"' });
+      return send(
+        res,
+        401,
+        { message: 'Authentication required' },
+        { 'WWW-Authenticate': 'Basic realm="Asterisk REST Interface"' },
+      );
     }
     const path = url.pathname.slice('/ari'.length);
     const doc = /^\/api-docs\/(\w+)\.json$/.exec(path);
@@ -296,9 +329,16 @@ class LocalAriServer implements AriServer {
       } else {
         const args = parseArgs(match.route, match.pathValues, url.searchParams, body);
         const handler = operations[match.route.name];
-        result = handler ? handler(this.ctx, args) : { status: 501, body: { message: 'not implemented by the test server' } };
+        result = handler
+          ? handler(this.ctx, args)
+          : { status: 501, body: { message: 'not implemented by the test server' } };
         if (result.status >= 200 && result.status < 300) {
-          const problems = validateModel(this.docs.models, match.route.operation.responseClass, result.body, match.route.name);
+          const problems = validateModel(
+            this.docs.models,
+            match.route.operation.responseClass,
+            result.body,
+            match.route.name,
+          );
           if (problems.length > 0) {
             this.validationErrors.push(...problems);
             result = { status: 500, body: { message: 'Response validation failed' } };
@@ -321,7 +361,9 @@ class LocalAriServer implements AriServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/ari/events') return rejectUpgrade(socket, 404, 'Not Found', 'Resource not found');
     if (!this.authorized(req, url.searchParams)) {
-      return rejectUpgrade(socket, 401, 'Unauthorized', 'Authentication required', ['WWW-Authenticate: Basic realm="Asterisk REST Interface"']);
+      return rejectUpgrade(socket, 401, 'Unauthorized', 'Authentication required', [
+        'WWW-Authenticate: Basic realm="Asterisk REST Interface"',
+      ]);
     }
     const apps = url.searchParams
       .getAll('app')
@@ -329,7 +371,9 @@ class LocalAriServer implements AriServer {
       .map((a) => a.trim())
       .filter((a) => a !== '');
     if (apps.length === 0) return rejectUpgrade(socket, 400, 'Bad Request', "Missing param 'app'");
-    const subscribeAll = ['true', 'yes', '1', 'on'].includes((url.searchParams.get('subscribeAll') ?? '').toLowerCase());
+    const subscribeAll = ['true', 'yes', '1', 'on'].includes(
+      (url.searchParams.get('subscribeAll') ?? '').toLowerCase(),
+    );
     this.wss.handleUpgrade(req, socket, head, (ws) => this.openSession(ws, apps, subscribeAll));
   }
 
@@ -340,7 +384,12 @@ class LocalAriServer implements AriServer {
       const previous = this.appOwner.get(app);
       if (previous && previous !== session) {
         previous.apps.delete(app);
-        const replaced = { type: 'ApplicationReplaced', timestamp: ariTimestamp(), asterisk_id: this.asteriskId, application: app };
+        const replaced = {
+          type: 'ApplicationReplaced',
+          timestamp: ariTimestamp(),
+          asterisk_id: this.asteriskId,
+          application: app,
+        };
         if (previous.ws.readyState === WebSocket.OPEN) previous.ws.send(JSON.stringify(replaced));
       }
       this.appOwner.set(app, session);
@@ -426,7 +475,14 @@ class LocalAriServer implements AriServer {
     return sessions.length;
   }
 
-  private waitFor<T>(past: readonly T[], on: 'command' | 'event', pick: (x: AriCommand | AriSentEvent) => T | undefined, match: (x: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  private waitFor<T>(
+    past: readonly T[],
+    on: 'command' | 'event',
+    pick: (x: AriCommand | AriSentEvent) => T | undefined,
+    match: (x: T) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<T> {
     const found = past.find(match);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
@@ -446,11 +502,25 @@ class LocalAriServer implements AriServer {
   }
 
   waitForCommand(match: (c: AriCommand) => boolean, timeoutMs = 5000): Promise<AriCommand> {
-    return this.waitFor(this.commands, 'command', (x) => ('operation' in x ? x : undefined), match, timeoutMs, 'an ARI command');
+    return this.waitFor(
+      this.commands,
+      'command',
+      (x) => ('operation' in x ? x : undefined),
+      match,
+      timeoutMs,
+      'an ARI command',
+    );
   }
 
   waitForEvent(match: (e: AriEvent) => boolean, timeoutMs = 5000): Promise<AriSentEvent> {
-    return this.waitFor(this.sentEvents, 'event', (x) => ('event' in x ? x : undefined), (s) => match(s.event), timeoutMs, 'an ARI event');
+    return this.waitFor(
+      this.sentEvents,
+      'event',
+      (x) => ('event' in x ? x : undefined),
+      (s) => match(s.event),
+      timeoutMs,
+      'an ARI event',
+    );
   }
 
   waitForApp(app: string, timeoutMs = 5000): Promise<void> {

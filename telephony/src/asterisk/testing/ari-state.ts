@@ -166,7 +166,8 @@ export function channelJson(c: SimChannel): Record<string, unknown> {
 }
 
 export function bridgeJson(b: SimBridge): Record<string, unknown> {
-  const technology = b.bridgeType === 'holding' ? 'holding_bridge' : b.channels.length > 2 ? 'softmix' : 'simple_bridge';
+  const technology =
+    b.bridgeType === 'holding' ? 'holding_bridge' : b.channels.length > 2 ? 'softmix' : 'simple_bridge';
   return {
     id: b.id,
     technology,

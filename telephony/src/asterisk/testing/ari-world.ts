@@ -149,7 +149,9 @@ export class AriWorld {
   incomingCall(o: IncomingCallOptions): SimChannel {
     const app = o.app ?? this.defaultApp;
     if (!this.hooks.isAppActive(app)) {
-      throw new Error(`Stasis app '${app}' not registered: no events WebSocket is connected for it, so Asterisk would not hand the call over`);
+      throw new Error(
+        `Stasis app '${app}' not registered: no events WebSocket is connected for it, so Asterisk would not hand the call over`,
+      );
     }
     this.checkNewId(o.channelId);
     const endpoint = o.endpoint ?? 'PJSIP/trunk';
@@ -164,7 +166,13 @@ export class AriWorld {
       caller,
       connected: { name: '', number: '' },
       accountcode: '',
-      dialplan: { context: o.context ?? 'from-external', exten: o.exten ?? 's', priority: 1, app_name: '', app_data: '' },
+      dialplan: {
+        context: o.context ?? 'from-external',
+        exten: o.exten ?? 's',
+        priority: 1,
+        app_name: '',
+        app_data: '',
+      },
       creationtime: new Date(),
       language: o.language ?? 'en',
       endpoint,
@@ -253,7 +261,13 @@ export class AriWorld {
     });
     ch.dialplan = r.app
       ? ch.dialplan
-      : { context: r.context ?? 'default', exten: r.extension ?? 's', priority: r.priority ?? 1, app_name: '', app_data: '' };
+      : {
+          context: r.context ?? 'default',
+          exten: r.extension ?? 's',
+          priority: r.priority ?? 1,
+          app_name: '',
+          app_data: '',
+        };
     return ch;
   }
 
@@ -327,7 +341,8 @@ export class AriWorld {
 
   /** `types` as asked (`type` defaults to `mixing`), already checked against the documented attributes. */
   createBridge(id: string | undefined, types: string[], name: string): SimBridge {
-    if (id !== undefined && this.bridges.has(id)) throw new AriHttpError(409, 'Bridge with the same bridgeId already exists');
+    if (id !== undefined && this.bridges.has(id))
+      throw new AriHttpError(409, 'Bridge with the same bridgeId already exists');
     const holding = types.includes('holding');
     // stasis_app_bridge_create: neither mixing nor holding (no capability), or both → no bridge.
     if (holding === types.includes('mixing')) throw new AriHttpError(500, 'Unable to create bridge');
@@ -370,13 +385,21 @@ export class AriWorld {
     bridge.channels.push(ch.id);
     ch.bridgeId = bridge.id;
     if (ch.app) bridge.apps.add(ch.app);
-    this.hooks.publish('ChannelEnteredBridge', { bridge: bridgeJson(bridge), channel: channelJson(ch) }, { channel: ch, bridge });
+    this.hooks.publish(
+      'ChannelEnteredBridge',
+      { bridge: bridgeJson(bridge), channel: channelJson(ch) },
+      { channel: ch, bridge },
+    );
   }
 
   leaveBridge(ch: SimChannel, bridge: SimBridge): void {
     bridge.channels = bridge.channels.filter((id) => id !== ch.id);
     ch.bridgeId = undefined;
-    this.hooks.publish('ChannelLeftBridge', { bridge: bridgeJson(bridge), channel: channelJson(ch) }, { channel: ch, bridge });
+    this.hooks.publish(
+      'ChannelLeftBridge',
+      { bridge: bridgeJson(bridge), channel: channelJson(ch) },
+      { channel: ch, bridge },
+    );
   }
 
   destroyBridge(bridge: SimBridge): void {
@@ -401,7 +424,12 @@ export class AriWorld {
   }
 
   /** Queues media on a channel or bridge: PlaybackStarted, PlaybackContinuing per further item, PlaybackFinished. */
-  startPlayback(target: SimPlayback['target'], media: string[], language: string, playbackId: string | undefined): SimPlayback {
+  startPlayback(
+    target: SimPlayback['target'],
+    media: string[],
+    language: string,
+    playbackId: string | undefined,
+  ): SimPlayback {
     if (playbackId !== undefined && this.playbacks.has(playbackId)) {
       throw new AriHttpError(500, 'Failed to queue media for playback');
     }

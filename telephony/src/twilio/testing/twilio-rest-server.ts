@@ -43,7 +43,10 @@ function readForm(req: IncomingMessage): Promise<Record<string, string | string[
   });
 }
 
-export async function startTwilioRestServer(opts: { accountSid: string; authToken: string }): Promise<TwilioRestServer> {
+export async function startTwilioRestServer(opts: {
+  accountSid: string;
+  authToken: string;
+}): Promise<TwilioRestServer> {
   const requests: RecordedRequest[] = [];
   const messages: Array<Record<string, unknown> & { to: string | string[]; sentAt: Date }> = [];
   const events = new EventEmitter<{ request: [RecordedRequest] }>();
@@ -58,7 +61,8 @@ export async function startTwilioRestServer(opts: { accountSid: string; authToke
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
-      if (req.headers.authorization !== expectedAuth) return reply(401, { code: 20003, message: 'Authenticate', status: 401 });
+      if (req.headers.authorization !== expectedAuth)
+        return reply(401, { code: 20003, message: 'Authenticate', status: 401 });
       const params = req.method === 'POST' ? await readForm(req) : Object.fromEntries(url.searchParams);
       const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, params, at: new Date() };
       current.request = recorded;
@@ -69,15 +73,39 @@ export async function startTwilioRestServer(opts: { accountSid: string; authToke
       const callMatch = new RegExp(`^${base}/Calls/(CA[0-9a-f]{32})\\.json$`).exec(url.pathname);
       const now = new Date().toUTCString();
       if (callMatch && req.method === 'POST') {
-        return reply(200, { sid: callMatch[1], account_sid: opts.accountSid, status: params.Status ?? 'in-progress', date_updated: now });
+        return reply(200, {
+          sid: callMatch[1],
+          account_sid: opts.accountSid,
+          status: params.Status ?? 'in-progress',
+          date_updated: now,
+        });
       }
       if (url.pathname === `${base}/Calls.json` && req.method === 'POST') {
-        if (!params.To || !params.From) return reply(400, { code: 21201, message: "Missing required parameter 'To' or 'From'", status: 400 });
-        return reply(201, { sid: sid('CA'), account_sid: opts.accountSid, to: params.To, from: params.From, status: 'queued', date_created: now });
+        if (!params.To || !params.From)
+          return reply(400, { code: 21201, message: "Missing required parameter 'To' or 'From'", status: 400 });
+        return reply(201, {
+          sid: sid('CA'),
+          account_sid: opts.accountSid,
+          to: params.To,
+          from: params.From,
+          status: 'queued',
+          date_created: now,
+        });
       }
       if (url.pathname === `${base}/Messages.json` && req.method === 'POST') {
-        if (!params.To || !params.Body) return reply(400, { code: 21604, message: "A 'To' phone number and a 'Body' are required.", status: 400 });
-        const message = { sid: sid('SM'), account_sid: opts.accountSid, to: params.To, from: params.From ?? null, messaging_service_sid: params.MessagingServiceSid ?? null, body: params.Body, status: 'queued', date_created: now, date_sent: now };
+        if (!params.To || !params.Body)
+          return reply(400, { code: 21604, message: "A 'To' phone number and a 'Body' are required.", status: 400 });
+        const message = {
+          sid: sid('SM'),
+          account_sid: opts.accountSid,
+          to: params.To,
+          from: params.From ?? null,
+          messaging_service_sid: params.MessagingServiceSid ?? null,
+          body: params.Body,
+          status: 'queued',
+          date_created: now,
+          date_sent: now,
+        };
         messages.push({ ...message, sentAt: recorded.at });
         return reply(201, message);
       }
@@ -88,7 +116,15 @@ export async function startTwilioRestServer(opts: { accountSid: string; authToke
           .filter((m) => (!params.To || m.to === params.To) && (!after || m.sentAt >= after))
           .reverse()
           .map(({ sentAt: _sentAt, ...m }) => m);
-        return reply(200, { messages: found, page: 0, page_size: found.length, first_page_uri: url.pathname, next_page_uri: null, previous_page_uri: null, uri: url.pathname });
+        return reply(200, {
+          messages: found,
+          page: 0,
+          page_size: found.length,
+          first_page_uri: url.pathname,
+          next_page_uri: null,
+          previous_page_uri: null,
+          uri: url.pathname,
+        });
       }
       reply(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
     })();
@@ -139,10 +175,16 @@ export async function postTwilioWebhook(opts: {
   /** `null` sends no signature; a string sends that one instead of the right one. */
   signature?: string | null;
 }): Promise<{ status: number; body: string }> {
-  const signature = opts.signature === undefined ? signTwilioRequest(opts.authToken, opts.publicUrl + opts.path, opts.params) : opts.signature;
+  const signature =
+    opts.signature === undefined
+      ? signTwilioRequest(opts.authToken, opts.publicUrl + opts.path, opts.params)
+      : opts.signature;
   const res = await fetch(opts.serverUrl + opts.path, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { 'x-twilio-signature': signature } : {}) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(signature ? { 'x-twilio-signature': signature } : {}),
+    },
     body: new URLSearchParams(opts.params).toString(),
   });
   return { status: res.status, body: await res.text() };
