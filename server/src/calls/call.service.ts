@@ -16,6 +16,7 @@ import { AgentStates } from '../routing/agent-state';
 import { QueueDirectory } from '../routing/queues';
 import { isDuplicateKey } from '../errors';
 import { Timers } from './timers';
+import { ArrivalOrder, type Turn } from './arrival-order';
 import type { HoldingLegEnd } from '../callbacks/callback-dialer';
 import { WaitingLine } from './waiting-line';
 import { PopDelivery } from './pop-delivery';
@@ -37,6 +38,7 @@ export class CallService implements PresenceListener {
   private readonly answering: Answering;
   private readonly ending: Ending;
   private seq = 0;
+  private readonly arrivals = new ArrivalOrder();
 
   constructor(deps: CallServiceDeps) {
     const states = new AgentStates({
@@ -80,6 +82,20 @@ export class CallService implements PresenceListener {
   }
 
   private async incoming(event: Extract<CallEvent, { type: 'call.incoming' }>): Promise<CallInstruction> {
+    const turn = this.arrivals.take();
+    const seq = ++this.seq; // arrival order in this process (receivedAt can be equal)
+    try {
+      return await this.admitIncoming(event, seq, turn);
+    } finally {
+      turn.done();
+    }
+  }
+
+  private async admitIncoming(
+    event: Extract<CallEvent, { type: 'call.incoming' }>,
+    seq: number,
+    turn: Turn,
+  ): Promise<CallInstruction> {
     const log = this.parts.logger.child({ callId: event.callId, provider: event.provider });
     const { models } = this.parts;
     const started = performance.now();
@@ -102,7 +118,7 @@ export class CallService implements PresenceListener {
       fromE164: resolution.e164,
       to: event.to,
       receivedAt: event.at,
-      seq: ++this.seq,
+      seq,
       state: 'queued',
       queue: queue.name,
       skill: queue.skill,
@@ -121,8 +137,11 @@ export class CallService implements PresenceListener {
     stage.observe({ stage: 'resolve+build' }, call.popBuiltMs / 1000);
     // The pop is on the agent's screen before the provider is told anything; the records
     // that nobody waits for are written alongside, not before it.
+    await turn.queueKnown(queue.name);
+    const admitting = this.offers.admit(call); // joins the queue's line before it awaits anything
+    turn.done();
     const [admitted] = await Promise.all([
-      this.offers.admit(call),
+      admitting,
       models.Interaction.create({
         _id: interactionId,
         ...(customer ? { customerId: customer._id } : {}),
