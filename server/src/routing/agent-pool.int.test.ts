@@ -50,8 +50,7 @@ beforeEach(async () => {
 });
 
 afterAll(async () => {
-  states.close();
-  void io.close();
+  states.close(); // `io` is attached to no HTTP server: there is nothing of it to close
   await db.drop();
   await db.close();
 });
