@@ -14,7 +14,7 @@ import { benchArgs, startApp } from './bench-app';
 import { connectDatabase, type Database } from '../server/src/db/connection';
 import { ensureIndexes } from '../server/src/db/models';
 import { seedDemoUsers } from '../server/src/seed/seed';
-import { isCallable } from '../server/src/callbacks/calling-hours';
+import { zoneCallableFor } from '../server/src/testing/calling-zones';
 
 const argsSchema = z.object({
   burst: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
@@ -28,19 +28,7 @@ function percentile(sorted: number[], p: number): number {
 
 /** A zone where calls are allowed now and for the next two hours, so that nothing is postponed. */
 function callableZone(): string {
-  const zones = [
-    'Europe/Warsaw',
-    'America/New_York',
-    'America/Los_Angeles',
-    'Pacific/Honolulu',
-    'Asia/Tokyo',
-    'Australia/Sydney',
-    'Asia/Kolkata',
-    'America/Sao_Paulo',
-    'Pacific/Auckland',
-    'Asia/Dubai',
-  ];
-  const zone = zones.find((z) => [0, 60, 120].every((m) => isCallable(new Date(Date.now() + m * 60_000), z)));
+  const zone = zoneCallableFor(new Date(), 120, { stepMinutes: 60 });
   if (!zone) throw new Error('no time zone is in calling hours for the next two hours; run again later');
   return zone;
 }

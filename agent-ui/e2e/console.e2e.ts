@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { addCustomer, startCallsHarness, type CallsHarness } from '../../server/src/testing/calls-harness';
 import { DEMO_PASSWORD } from '../../server/src/seed/seed';
 import { isCallable } from '../../server/src/callbacks/calling-hours';
-import { collectPageErrors, launchChromium, newConsoleContext, signIn } from './support/browser';
+import { collectPageErrors, launchChromium, newConsoleContext, signIn, watchForPop } from './support/browser';
 import { ensureConsoleBuilt } from './support/console-build';
 
 // The console in a real browser against the real server and database: an agent and a
@@ -119,18 +119,7 @@ describe('agent console and supervisor wallboard in Chromium', () => {
   });
 
   it('shows the whole pop in the agent page while the phone rings, and measures webhook → visible pop', async () => {
-    // Stamped in the page when the pop's customer name is first in the DOM: no polling delay.
-    await agent.evaluate(() => {
-      const w = window as Window & { popVisibleAt?: number };
-      const seen = () => document.querySelector('[data-testid="pop-customer-name"]') !== null;
-      new MutationObserver((_changes, observer) => {
-        if (seen()) {
-          w.popVisibleAt = Date.now();
-          observer.disconnect();
-        }
-      }).observe(document.body, { childList: true, subtree: true });
-    });
-    const visible = agent.getByTestId('pop-customer-name').waitFor();
+    const { visible } = await watchForPop(agent);
     const sentAt = Date.now();
     const webhook = await h.incoming(CALLER);
     const answeredAt = Date.now();

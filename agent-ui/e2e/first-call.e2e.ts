@@ -9,7 +9,7 @@ import { SuggestionsService } from '../../server/src/suggestions/suggestions.ser
 import { DocumentStore, renderLegalSummary } from '../../server/src/dunning/documents';
 import { createLogger } from '../../server/src/logger';
 import { systemClock } from '../../server/src/clock';
-import { collectPageErrors, launchChromium, newConsoleContext } from './support/browser';
+import { collectPageErrors, launchChromium, newConsoleContext, watchForPop } from './support/browser';
 import { ensureConsoleBuilt } from './support/console-build';
 
 // A newcomer's first minute, in a real browser against the real server and database: open `/`
@@ -145,18 +145,7 @@ describe('the first minute: from `/` to a first call', () => {
     await agent.getByRole('group', { name: 'Change my state' }).getByRole('button', { name: 'Available' }).click();
     await agent.getByTestId('agent-state').filter({ hasText: 'Available' }).waitFor();
 
-    // Stamped in the page when the pop's customer name is first in the DOM: no polling delay.
-    await agent.evaluate(() => {
-      const w = window as Window & { popVisibleAt?: number };
-      const seen = () => document.querySelector('[data-testid="pop-customer-name"]') !== null;
-      new MutationObserver((_changes, observer) => {
-        if (seen()) {
-          w.popVisibleAt = Date.now();
-          observer.disconnect();
-        }
-      }).observe(document.body, { childList: true, subtree: true });
-    });
-    const visible = agent.getByTestId('pop-customer-name').waitFor();
+    const { visible } = await watchForPop(agent);
 
     // The script finds its caller in the database the server uses, as it does beside `npm start`.
     const { host, port, name: dbName } = h.server.db.conn;

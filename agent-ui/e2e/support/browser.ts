@@ -46,3 +46,22 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
   await page.getByText('Connected', { exact: true }).waitFor();
 }
+
+/**
+ * Stamps `window.popVisibleAt` in the page when the pop's customer name is first in the DOM (no
+ * polling delay); `visible` settles when it is there (wrapped, so that awaiting the watch does
+ * not wait for the pop).
+ */
+export async function watchForPop(page: Page): Promise<{ visible: Promise<void> }> {
+  await page.evaluate(() => {
+    const w = window as Window & { popVisibleAt?: number };
+    const seen = () => document.querySelector('[data-testid="pop-customer-name"]') !== null;
+    new MutationObserver((_changes, observer) => {
+      if (seen()) {
+        w.popVisibleAt = Date.now();
+        observer.disconnect();
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+  return { visible: page.getByTestId('pop-customer-name').waitFor() };
+}

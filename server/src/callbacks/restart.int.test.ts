@@ -18,7 +18,8 @@ import { ensureIndexes } from '../db/models';
 import { freshDatabaseUri } from '../testing/harness';
 import { TWILIO, addCustomer, sleep, until } from '../testing/calls-harness';
 import { DEMO_PASSWORD, seedDemoUsers } from '../seed/seed';
-import { isCallable, nextCallable } from './calling-hours';
+import { nextCallable } from './calling-hours';
+import { zoneCallableFor } from '../testing/calling-zones';
 
 const CALLBACKS = 40;
 const JWT_SECRET = 'restart-test-secret-restart-test-secret-0123';
@@ -36,22 +37,8 @@ let server: { url: string; child: ChildProcess } | undefined;
  * RESTART_TEST_MOVE_CLOCK=1 takes that path whatever the hour.
  */
 function serverClock(): { zone: string; moveBySec: number } {
-  const zones = [
-    'Europe/Warsaw',
-    'America/New_York',
-    'America/Los_Angeles',
-    'Pacific/Honolulu',
-    'Asia/Tokyo',
-    'Australia/Sydney',
-    'Asia/Kolkata',
-    'America/Sao_Paulo',
-    'Pacific/Auckland',
-  ];
   const now = new Date();
-  const zone = zones.find(
-    (z) =>
-      isCallable(now, z) && isCallable(new Date(now.getTime() + 30 * 60_000), z) && DateTime.now().setZone(z).hour >= 9,
-  );
+  const zone = zoneCallableFor(now, 30, { fromHour: 9 });
   if (zone && !process.env.RESTART_TEST_MOVE_CLOCK) return { zone, moveBySec: 0 };
   const window = DateTime.fromJSDate(nextCallable(new Date(now.getTime() + 24 * 3_600_000), 'Europe/Warsaw')).plus({
     hours: 1,
