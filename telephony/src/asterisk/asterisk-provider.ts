@@ -1,5 +1,5 @@
 import ari, { type Channel, type Client } from 'ari-client';
-import type { CallEvent, Clock } from '@ringside/shared';
+import type { CallEvent } from '@ringside/shared';
 import type {
   AgentEndpoint,
   CallEventHandler,
@@ -7,51 +7,23 @@ import type {
   OriginateRequest,
   TelephonyProvider,
 } from '../provider';
+import {
+  bridgeWithAgent,
+  checkCredentials,
+  holdInBridge,
+  releaseCall,
+  sayGoodbye,
+  stopWaiting,
+  waitingMedia,
+  type ActiveCall,
+} from './asterisk-actions';
+import { incomingCallEvent, listenToAri, unansweredReason } from './asterisk-events';
+import { promptMedia, type AsteriskOptions, type PromptName } from './asterisk-options';
 
-export interface AsteriskOptions {
-  /** ARI base URL, e.g. `http://pbx:8088`. */
-  url: string;
-  username: string;
-  password: string;
-  /** Stasis application name (dialplan: `Stasis(ringside)`). */
-  app: string;
-  /** Stamps every event (`at`): the same clock as the rest of the call path. */
-  clock: Clock;
-  /** Dial string for outbound calls; `{number}` is replaced by the E.164 number. */
-  outboundEndpoint?: string;
-  /** Seconds to ring an agent before giving up. */
-  agentRingTimeout?: number;
-  /** Prompts played to waiting callers (sound names without `sound:`); see `DEFAULT_PROMPTS`. */
-  prompts?: Partial<typeof DEFAULT_PROMPTS>;
-  log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
-}
-
-/**
- * Asterisk's own queue prompts (core sounds) for position and hold time; the callback offer and
- * its confirmation are Ringside's prompts, installed as `sounds/<lang>/ringside/*.wav`.
- */
-export const DEFAULT_PROMPTS = {
-  next: 'queue-youarenext',
-  thereAre: 'queue-thereare',
-  callsWaiting: 'queue-callswaiting',
-  holdTime: 'queue-holdtime',
-  minutes: 'queue-minutes',
-  callbackOffer: 'ringside/press-1-for-callback',
-  callbackConfirmed: 'ringside/callback-confirmed',
-};
+export { DEFAULT_PROMPTS, type AsteriskOptions } from './asterisk-options';
 
 /** Agent legs carry `agent,<callId>` as Stasis arguments, so they are never taken for callers. */
 const AGENT_ARG = 'agent';
-
-interface ActiveCall {
-  callId: string;
-  /** When to ask again what a waiting caller should hear. */
-  waitTimer?: NodeJS.Timeout;
-  holdingBridgeId?: string;
-  mixingBridgeId?: string;
-  agentChannelId?: string;
-  ended: boolean;
-}
 
 interface PendingAgentLeg {
   resolve: () => void;
@@ -63,6 +35,7 @@ interface PendingAgentLeg {
  * held in a holding bridge with music on hold; on accept the agent's endpoint is originated into
  * the app and both channels are put in a mixing bridge. The ARI WebSocket reconnects by itself;
  * calls in progress are kept, and calls that ended while it was away are reported ended.
+ * Listening to ARI is in asterisk-events.ts, the REST actions on a call in asterisk-actions.ts.
  */
 export class AsteriskProvider implements TelephonyProvider {
   readonly name = 'asterisk' as const;
@@ -80,46 +53,34 @@ export class AsteriskProvider implements TelephonyProvider {
 
   /** Connects to ARI and starts the Stasis application. */
   async start(): Promise<void> {
-    // ari-client turns rejected credentials into an uncaught exception as well as a rejection:
-    // ask once with a plain request so that a wrong password is a clear error, not a crash.
-    const auth = Buffer.from(`${this.options.username}:${this.options.password}`).toString('base64');
-    const probe = await fetch(`${this.options.url.replace(/\/$/, '')}/ari/asterisk/info`, {
-      headers: { authorization: `Basic ${auth}` },
-    });
-    if (probe.status === 401) throw new Error('ARI refused the username or password (ARI_USERNAME / ARI_PASSWORD)');
-    if (!probe.ok) throw new Error(`ARI answered ${probe.status} at ${this.options.url}`);
+    await checkCredentials(this.options);
     const client = await ari.connect(this.options.url, this.options.username, this.options.password);
     this.client = client;
-    client.on('StasisStart', (event, channel) => {
-      const args = event.args ?? [];
-      this.guard(this.onStasisStart(Array.isArray(args) ? args : [args], channel));
+    listenToAri(client, {
+      stasisStart: (args, channel) => this.guard(this.onStasisStart(args, channel)),
+      channelGone: (channelId, reason) => this.guard(this.onChannelGone(channelId, reason)),
+      dtmf: (channelId, digit) => {
+        const call = this.calls.get(channelId);
+        if (!call) return;
+        this.guard(
+          (async () => {
+            const instruction = await this.emit({
+              type: 'call.dtmf',
+              provider: 'asterisk',
+              callId: channelId,
+              at: this.options.clock.now(),
+              digit,
+            });
+            if (instruction) await this.perform(call, instruction);
+          })(),
+        );
+      },
+      connected: () => {
+        this.connects += 1;
+        if (this.connects > 1) this.guard(this.reconcile());
+      },
+      log: (level, msg) => this.log(level, msg),
     });
-    client.on('StasisEnd', (_event, channel) => this.guard(this.onChannelGone(channel.id, 'hangup')));
-    client.on('ChannelDestroyed', (event, channel) =>
-      this.guard(this.onChannelGone(channel.id, event.cause_txt || 'hangup')),
-    );
-    client.on('ChannelDtmfReceived', (event, channel) => {
-      const call = this.calls.get(channel.id);
-      if (!call) return;
-      this.guard(
-        (async () => {
-          const instruction = await this.emit({
-            type: 'call.dtmf',
-            provider: 'asterisk',
-            callId: channel.id,
-            at: this.options.clock.now(),
-            digit: event.digit,
-          });
-          if (instruction) await this.perform(call, instruction);
-        })(),
-      );
-    });
-    client.on('WebSocketConnected', () => {
-      this.connects += 1;
-      if (this.connects > 1) this.guard(this.reconcile());
-    });
-    client.on('WebSocketReconnecting', () => this.log('warn', 'ARI WebSocket lost; reconnecting'));
-    client.on('WebSocketMaxRetries', () => this.log('error', 'ARI WebSocket could not reconnect'));
     await client.start(this.options.app);
     this.connects = Math.max(this.connects, 1);
     this.log('info', 'connected to ARI', { url: this.options.url, app: this.options.app });
@@ -171,15 +132,7 @@ export class AsteriskProvider implements TelephonyProvider {
     const call: ActiveCall = { callId: channel.id, ended: false };
     this.calls.set(channel.id, call);
     try {
-      const instruction = await this.emit({
-        type: 'call.incoming',
-        provider: 'asterisk',
-        callId: channel.id,
-        from: channel.caller?.number ?? '',
-        to: channel.dialplan?.exten ?? '',
-        at: this.options.clock.now(),
-        ...(channel.caller?.name ? { callerName: channel.caller.name } : {}),
-      });
+      const instruction = await this.emit(incomingCallEvent(channel, this.options.clock.now()));
       if (instruction?.kind === 'reject') {
         await this.ari().channels.hangup({
           channelId: channel.id,
@@ -187,15 +140,15 @@ export class AsteriskProvider implements TelephonyProvider {
         });
         return;
       }
-      await this.holdInBridge(call);
+      await holdInBridge(this.ari(), call);
       await this.perform(call, instruction ?? { kind: 'hold' });
     } catch (err) {
       this.log('error', 'could not take the incoming call', { callId: channel.id, err: String(err) });
     }
   }
 
-  private prompt(name: keyof typeof DEFAULT_PROMPTS): string {
-    return `sound:${this.options.prompts?.[name] ?? DEFAULT_PROMPTS[name]}`;
+  private prompt(name: PromptName): string {
+    return promptMedia(this.options.prompts, name);
   }
 
   /**
@@ -210,34 +163,10 @@ export class AsteriskProvider implements TelephonyProvider {
       await client.channels.hangup({ channelId: call.callId, reason: 'congestion' });
       return;
     }
-    if (instruction.kind === 'goodbye') {
-      this.stopWaiting(call);
-      const playback = client.Playback();
-      const finished = new Promise<void>((resolve) => {
-        playback.once('PlaybackFinished', () => resolve());
-        setTimeout(resolve, 15_000).unref();
-      });
-      await client.channels.play({
-        channelId: call.callId,
-        media: this.prompt('callbackConfirmed'),
-        playbackId: playback.id,
-      });
-      await finished;
-      if (!call.ended)
-        await client.channels.hangup({ channelId: call.callId, reason: 'normal' }).catch(() => undefined);
-      return;
-    }
-    const media: string[] = [];
-    if (instruction.wait) {
-      const { position, etaSec } = instruction.wait;
-      if (position <= 1) media.push(this.prompt('next'));
-      else media.push(this.prompt('thereAre'), `number:${position - 1}`, this.prompt('callsWaiting'));
-      if (etaSec !== null)
-        media.push(this.prompt('holdTime'), `number:${Math.max(1, Math.round(etaSec / 60))}`, this.prompt('minutes'));
-    }
-    if (instruction.offerCallback) media.push(this.prompt('callbackOffer'));
+    if (instruction.kind === 'goodbye') return sayGoodbye(client, call, this.prompt('callbackConfirmed'));
+    const media = waitingMedia(instruction, (name) => this.prompt(name));
     if (media.length > 0) await client.channels.play({ channelId: call.callId, media: media.join(',') });
-    this.stopWaiting(call);
+    stopWaiting(call);
     if (instruction.nextCheckSec) {
       call.waitTimer = setTimeout(() => {
         delete call.waitTimer;
@@ -258,25 +187,10 @@ export class AsteriskProvider implements TelephonyProvider {
     }
   }
 
-  private stopWaiting(call: ActiveCall): void {
-    if (call.waitTimer) clearTimeout(call.waitTimer);
-    delete call.waitTimer;
-  }
-
-  /** Answer, then a holding bridge of its own with music on hold. */
-  private async holdInBridge(call: ActiveCall): Promise<void> {
-    const client = this.ari();
-    await client.channels.answer({ channelId: call.callId });
-    const bridge = await client.bridges.create({ type: 'holding', name: `hold-${call.callId}` });
-    call.holdingBridgeId = bridge.id;
-    await client.bridges.addChannel({ bridgeId: bridge.id, channel: call.callId });
-    await client.bridges.startMoh({ bridgeId: bridge.id, mohClass: 'default' });
-  }
-
   async hold(callId: string): Promise<void> {
     const call = this.calls.get(callId);
     if (!call) throw new Error(`unknown call ${callId}`);
-    if (!call.holdingBridgeId) await this.holdInBridge(call);
+    if (!call.holdingBridgeId) await holdInBridge(this.ari(), call);
   }
 
   /** Rings the agent's endpoint into the app; when it answers, caller and agent share a mixing bridge. */
@@ -284,7 +198,7 @@ export class AsteriskProvider implements TelephonyProvider {
     const call = this.calls.get(callId);
     if (!call || call.ended) throw new Error(`call ${callId} is not active`);
     const agentChannelId = `agent-${callId}`;
-    this.stopWaiting(call);
+    stopWaiting(call);
     call.agentChannelId = agentChannelId;
     const answered = new Promise<void>((resolve, reject) => this.agentLegs.set(agentChannelId, { resolve, reject }));
     await this.ari().channels.originate({
@@ -306,15 +220,7 @@ export class AsteriskProvider implements TelephonyProvider {
         await this.ari().channels.hangup({ channelId: agentChannel.id });
         throw new Error(`caller of ${callId} is gone`);
       }
-      const client = this.ari();
-      if (call.holdingBridgeId) {
-        await client.bridges.removeChannel({ bridgeId: call.holdingBridgeId, channel: callId });
-        await client.bridges.destroy({ bridgeId: call.holdingBridgeId });
-        delete call.holdingBridgeId;
-      }
-      const mixing = await client.bridges.create({ type: 'mixing', name: `call-${callId}` });
-      call.mixingBridgeId = mixing.id;
-      await client.bridges.addChannel({ bridgeId: mixing.id, channel: `${callId},${agentChannel.id}` });
+      await bridgeWithAgent(this.ari(), call, agentChannel.id);
       this.agentLegs.delete(agentChannel.id);
       pending?.resolve();
       await this.emit({ type: 'call.answered', provider: 'asterisk', callId, at: this.options.clock.now() });
@@ -333,7 +239,7 @@ export class AsteriskProvider implements TelephonyProvider {
         provider: 'asterisk',
         callId: channelId,
         at: this.options.clock.now(),
-        reason: /busy/i.test(reason) ? 'busy' : /answer/i.test(reason) ? 'no-answer' : reason,
+        reason: unansweredReason(reason),
       });
       return;
     }
@@ -356,7 +262,8 @@ export class AsteriskProvider implements TelephonyProvider {
     if (!call || call.ended) return;
     call.ended = true;
     this.calls.delete(channelId);
-    await this.cleanup(call);
+    stopWaiting(call);
+    await releaseCall(this.ari(), call);
     await this.emit({
       type: 'call.ended',
       provider: 'asterisk',
@@ -364,15 +271,6 @@ export class AsteriskProvider implements TelephonyProvider {
       at: this.options.clock.now(),
       reason,
     });
-  }
-
-  private async cleanup(call: ActiveCall): Promise<void> {
-    this.stopWaiting(call);
-    const client = this.ari();
-    if (call.agentChannelId) await client.channels.hangup({ channelId: call.agentChannelId }).catch(() => undefined);
-    for (const bridgeId of [call.holdingBridgeId, call.mixingBridgeId]) {
-      if (bridgeId) await client.bridges.destroy({ bridgeId }).catch(() => undefined);
-    }
   }
 
   /** After a reconnect: calls whose channels vanished meanwhile are reported ended. */
@@ -407,7 +305,7 @@ export class AsteriskProvider implements TelephonyProvider {
   }
 
   async close(): Promise<void> {
-    for (const call of this.calls.values()) this.stopWaiting(call);
+    for (const call of this.calls.values()) stopWaiting(call);
     this.client?.stop();
     this.client = undefined;
   }

@@ -2,7 +2,8 @@
 // Asterisk's API documents (and ari-client: `client.channels.answer`). Messages and status codes
 // follow res/ari/resource_*.c; documented operations not listed here answer 501.
 import { arch, release } from 'node:os';
-import { AriHttpError, ariTimestamp, type OperationArgs } from './ari-docs';
+import { ariTimestamp } from './ari-models';
+import { AriHttpError, type OperationArgs } from './ari-request';
 import { HANGUP_REASONS, bridgeJson, channelJson, playbackJson, type SimBridge, type SimChannel } from './ari-state';
 import type { AriWorld } from './ari-world';
 

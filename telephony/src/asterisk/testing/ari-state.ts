@@ -1,7 +1,7 @@
 // The simulated Asterisk state behind the local ARI server (channels, bridges, playbacks) and
 // its JSON as ARI documents it (channels.json `Channel`, bridges.json `Bridge`, playbacks.json
 // `Playback`), plus Asterisk's hangup causes and reasons.
-import { ariTimestamp } from './ari-docs';
+import { ariTimestamp } from './ari-models';
 
 export type ChannelState =
   | 'Down'
