@@ -11,7 +11,7 @@ export default defineProject({
     include: ['e2e/**/*.e2e.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     // One real MongoDB-wire server for the run; each test file takes a fresh database on it.
-    globalSetup: ['../server/src/testing/global-setup.ts'],
+    globalSetup: [fileURLToPath(import.meta.resolve('@ringside/server/testing/global-setup'))],
     testTimeout: 120_000,
     // Building the console when it is missing or stale, starting the database, the browser.
     hookTimeout: 300_000,

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
-import { freePort } from './embedded-db.mjs';
+import { freePort } from '../server/src/db/embedded-db.mjs';
 
 /** A benchmark's command-line options, checked: a bad one ends the run with its reason (exit 2). */
 export function benchArgs<S extends z.ZodType>(name: string, schema: S, values: unknown): z.infer<S> {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Types } from 'mongoose';
 import { z } from 'zod';
-import { startDatabase } from './embedded-db.mjs';
+import { startDatabase } from '../server/src/db/embedded-db.mjs';
 import { benchArgs, startApp } from './bench-app';
 import { connectDatabase, type Database } from '../server/src/db/connection';
 import { ensureIndexes } from '../server/src/db/models';

@@ -1,7 +1,7 @@
 // The benchmarks' database: kept in the cache directory and reused across runs, seeded once
 // (deterministically, seed 1) with as many customers as the largest run asked for.
 import { join } from 'node:path';
-import { cacheDir, startDatabase } from './embedded-db.mjs';
+import { cacheDir, startDatabase } from '../server/src/db/embedded-db.mjs';
 import { connectDatabase, type Database } from '../server/src/db/connection';
 import { ensureIndexes } from '../server/src/db/models';
 import { seedDatabase } from '../server/src/seed/seed';

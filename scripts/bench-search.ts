@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { foldLatin } from '@ringside/shared';
 import { benchArgs } from './bench-app';
 import { openBenchDatabase } from './bench-db';
-import { CustomerService, type Viewer } from '../server/src/customers/customers.service';
+import { CustomerService } from '../server/src/customers/customers.service';
+import type { Viewer } from '../server/src/auth/viewer';
 
 const argsSchema = z.object({
   customers: z.coerce.number().int().min(1000).default(1_000_000),

@@ -17,7 +17,7 @@ import {
   progressDisplay,
 } from '../server/src/seed/cli';
 import { seedDatabase } from '../server/src/seed/seed';
-import { startDatabase } from './embedded-db.mjs';
+import { startDatabase } from '../server/src/db/embedded-db.mjs';
 
 const USAGE = 'usage: npm run bench:seed -- [--customers N] [--seed S] [--batch-size B] [--in-flight K] [--keep]';
 

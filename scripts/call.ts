@@ -14,7 +14,7 @@ import { newCallSid, postTwilioWebhook } from '@ringside/telephony/testing';
 import { ConfigError, loadConfig } from '../server/src/config/env';
 import { connectDatabase } from '../server/src/db/connection';
 import type { Models } from '../server/src/db/models';
-import { startDatabase } from './embedded-db.mjs';
+import { startDatabase } from '../server/src/db/embedded-db.mjs';
 
 const DAY = 86_400_000;
 /** How far back overdue invoices are looked at. */

@@ -8,7 +8,7 @@ import { connectDatabase } from '../server/src/db/connection';
 import { ensureIndexes } from '../server/src/db/models';
 import { UsageError, databaseSize, formatReport, parseCli, progressDisplay } from '../server/src/seed/cli';
 import { DEFAULT_SEED_NOW, seedDatabase, seedDemoUsers } from '../server/src/seed/seed';
-import { startDatabase } from './embedded-db.mjs';
+import { startDatabase } from '../server/src/db/embedded-db.mjs';
 
 const USAGE = 'usage: npm run seed -- [--customers N] [--seed S] [--reset] [--now today|YYYY-MM-DD]';
 

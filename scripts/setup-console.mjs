@@ -1,197 +1,32 @@
 #!/usr/bin/env node
 // @ts-check
-// The agent console's production build (agent-ui/dist, served by the server at `/`): whether it
-// is up to date with its sources, and building it. Run as part of `npm install` (after the
-// database set-up); the server checks it on start (server/src/http/console.ts `prepareConsole`)
-// and so do the browser tests before they start one (agent-ui/e2e/support/console-build.ts).
-// Plain JavaScript, like setup-db.mjs, so that it runs before anything is compiled; its types
-// are in setup-console.d.mts.
-//
-// Only Vite runs here (a few seconds, no network); the type check is `npm run typecheck`'s job.
-// Vite writes into a folder of its own (under node_modules/.cache) that replaces dist/ when
-// complete, so a running server never serves half a build.
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// `node scripts/setup-console.mjs` (npm install's postinstall): builds the agent console when it is
+// missing or older than its sources (server/src/http/console-build.mjs), with a line on what happens.
+import { relative } from 'node:path';
+import { CONSOLE_DIST, ConsoleBuildError, buildConsole, consoleBuildState } from '../server/src/http/console-build.mjs';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
-export const AGENT_UI = join(REPO, 'agent-ui');
-export const CONSOLE_DIST = join(AGENT_UI, 'dist');
-const BUILT = join(CONSOLE_DIST, 'index.html');
-/** What the console is built from (relative to agent-ui/): when any of it is newer than the build, build again. */
-const SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json', 'tsconfig.app.json', '../shared/src'];
-
-/** @param {string} path */
-function newest(path) {
-  if (!existsSync(path)) return 0;
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let latest = stat.mtimeMs; // a deleted file changes its folder
-  for (const entry of readdirSync(path)) latest = Math.max(latest, newest(join(path, entry)));
-  return latest;
+const say = (/** @type {string} */ line) => process.stderr.write(`ringside: ${line}\n`);
+const where = relative(process.cwd(), CONSOLE_DIST) || CONSOLE_DIST;
+if (process.env.RINGSIDE_SKIP_CONSOLE_BUILD === '1') {
+  say('agent console build skipped (RINGSIDE_SKIP_CONSOLE_BUILD=1)');
+  process.exit(0);
 }
-
-/** Vite's command-line entry, or undefined when it is not installed (an install without dev dependencies). */
-function viteBin() {
-  try {
-    // Its `exports` do not list the bin script: find it through its package.json.
-    const manifest = createRequire(join(AGENT_UI, 'package.json')).resolve('vite/package.json');
-    const { bin } = JSON.parse(readFileSync(manifest, 'utf8'));
-    const script = join(dirname(manifest), typeof bin === 'string' ? bin : bin.vite);
-    return existsSync(script) ? script : undefined;
-  } catch {
-    return undefined;
-  }
+const status = consoleBuildState();
+if (status.state === 'fresh') {
+  say(`agent console ready (${status.reason})`);
+  process.exit(0);
 }
-
-/**
- * Whether agent-ui/dist can be served as it is; `built` when there is a build at all.
- * @returns {{state: 'fresh' | 'missing' | 'stale' | 'unbuildable', reason: string, built: boolean}}
- */
-export function consoleBuildState() {
-  const builtAt = existsSync(BUILT) ? statSync(BUILT).mtimeMs : 0;
-  const built = builtAt > 0;
-  if (!existsSync(join(AGENT_UI, 'index.html')) || !existsSync(join(AGENT_UI, 'src'))) {
-    return { state: built ? 'fresh' : 'unbuildable', reason: 'the agent-ui sources are not here', built };
-  }
-  const sources = Math.max(...SOURCES.map((s) => newest(join(AGENT_UI, s))));
-  if (builtAt > sources) return { state: 'fresh', reason: 'agent-ui/dist is newer than its sources', built };
-  const state = built ? 'stale' : 'missing';
-  if (!viteBin())
-    return {
-      state: 'unbuildable',
-      reason: `agent-ui/dist is ${state} and Vite is not installed (npm install without dev dependencies?)`,
-      built,
-    };
-  return {
-    state,
-    reason: built ? 'agent-ui sources changed since the last build' : 'agent-ui/dist does not exist yet',
-    built,
-  };
+if (status.state === 'unbuildable') {
+  say(`agent console not built: ${status.reason}; \`npm run build\` builds it later`);
+  process.exit(0);
 }
-
-/** Thrown when Vite fails; `output` is the end of what it printed. */
-export class ConsoleBuildError extends Error {
-  /** @param {string} message @param {string} output */
-  constructor(message, output) {
-    super(message);
-    this.name = 'ConsoleBuildError';
-    this.output = output;
-  }
-}
-
-/** @returns {{args: string[], out: string}} */
-function buildCommand() {
-  const bin = viteBin();
-  if (!bin)
-    throw new ConsoleBuildError('cannot build the agent console: Vite is not installed (run `npm install`)', '');
-  const out = join(REPO, 'node_modules', '.cache', 'ringside', `console-${process.pid}`);
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  return { args: [bin, 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'], out };
-}
-
-/** @param {string} out */
-function swapIn(out) {
-  rmSync(CONSOLE_DIST, { recursive: true, force: true });
-  try {
-    renameSync(out, CONSOLE_DIST);
-  } catch {
-    // Another process put its build there in between (the same sources): keep that one.
-    // Otherwise node_modules is on another file system: copy.
-    if (!existsSync(BUILT)) cpSync(out, CONSOLE_DIST, { recursive: true });
-    rmSync(out, { recursive: true, force: true });
-  }
-}
-
-/** @param {number | null} code @param {number} started @param {string} output */
-function failure(code, started, output) {
-  const secs = ((Date.now() - started) / 1000).toFixed(1);
-  return new ConsoleBuildError(
-    `building the agent console failed (vite exit ${code ?? 'signal'}) after ${secs}s`,
-    output.trim().slice(-4000),
-  );
-}
-
-/**
- * Builds agent-ui/dist with Vite in a child process.
- * @returns {Promise<{ms: number}>}
- */
-export function buildConsole() {
-  const { args, out } = buildCommand();
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: AGENT_UI,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'production' },
-    });
-    let output = '';
-    const keep = (/** @type {Buffer} */ chunk) => {
-      output = (output + chunk.toString()).slice(-8000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', (err) => reject(new ConsoleBuildError(`cannot run Vite: ${err.message}`, output)));
-    child.once('close', (code) => {
-      if (code !== 0) {
-        rmSync(out, { recursive: true, force: true });
-        reject(failure(code, started, output));
-        return;
-      }
-      swapIn(out);
-      resolve({ ms: Date.now() - started });
-    });
-  });
-}
-
-/**
- * The same build, blocking (for test set-up that must finish before a server starts).
- * @returns {{ms: number}}
- */
-export function buildConsoleSync() {
-  const { args, out } = buildCommand();
-  const started = Date.now();
-  const run = spawnSync(process.execPath, args, {
-    cwd: AGENT_UI,
-    encoding: 'utf8',
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
-  if (run.status !== 0) {
-    rmSync(out, { recursive: true, force: true });
-    throw failure(run.status, started, `${run.error?.message ?? ''}${run.stdout ?? ''}${run.stderr ?? ''}`);
-  }
-  swapIn(out);
-  return { ms: Date.now() - started };
-}
-
-// `node scripts/setup-console.mjs` (npm install's postinstall): a line on what happens, then the build.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const say = (/** @type {string} */ line) => process.stderr.write(`ringside: ${line}\n`);
-  const where = relative(process.cwd(), CONSOLE_DIST) || CONSOLE_DIST;
-  if (process.env.RINGSIDE_SKIP_CONSOLE_BUILD === '1') {
-    say('agent console build skipped (RINGSIDE_SKIP_CONSOLE_BUILD=1)');
-    process.exit(0);
-  }
-  const status = consoleBuildState();
-  if (status.state === 'fresh') {
-    say(`agent console ready (${status.reason})`);
-    process.exit(0);
-  }
-  if (status.state === 'unbuildable') {
-    say(`agent console not built: ${status.reason}; \`npm run build\` builds it later`);
-    process.exit(0);
-  }
-  say(`building the agent console into ${where} (${status.reason}); this takes a few seconds`);
-  buildConsole().then(
-    ({ ms }) => say(`agent console built in ${(ms / 1000).toFixed(1)}s: ${where}`),
-    (/** @type {unknown} */ err) => {
-      const output = err instanceof ConsoleBuildError && err.output ? `:\n${err.output}` : '';
-      say(`${err instanceof Error ? err.message : String(err)}${output}`);
-      say('`npm start` will try again; `npm run build -w agent-ui` shows the type errors too');
-      process.exit(1);
-    },
-  );
-}
+say(`building the agent console into ${where} (${status.reason}); this takes a few seconds`);
+buildConsole().then(
+  ({ ms }) => say(`agent console built in ${(ms / 1000).toFixed(1)}s: ${where}`),
+  (/** @type {unknown} */ err) => {
+    const output = err instanceof ConsoleBuildError && err.output ? `:\n${err.output}` : '';
+    say(`${err instanceof Error ? err.message : String(err)}${output}`);
+    say('`npm start` will try again; `npm run build -w agent-ui` shows the type errors too');
+    process.exit(1);
+  },
+);

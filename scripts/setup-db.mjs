@@ -8,7 +8,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { SECANTUS_BINARY, SECANTUS_CRATE, SECANTUS_VERSION, resolveDatabase, secantusRoot } from './embedded-db.mjs';
+import {
+  SECANTUS_BINARY,
+  SECANTUS_CRATE,
+  SECANTUS_VERSION,
+  resolveDatabase,
+  secantusRoot,
+} from '../server/src/db/embedded-db.mjs';
 
 const say = (/** @type {string} */ line) => process.stderr.write(`ringside: ${line}\n`);
 

@@ -43,7 +43,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDatabase } from './embedded-db.mjs';
+import { startDatabase } from '../server/src/db/embedded-db.mjs';
 
 /** What counts as pinning a date in a test file. */
 const PIN = /new ManualClock|DEFAULT_SEED_NOW|seedDatabase\(|setSystemTime|Date\.UTC\(|['"`]20\d{2}-[01]\d-[0-3]\d/;

@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { addCustomer, startCallsHarness, type CallsHarness } from '../../server/src/testing/calls-harness';
-import { DEMO_PASSWORD } from '../../server/src/seed/seed';
-import { isCallable } from '../../server/src/callbacks/calling-hours';
+import { addCustomer, startCallsHarness, type CallsHarness, DEMO_PASSWORD, isCallable } from '@ringside/server/testing';
 import { collectPageErrors, launchChromium, newConsoleContext, signIn, watchForPop } from './support/browser';
 import { ensureConsoleBuilt } from './support/console-build';
 

@@ -3,12 +3,19 @@ import { fileURLToPath } from 'node:url';
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { TWILIO, startCallsHarness, until, type CallsHarness } from '../../server/src/testing/calls-harness';
-import { DEMO_PASSWORD, seedDatabase } from '../../server/src/seed/seed';
-import { SuggestionsService } from '../../server/src/suggestions/suggestions.service';
-import { DocumentStore, renderLegalSummary } from '../../server/src/dunning/documents';
-import { createLogger } from '../../server/src/logger';
-import { systemClock } from '../../server/src/clock';
+import {
+  TWILIO,
+  startCallsHarness,
+  until,
+  type CallsHarness,
+  DEMO_PASSWORD,
+  seedDatabase,
+  SuggestionsService,
+  DocumentStore,
+  renderLegalSummary,
+  createLogger,
+  systemClock,
+} from '@ringside/server/testing';
 import { collectPageErrors, launchChromium, newConsoleContext, watchForPop } from './support/browser';
 import { ensureConsoleBuilt } from './support/console-build';
 

@@ -9,7 +9,7 @@
 //
 //   npx tsx scripts/db-facts/upsert-race.ts [--rounds 300] [--concurrency 2,4,8]
 //
-// Starts its own embedded database (scripts/embedded-db.mjs) in a temporary directory, or
+// Starts its own embedded database (server/src/db/embedded-db.mjs) in a temporary directory, or
 // uses MONGODB_URI. Cases: a plain key, Agenda's unique-job query (`lockedAt: null`,
 // `nextRunAt: {$ne: null}` next to the key) and Agenda's `every` query (name + type), each
 // without and with a unique index on the key.
@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
-import { startDatabase } from '../embedded-db.mjs';
+import { startDatabase } from '../../server/src/db/embedded-db.mjs';
 
 const { MongoClient } = mongoose.mongo;
 type Db = mongoose.mongo.Db;

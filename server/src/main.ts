@@ -10,7 +10,7 @@ import { startServer } from './server';
 import { createScheduler } from './jobs/scheduler';
 import { logFirstCallSteps, seedDemoIfEmpty } from './seed/demo';
 import { prepareConsole } from './http/console';
-import { startDatabase } from '../../scripts/embedded-db.mjs';
+import { startDatabase } from './db/embedded-db.mjs';
 import { AsteriskProvider, TwilioProvider } from '@ringside/telephony';
 import { startDemoTwilio } from './demo/twilio-sandbox';
 

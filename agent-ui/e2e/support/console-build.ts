@@ -1,9 +1,9 @@
-import { buildConsoleSync, consoleBuildState } from '../../../scripts/setup-console.mjs';
+import { buildConsoleSync, consoleBuildState } from '@ringside/server/testing';
 
 /**
  * The server serves `agent-ui/dist`, so the console is built before the server starts: once
  * (`npm install` normally did it), and again only when a source changed. The same check and
- * build as `npm install` and `npm start` (scripts/setup-console.mjs).
+ * build as `npm install` and `npm start` (server/src/http/console-build.mjs).
  */
 export function ensureConsoleBuilt(): void {
   const status = consoleBuildState();

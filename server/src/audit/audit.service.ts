@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
+import { objectIdOf } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { Clock } from '../clock';
 import { parseOrThrow } from '../errors';
@@ -11,10 +12,7 @@ export type AuditInput = Omit<AuditEntry, '_id' | 'at' | 'userId'> & { userId?: 
 export const auditQuerySchema = z.object({
   entity: z.string().max(40).optional(),
   entityId: z.string().max(64).optional(),
-  userId: z
-    .string()
-    .regex(/^[0-9a-f]{24}$/i, { error: 'must be a user id' })
-    .optional(),
+  userId: objectIdOf('a user id').optional(),
   before: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });

@@ -5,7 +5,7 @@ import { requireAuth, requireRole } from '../auth/auth.middleware';
 import type { CallbackDialer } from './callback-dialer';
 import type { CallbackService } from './callbacks.service';
 import type { AuditService } from '../audit/audit.service';
-import { viewerOf } from '../http/viewer';
+import { viewerOf } from '../auth/viewer';
 
 /** `GET|POST /api/callbacks`, `POST /api/callbacks/:id/accept`, `PATCH` (reassign) and `DELETE /api/callbacks/:id`. */
 export function callbackRoutes(deps: {

@@ -19,8 +19,9 @@ import type { Realtime } from '../realtime/gateway';
 import type { Callback } from '../db/schemas/callback.model';
 import { nextCallable } from './calling-hours';
 import { badRequest, forbidden, notFound, parseOrThrow } from '../errors';
-import type { CustomerService, Viewer } from '../customers/customers.service';
-import { toObjectId } from '../customers/customers.service';
+import type { CustomerService } from '../customers/customers.service';
+import type { Viewer } from '../auth/viewer';
+import { toObjectId } from '../db/ids';
 
 /** Callbacks for the same customer and reason within this window are one callback. */
 const WINDOW_MS = 30 * 60_000;

@@ -6,7 +6,7 @@ import type { TelephonyProvider } from '@ringside/telephony';
 import type { Callback } from '../db/schemas/callback.model';
 import { isCallable, nextCallable } from './calling-hours';
 import { AppError, conflict, notFound } from '../errors';
-import { toObjectId } from '../customers/customers.service';
+import { toObjectId } from '../db/ids';
 import { type DialerParts, outsideCallingHours, timeZoneOf } from './dialer-parts';
 import type { Outcomes } from './outcomes';
 

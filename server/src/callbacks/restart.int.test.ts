@@ -12,7 +12,7 @@ import {
   type RecordedRequest,
   type TwilioRestServer,
 } from '@ringside/telephony/testing';
-import { freePort } from '../../../scripts/embedded-db.mjs';
+import { freePort } from '../db/embedded-db.mjs';
 import { connectDatabase, type Database } from '../db/connection';
 import { ensureIndexes } from '../db/models';
 import { freshDatabaseUri } from '../testing/harness';

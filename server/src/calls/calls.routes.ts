@@ -7,7 +7,7 @@ import type { CustomerService } from '../customers/customers.service';
 import type { CallbackDialer } from '../callbacks/callback-dialer';
 import type { AuditService } from '../audit/audit.service';
 import { badRequest, parseOrThrow } from '../errors';
-import { viewerOf } from '../http/viewer';
+import { viewerOf } from '../auth/viewer';
 
 const outboundSchema = z.object({
   customerId: objectIdOf('a customer id'),

@@ -8,9 +8,9 @@ import type { Clock } from '../clock';
 import { requireAuth } from '../auth/auth.middleware';
 import { forbidden, notFound, parseOrThrow } from '../errors';
 import type { CustomerService } from '../customers/customers.service';
-import { toObjectId } from '../customers/customers.service';
+import { toObjectId } from '../db/ids';
 import type { AuditService } from '../audit/audit.service';
-import { viewerOf } from '../http/viewer';
+import { viewerOf } from '../auth/viewer';
 import type { Case } from '../db/schemas/case.model';
 
 const id = objectIdSchema;

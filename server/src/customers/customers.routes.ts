@@ -8,9 +8,10 @@ import { requireAuth } from '../auth/auth.middleware';
 import { notFound, parseOrThrow } from '../errors';
 import { buildScreenPop } from '../screen-pop/screen-pop.service';
 import type { CustomerService } from './customers.service';
-import { toObjectId } from './customers.service';
+import { toObjectId } from '../db/ids';
 import type { AuditService } from '../audit/audit.service';
-import { callIdOf, viewerOf } from '../http/viewer';
+import { viewerOf } from '../auth/viewer';
+import { callIdOf } from '../http/call-id';
 import { timeline } from '../interactions/timeline';
 
 const noteSchema = z.object({

@@ -7,21 +7,16 @@ import {
   normalizePhone,
   prefixRange,
   type CountryCode,
-  type Role,
+  objectIdOf,
 } from '@ringside/shared';
 import type { Models } from '../db/models';
+import type { Viewer } from '../auth/viewer';
+import { toObjectId } from '../db/ids';
 import type { Customer, Phone } from '../db/schemas/customer.model';
 import { badRequest, conflict, forbidden, notFound, parseOrThrow } from '../errors';
 
-/** Who is asking: access to customers depends on roles and the company's portfolio setting. */
-
 /** The fields of a customer in lists and search results. */
 const SUMMARY = { kind: 1, name: 1, email: 1, phones: 1, labels: 1, ownerId: 1 } as const;
-export interface Viewer {
-  userId: string;
-  roles: Role[];
-  name: string;
-}
 
 const phoneInput = z.object({
   raw: z.string().trim().min(3, { error: 'phone is too short' }).max(40),
@@ -61,7 +56,7 @@ const customerFields = {
   phones: z.array(phoneInput).max(10),
   contacts: z.array(contactInput).max(50),
   labels: z.array(label).max(30),
-  ownerId: z.string().regex(/^[0-9a-f]{24}$/i, { error: 'must be a user id' }),
+  ownerId: objectIdOf('a user id'),
   country: z.string().length(2).toUpperCase(),
   timeZone,
   creditTerms: z
@@ -350,9 +345,4 @@ export class CustomerService {
     if (!updated) throw notFound('customer');
     return { customer: toSummary(updated), changed: Object.keys(body), duplicates };
   }
-}
-
-export function toObjectId(raw: string, what = 'id'): Types.ObjectId {
-  if (!/^[0-9a-f]{24}$/i.test(raw)) throw badRequest(`${what} is not a valid id`);
-  return new Types.ObjectId(raw);
 }

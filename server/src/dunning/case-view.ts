@@ -2,8 +2,8 @@
 import { Types } from 'mongoose';
 import type { DunningCaseView } from '@ringside/shared';
 import { dunningCaseQuerySchema } from '@ringside/shared';
-import type { Viewer } from '../customers/customers.service';
-import { toObjectId } from '../customers/customers.service';
+import type { Viewer } from '../auth/viewer';
+import { toObjectId } from '../db/ids';
 import { forbidden, notFound, parseOrThrow } from '../errors';
 import type { DunningContext } from './context';
 import type { DocumentKind } from './documents';

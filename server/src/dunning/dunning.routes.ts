@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { AuthService } from '../auth/auth.service';
 import { requireAuth, requireRole } from '../auth/auth.middleware';
 import type { AuditService } from '../audit/audit.service';
-import { viewerOf } from '../http/viewer';
+import { viewerOf } from '../auth/viewer';
 import type { DunningService } from './dunning.service';
 
 /**

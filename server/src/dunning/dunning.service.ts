@@ -3,7 +3,7 @@
 import type { DunningStats } from '@ringside/shared';
 import type { Callback } from '../db/schemas/callback.model';
 import type { GuardVerdict } from '../callbacks/callback-dialer';
-import type { Viewer } from '../customers/customers.service';
+import type { Viewer } from '../auth/viewer';
 import { createContext, type DunningContext, type DunningDeps } from './context';
 import type { DunningOptions } from './options';
 import type { DocumentKind } from './documents';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startDatabase, type RunningDatabase } from '../../../scripts/embedded-db.mjs';
+import { freePort, startDatabase, type RunningDatabase } from '../db/embedded-db.mjs';
 import { connectDatabase, type Database } from '../db/connection';
 import { startTestServer, type TestServer } from '../testing/harness';
 

@@ -1,7 +1,7 @@
 import express, { Router } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONSOLE_DIST, ConsoleBuildError, buildConsole, consoleBuildState } from '../../../scripts/setup-console.mjs';
+import { CONSOLE_DIST, ConsoleBuildError, buildConsole, consoleBuildState } from './console-build.mjs';
 import type { Logger } from '../logger';
 
 /**

@@ -7,9 +7,9 @@ import type { AuthService } from '../auth/auth.service';
 import type { Clock } from '../clock';
 import { requireAuth, requireRole } from '../auth/auth.middleware';
 import { badRequest, notFound, parseOrThrow } from '../errors';
-import { toObjectId } from '../customers/customers.service';
+import { toObjectId } from '../db/ids';
 import type { AuditService } from '../audit/audit.service';
-import { viewerOf } from '../http/viewer';
+import { viewerOf } from '../auth/viewer';
 
 const orderSchema = z.object({
   customerId: objectIdOf('a customer id'),

@@ -3,7 +3,7 @@ import type { AuthService } from '../auth/auth.service';
 import { requireAuth, requireRole } from '../auth/auth.middleware';
 import type { AuditService } from '../audit/audit.service';
 import type { QueueDirectory } from './queues';
-import { viewerOf } from '../http/viewer';
+import { viewerOf } from '../auth/viewer';
 
 /** `GET /api/queues` (everyone signed in) and `PUT /api/queues/:name` (admins). */
 export function queueRoutes(deps: { auth: AuthService; queues: QueueDirectory; audit: AuditService }): Router {

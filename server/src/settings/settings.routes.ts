@@ -6,7 +6,7 @@ import type { AuthService } from '../auth/auth.service';
 import { requireAuth, requireRole } from '../auth/auth.middleware';
 import { parseOrThrow } from '../errors';
 import type { AuditService } from '../audit/audit.service';
-import { viewerOf } from '../http/viewer';
+import { viewerOf } from '../auth/viewer';
 import type { CustomerService } from '../customers/customers.service';
 
 const patchSchema = z

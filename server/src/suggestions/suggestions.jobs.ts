@@ -4,6 +4,7 @@
 import type { Agenda, Job } from 'agenda';
 import { Types } from 'mongoose';
 import { z } from 'zod';
+import { objectIdOf } from '@ringside/shared';
 import type { Logger } from '../logger';
 import { saveJob } from '../jobs/save-job';
 import type { FullRunReport, SuggestionsService } from './suggestions.service';
@@ -38,7 +39,7 @@ export interface SuggestionJobs {
 }
 
 const customerJobData = z.object({
-  customerId: z.string().regex(/^[0-9a-f]{24}$/, { error: 'must be an ObjectId in hex' }),
+  customerId: objectIdOf('a customer id'),
 });
 type CustomerJobData = z.infer<typeof customerJobData>;
 

@@ -7,8 +7,9 @@ import type { AuthService } from '../auth/auth.service';
 import type { Clock } from '../clock';
 import { requireAuth } from '../auth/auth.middleware';
 import { forbidden, notFound, parseOrThrow } from '../errors';
-import { toObjectId, type CustomerService } from '../customers/customers.service';
-import { viewerOf } from '../http/viewer';
+import type { CustomerService } from '../customers/customers.service';
+import { toObjectId } from '../db/ids';
+import { viewerOf } from '../auth/viewer';
 import type { Task } from '../db/schemas/task.model';
 
 const id = objectIdSchema;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startDatabase } from '../../../scripts/embedded-db.mjs';
+import { startDatabase } from '../db/embedded-db.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { freePort } from '../../../scripts/embedded-db.mjs';
+import { freePort } from '../db/embedded-db.mjs';
 
 /** Debian's redis-server on a free port, for tests of several server processes (.ci/run installs it). */
 export async function startRedis(): Promise<{ url: string; stop(): void }> {
