@@ -103,7 +103,6 @@ export type CallEnded = {
   /** The server's words, for logs; the console words the end from `kind`, never from this. */
   reason: string;
 } & (
-  | { kind?: undefined }
   | { kind: 'hangup' }
   | { kind: 'offer_withdrawn'; withdrawn: OfferWithdrawnReason }
   | { kind: 'callback_postponed'; postponedTo: string }

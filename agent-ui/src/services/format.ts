@@ -77,16 +77,8 @@ export function formatInZone(dt: DateTime, zone: string): string {
 /**
  * When the customer may be called next, from a refusal outside calling hours: the
  * `error.details.nextWindow` the server sends with it (an `ApiError`, say), or null.
- *
- * Given only the message (a string), it reads the instant from the server's words: that is the
- * fallback for callers that have not moved to passing the error, and goes once none is left.
  */
-export function nextWindowOf(refusal: { details?: unknown } | string): string | null {
-  if (typeof refusal !== 'string') {
-    const details = outsideCallingHoursSchema.safeParse(refusal.details);
-    return details.success ? details.data.nextWindow : null;
-  }
-  const match = /next window (\S+)/.exec(refusal);
-  if (!match?.[1]) return null;
-  return DateTime.fromISO(match[1]).isValid ? match[1] : null;
+export function nextWindowOf(refusal: { details?: unknown }): string | null {
+  const details = outsideCallingHoursSchema.safeParse(refusal.details);
+  return details.success ? details.data.nextWindow : null;
 }

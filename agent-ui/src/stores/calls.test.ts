@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import type { ScreenPop } from '@ringside/shared';
+import type { CallEnded, ScreenPop } from '@ringside/shared';
 import type * as SocketModule from '../services/socket';
 import { formatDateTime } from '../services/format';
 import { closeSocket, openSocket, send } from '../services/socket';
@@ -75,7 +75,13 @@ describe('calls store: offers and pops', () => {
     const calls = useCallsStore();
     calls.receiveOffer(offerFor('CA5'));
     calls.receivePop(popFor('CA5'));
-    calls.receiveEnded({ callId: 'CA5', at: new Date().toISOString(), reason: 'offer withdrawn: not accepted' });
+    calls.receiveEnded({
+      callId: 'CA5',
+      at: new Date().toISOString(),
+      reason: 'offer withdrawn: not accepted',
+      kind: 'offer_withdrawn',
+      withdrawn: 'not_accepted',
+    });
     expect(calls.active).toHaveLength(0);
     expect(calls.notice).toBe('The call from Anna Kowalska went to another agent (not accepted).');
   });
@@ -129,7 +135,7 @@ describe('calls store: offers and pops', () => {
       callId: 'CA24',
       at: new Date().toISOString(),
       reason: "outside the customer's calling hours; callback scheduled for 2031-03-14T08:00:00.000Z",
-    });
+    } as CallEnded);
     expect(calls.notice).toBe('+48601234567 hung up before the call was answered.');
   });
 });
@@ -224,7 +230,7 @@ describe('calls store: accept, talk, wrap up', () => {
 
     calls.setNote('CA10', '  promised to pay on Friday  ');
     calls.chooseCustomer('CA10', { id: 'c2', name: 'Ewa' });
-    calls.receiveEnded({ callId: 'CA10', at: new Date().toISOString(), reason: 'completed' });
+    calls.receiveEnded({ callId: 'CA10', at: new Date().toISOString(), reason: 'completed', kind: 'hangup' });
     expect(calls.current?.phase).toBe('wrap_up');
     expect(calls.current?.endReason).toBe('The caller hung up.');
 

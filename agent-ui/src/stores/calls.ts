@@ -6,47 +6,17 @@ import {
   type CallOffered,
   type CallUpdated,
   type Disposition,
-  type OfferWithdrawnReason,
   type ScreenPop,
 } from '@ringside/shared';
-import { formatDateTime } from '../services/format';
 import { send } from '../services/socket';
 import { useAgentStateStore } from './agent-state';
+import { offerGoneNotice, callerLabel } from './call-notices';
+import { CALLS_STORAGE_KEY, persistCalls, restoreCalls, type CallPhase, type DeskCall } from './desk-call';
 
-/**
- * - `offered`: ringing on this console; accept or decline
- * - `accepting`: accept sent, the provider is connecting the caller
- * - `connected`: talking; notes
- * - `wrap_up`: the caller hung up (or the agent moved on): disposition, then done
- */
-export type CallPhase = 'offered' | 'accepting' | 'connected' | 'wrap_up';
-
-export interface DeskCall {
-  callId: string;
-  offer: CallOffered | null;
-  pop: ScreenPop | null;
-  phase: CallPhase;
-  /** Local clock (ms): when this console first heard of the call. */
-  receivedAt: number;
-  connectedAt: number | null;
-  wrapUpAt: number | null;
-  /** Why the call left the line, in words for the agent. */
-  endReason: string | null;
-  /** The note being written; sent with the wrap-up. */
-  note: string;
-  /** The customer this call was about when the pop could not tell: a chosen candidate or a new lead. */
-  customerId: string | null;
-  customerName: string | null;
-  busy: boolean;
-  error: string | null;
-  /** After a reconnect, until the server replays the offer (or it is dropped). */
-  stale: boolean;
-}
+export { CALLS_STORAGE_KEY, callerLabel, type CallPhase, type DeskCall };
 
 /** How long after a reconnect an offer may take to be replayed before it counts as gone. */
 export const REPLAY_GRACE_MS = 5000;
-
-export const CALLS_STORAGE_KEY = 'ringside.calls';
 
 /** Offers, pops and the call in hand: idempotent by call id, whatever the server repeats. */
 export const useCallsStore = defineStore('calls', () => {
@@ -314,102 +284,3 @@ export const useCallsStore = defineStore('calls', () => {
     reset,
   };
 });
-
-/** Who is calling, in a few words. */
-export function callerLabel(call: Pick<DeskCall, 'pop' | 'offer' | 'callId'>): string {
-  return call.pop?.customer?.name ?? call.pop?.caller.raw ?? call.offer?.from ?? 'an unknown caller';
-}
-
-/** Words for why an offer left this desk, from what the server says happened (`kind`). */
-function offerGoneNotice(call: DeskCall, ended: CallEnded): string {
-  const who = callerLabel(call);
-  switch (ended.kind) {
-    case 'offer_withdrawn':
-      return withdrawnNotice(who, ended.withdrawn);
-    case 'callback_postponed':
-      return `${who} is outside their calling hours: the callback is now due ${formatDateTime(ended.postponedTo)}.`;
-    case 'callback_unanswered':
-      return `${who} did not answer the callback.`;
-    case 'hangup':
-      return `${who} hung up before the call was answered.`;
-    case undefined:
-      return unkindedNotice(who, ended.reason);
-  }
-}
-
-const WITHDRAWN_WORDS: Record<Exclude<OfferWithdrawnReason, 'declined'>, string> = {
-  not_accepted: 'not accepted',
-  not_acknowledged: 'not acknowledged',
-  console_disconnected: 'console disconnected',
-};
-
-function withdrawnNotice(who: string, why: OfferWithdrawnReason): string {
-  if (why === 'declined') return `You declined the call from ${who}.`;
-  return `The call from ${who} went to another agent (${WITHDRAWN_WORDS[why]}).`;
-}
-
-/**
- * A `call:ended` without `kind`, from a server that does not send it yet: a plain end. The match
- * on "offer withdrawn: …" keeps the withdrawn notice until then, and goes once the server sends `kind`.
- */
-function unkindedNotice(who: string, reason: string): string {
-  const withdrawn = /^offer withdrawn:\s*(.*)$/.exec(reason);
-  if (withdrawn) {
-    if (withdrawn[1] === 'declined') return `You declined the call from ${who}.`;
-    return `The call from ${who} went to another agent (${withdrawn[1]}).`;
-  }
-  return `${who} hung up before the call was answered.`;
-}
-
-function persistCalls(list: DeskCall[]): void {
-  const kept = list.filter((c) => c.phase === 'connected' || c.phase === 'wrap_up').map((c) => ({ ...c, busy: false }));
-  try {
-    if (kept.length) sessionStorage.setItem(CALLS_STORAGE_KEY, JSON.stringify(kept));
-    else sessionStorage.removeItem(CALLS_STORAGE_KEY);
-  } catch {
-    // Storage unavailable: a reload loses the call in hand, not the call itself.
-  }
-}
-
-function restoreCalls(): Record<string, DeskCall> {
-  try {
-    const raw = sessionStorage.getItem(CALLS_STORAGE_KEY);
-    if (!raw) return {};
-    const list: unknown = JSON.parse(raw);
-    if (!Array.isArray(list)) return {};
-    const restored: Record<string, DeskCall> = {};
-    for (const item of list) {
-      const call = readStoredCall(item);
-      if (call) restored[call.callId] = call;
-    }
-    return restored;
-  } catch {
-    return {};
-  }
-}
-
-function readStoredCall(item: unknown): DeskCall | null {
-  if (typeof item !== 'object' || item === null) return null;
-  const v = item as Record<string, unknown>;
-  if (typeof v.callId !== 'string' || (v.phase !== 'connected' && v.phase !== 'wrap_up')) return null;
-  const pop = v.pop === null ? null : screenPopSchema.safeParse(v.pop);
-  if (pop && !pop.success) return null;
-  const num = (x: unknown): number | null => (typeof x === 'number' ? x : null);
-  const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
-  return {
-    callId: v.callId,
-    offer: null,
-    pop: pop ? pop.data : null,
-    phase: v.phase,
-    receivedAt: num(v.receivedAt) ?? Date.now(),
-    connectedAt: num(v.connectedAt),
-    wrapUpAt: num(v.wrapUpAt),
-    endReason: str(v.endReason),
-    note: str(v.note) ?? '',
-    customerId: str(v.customerId),
-    customerName: str(v.customerName),
-    busy: false,
-    error: null,
-    stale: false,
-  };
-}

@@ -15,4 +15,5 @@ export function json(status: number, body: unknown): Response {
 }
 
 /** A refusal as the server words it: `{ error: { code, message } }`. */
-export const refuse = (status: number, code: string, message: string) => json(status, { error: { code, message } });
+export const refuse = (status: number, code: string, message: string, details?: unknown) =>
+  json(status, { error: { code, message, ...(details === undefined ? {} : { details }) } });

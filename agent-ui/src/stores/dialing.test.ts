@@ -39,7 +39,7 @@ describe('dialing store: click-to-dial', () => {
     const hours = "outside the customer's calling hours; next window 2026-11-25T07:00:00.000Z";
     vi.stubGlobal(
       'fetch',
-      vi.fn<typeof fetch>(async () => refuse(409, 'conflict', hours)),
+      vi.fn<typeof fetch>(async () => refuse(409, 'conflict', hours, { nextWindow: '2026-11-25T07:00:00.000Z' })),
     );
     await expect(dialing.dial(CUSTOMER, '+48601234567')).resolves.toEqual({
       kind: 'refused',

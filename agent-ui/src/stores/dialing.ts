@@ -14,7 +14,7 @@ export type DialResult =
 export const useDialingStore = defineStore('dialing', () => {
   /**
    * `POST /api/calls/outbound`: the server calls the customer on `phone` and connects the agent.
-   * A 409 is a refusal (do-not-call, outside calling hours), with the next window when it says one.
+   * A 409 is a refusal (do-not-call, outside calling hours), with the next window when its details carry one.
    */
   async function dial(customerId: string, phone: string): Promise<DialResult> {
     try {
@@ -27,7 +27,7 @@ export const useDialingStore = defineStore('dialing', () => {
       return { kind: 'calling', to: answer.to, callId: answer.callId };
     } catch (e) {
       if (e instanceof ApiError && e.status === 409)
-        return { kind: 'refused', message: e.message, nextWindow: nextWindowOf(e.message) };
+        return { kind: 'refused', message: e.message, nextWindow: nextWindowOf(e) };
       return { kind: 'error', message: errorMessage(e) };
     }
   }
