@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { formatNational } from '@ringside/shared';
 import { newCallSid, postTwilioWebhook } from '@ringside/telephony/testing';
 import { ConfigError, loadConfig } from '../server/src/config/env';
+import { keptSecrets } from '../server/src/config/secrets';
 import { connectDatabase } from '../server/src/db/connection';
 import type { Models } from '../server/src/db/models';
 import { startDatabase } from '../server/src/db/embedded-db.mjs';
@@ -206,7 +207,8 @@ async function main(): Promise<void> {
   const parsed = argsSchema.safeParse(values);
   if (!parsed.success) throw new Exit(parsed.error.issues.map((i) => i.message).join('; '), 2);
   const args = parsed.data;
-  const config = loadConfig(process.env);
+  // The server's own secrets when it keeps them in the data directory (no TWILIO_AUTH_TOKEN set).
+  const config = loadConfig(process.env, { secrets: (dataDir) => keptSecrets(resolve(dataDir)) });
   const server = (args.url ?? `http://localhost:${config.port}`).replace(/\/$/, '');
   const up = await fetch(`${server}/healthz`).then(
     (r) => r.ok,

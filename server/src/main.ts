@@ -2,6 +2,7 @@
 // demo data on first start, HTTP + Socket.IO, and a graceful shutdown.
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/env';
+import { keptSecrets } from './config/secrets';
 import { createLogger } from './logger';
 import { connectDatabase } from './db/connection';
 import { ensureIndexes } from './db/models';
@@ -16,8 +17,9 @@ import { startDemoTwilio } from './demo/twilio-sandbox';
 
 async function main(): Promise<void> {
   let config: Config;
+  let secrets: ReturnType<typeof keptSecrets> | undefined;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(process.env, { secrets: (dataDir) => (secrets = keptSecrets(resolve(dataDir))) });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -38,6 +40,12 @@ async function main(): Promise<void> {
         }
       : {},
   );
+  if (secrets) {
+    const said = { path: secrets.path, variables: config.generatedSecrets };
+    if (secrets.created)
+      logger.warn(said, 'no secrets in the environment: generated random ones, kept in the data directory');
+    else logger.info(said, 'no secrets in the environment: signing with the ones kept in the data directory');
+  }
 
   const database = await startDatabase({
     dataDir: resolve(config.dataDir, 'db'),

@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { parseLadder, type LadderStep } from '@ringside/shared';
+import { freshSecrets, type GeneratedSecrets } from './secrets';
 
 // Configuration is environment variables, parsed once at start. The defaults serve the
-// embedded demo; production mode insists on real secrets.
-
-const DEV_JWT_SECRET = 'ringside-development-only-secret-change-me';
-const DEV_TWILIO_SID = `AC${'0'.repeat(32)}`;
-const DEV_TWILIO_TOKEN = 'ringside-development-twilio-token';
+// embedded demo; production mode insists on real secrets. Without them outside production the
+// server signs with generated ones (config/secrets.ts), never with a constant.
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -131,6 +129,8 @@ export interface Config {
   ari: { url: string | undefined; username: string; password: string; app: string };
   redisUrl: string | undefined;
   jwt: { secret: string; ttl: string };
+  /** The secrets this start generated because the environment had none (names of the variables). */
+  generatedSecrets: SecretVariable[];
   logLevel: string;
   defaultCountry: string;
   loginRateLimit: number;
@@ -151,12 +151,22 @@ export interface Config {
   };
 }
 
+export type SecretVariable = 'JWT_SECRET' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN';
+
+export interface LoadOptions {
+  /**
+   * Where secrets missing from the environment come from outside production: random ones for
+   * this process unless given (main.ts gives those kept in the data directory, `DATA_DIR`).
+   */
+  secrets?: (dataDir: string) => GeneratedSecrets;
+}
+
 /** Thrown with one line that names the variable and what is wrong with it. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   // `NAME=` (empty) means unset, as in .env files and compose files.
   const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
@@ -173,6 +183,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const generatedSecrets = (['JWT_SECRET', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const).filter((k) => !e[k]);
+  // Asked for once, and only when something is missing (never in production: the schema refused that).
+  let generated: GeneratedSecrets | undefined;
+  const made = () => (generated ??= options.secrets ? options.secrets(e.DATA_DIR) : freshSecrets());
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -181,13 +195,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.DATA_DIR,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     twilio: {
-      accountSid: e.TWILIO_ACCOUNT_SID ?? DEV_TWILIO_SID,
-      authToken: e.TWILIO_AUTH_TOKEN ?? DEV_TWILIO_TOKEN,
+      accountSid: e.TWILIO_ACCOUNT_SID ?? made().twilioAccountSid,
+      authToken: e.TWILIO_AUTH_TOKEN ?? made().twilioAuthToken,
       apiBase: e.TWILIO_API_BASE.replace(/\/$/, ''),
     },
     ari: { url: e.ARI_URL, username: e.ARI_USERNAME, password: e.ARI_PASSWORD, app: e.ARI_APP },
     redisUrl: e.REDIS_URL,
-    jwt: { secret: e.JWT_SECRET ?? DEV_JWT_SECRET, ttl: e.JWT_TTL },
+    jwt: { secret: e.JWT_SECRET ?? made().jwtSecret, ttl: e.JWT_TTL },
+    generatedSecrets,
     logLevel: e.LOG_LEVEL,
     defaultCountry: e.DEFAULT_COUNTRY,
     loginRateLimit: e.LOGIN_RATE_LIMIT,
