@@ -12,6 +12,7 @@ import { createAuthService, type AuthService } from './auth/auth.service';
 import { authRoutes } from './auth/auth.routes';
 import { healthRoutes } from './health/health.routes';
 import { errorHandler, notFoundHandler } from './http/error-handler';
+import { bodyParsers } from './http/body-parsing';
 import { userRoutes } from './users/users.routes';
 import { consoleRoutes } from './http/console';
 import { createGateway, Realtime, type RingsideServer } from './realtime/gateway';
@@ -195,8 +196,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
     }),
   );
-  app.use(express.json({ limit: '256kb' }));
-  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  app.use(bodyParsers());
 
   app.use(healthRoutes({ db }));
   app.use(metricsRoutes(metrics));

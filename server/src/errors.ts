@@ -1,4 +1,5 @@
 import type { ErrorCode } from '@ringside/shared';
+import { ProviderError } from '@ringside/telephony';
 import { z } from 'zod';
 
 // A small set of typed errors, mapped once to HTTP status (http/error-handler.ts) and to
@@ -10,6 +11,8 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
@@ -36,6 +39,9 @@ export const forbidden = (message = 'not allowed for your role') => new AppError
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
 export const conflict = (message: string, details?: unknown) => new AppError('conflict', message, details);
 export const unavailable = (message: string) => new AppError('unavailable', message);
+export const tooLarge = (message: string, details?: unknown) => new AppError('too_large', message, details);
+export const unsupportedMediaType = (message: string, details?: unknown) =>
+  new AppError('unsupported_media_type', message, details);
 
 /** A zod failure as one readable sentence plus the field-level details. */
 export function fromZod(error: z.ZodError, what = 'request'): AppError {
@@ -56,6 +62,7 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof z.ZodError) return fromZod(err);
   if (isDuplicateKey(err)) return conflict('already exists');
+  if (err instanceof ProviderError) return unavailable(err.message);
   return new AppError('internal', 'internal error');
 }
 

@@ -74,3 +74,23 @@ export interface TelephonyProvider {
   /** Release connections (WebSockets, timers). */
   close(): Promise<void>;
 }
+
+/**
+ * A provider's API could not carry out a command: unreachable, or it refused. The server answers
+ * it as "unavailable" (HTTP 503, a socket ack with that code), never as an internal error.
+ */
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+  constructor(
+    readonly provider: Provider,
+    /** What we asked for, as a verb phrase: "place the call", "send the text message". */
+    readonly action: string,
+    /** Why, in the provider's words (or "could not be reached"). */
+    readonly reason: string,
+    /** The provider's HTTP answer when it refused (a 4xx means it will not do it as asked). */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`${provider} could not ${action}: ${reason}`, options);
+  }
+}

@@ -23,6 +23,7 @@ import type { CustomerService } from '../customers/customers.service';
 import type { Viewer } from '../auth/viewer';
 import { toObjectId } from '../db/ids';
 
+import { upsertOne } from '../db/upsert';
 /** Callbacks for the same customer and reason within this window are one callback. */
 const WINDOW_MS = 30 * 60_000;
 
@@ -124,7 +125,9 @@ export class CallbackService {
     const naturalKey =
       input.naturalKey ?? `${customer._id.toString()}|${foldLatin(input.reason)}|${window.toISOString()}`;
     const personal = input.personal ?? false;
-    const result = await this.deps.models.Callback.findOneAndUpdate(
+    // Concurrent identical requests: one inserts, the others get the same callback (upsertOne).
+    const { doc: callback, created } = await upsertOne(
+      this.deps.models.Callback,
       { naturalKey },
       {
         $setOnInsert: {
@@ -146,11 +149,7 @@ export class CallbackService {
           ...(input.callId ? { callId: input.callId } : {}),
         },
       },
-      { upsert: true, returnDocument: 'after', includeResultMetadata: true },
     );
-    const callback = result.value?.toObject();
-    if (!callback) throw new Error('callback upsert returned nothing');
-    const created = !result.lastErrorObject?.updatedExisting;
     if (created && callback.assignedTo && callback.status === 'scheduled' && this.deps.realtime) {
       const event: CallbackAssigned = {
         callbackId: callback._id.toString(),

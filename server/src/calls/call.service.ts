@@ -1,6 +1,5 @@
 // The inbound call path's front door: provider events in, agents' actions in, and the parts
 // that do the work (waiting line, offers, pop delivery, answering, ending) wired once.
-import { Types } from 'mongoose';
 import type { AgentStatus, CallEvent, CallWrapup } from '@ringside/shared';
 import type { CallInstruction } from '@ringside/telephony';
 import type { QueryFilter } from 'mongoose';
@@ -14,7 +13,7 @@ import { buildScreenPop } from '../screen-pop/screen-pop.service';
 import { Routing } from '../routing/routing.service';
 import { AgentStates } from '../routing/agent-state';
 import { QueueDirectory } from '../routing/queues';
-import { isDuplicateKey } from '../errors';
+import { callEntryId, recordCallEntry } from '../interactions/call-entry';
 import { Timers } from './timers';
 import { ArrivalOrder, type Turn } from './arrival-order';
 import type { HoldingLegEnd } from '../callbacks/callback-dialer';
@@ -109,7 +108,7 @@ export class CallService implements PresenceListener {
     });
     const queue = await this.parts.queues.forCall({ to: event.to, hasDunningCase: pop.dunning !== undefined });
     const customer = resolution.customer;
-    const interactionId = new Types.ObjectId();
+    const interactionId = callEntryId(event.callId);
     const call: Call = {
       _id: event.callId,
       provider: event.provider,
@@ -142,16 +141,13 @@ export class CallService implements PresenceListener {
     turn.done();
     const [admitted] = await Promise.all([
       admitting,
-      models.Interaction.create({
-        _id: interactionId,
+      // The same webhook twice: one entry (its id is the call's).
+      recordCallEntry(models, {
         ...(customer ? { customerId: customer._id } : {}),
-        type: 'call',
         direction: 'inbound',
         at: event.at,
         callId: event.callId,
         summary: `Inbound call from ${event.from || 'an unknown number'}`,
-      }).catch((err: unknown) => {
-        if (!isDuplicateKey(err)) throw err; // the same webhook twice: one interaction
       }),
     ]);
     if (!admitted) {

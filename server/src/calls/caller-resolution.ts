@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose';
 import { normalizePhone, type CountryCode } from '@ringside/shared';
 import type { Models } from '../db/models';
+import { upsertWrite } from '../db/upsert';
 import type { Customer } from '../db/schemas/customer.model';
 
 export type CustomerDoc = Omit<Customer, 'nameKeys'>;
@@ -41,5 +42,7 @@ export async function rememberChoice(
   agentId: Types.ObjectId,
   at: Date,
 ) {
-  await models.CallerChoice.updateOne({ _id: e164 }, { $set: { customerId, chosenBy: agentId, at } }, { upsert: true });
+  await upsertWrite(() =>
+    models.CallerChoice.updateOne({ _id: e164 }, { $set: { customerId, chosenBy: agentId, at } }, { upsert: true }),
+  );
 }

@@ -7,6 +7,7 @@ import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import { DateTime } from 'luxon';
 import { mongo, type Types } from 'mongoose';
+import { upsertWrite } from '../db/upsert';
 
 // A font with the letters of every customer's name (Polish, Croatian, Hungarian, Greek…):
 // PDF's built-in fonts only know Western European ones.
@@ -230,12 +231,14 @@ export class DocumentStore {
   /** Stores the document unless one of this kind exists for the case already; true when written now. */
   async putOnce(doc: Omit<StoredDocument, '_id' | 'data'> & { data: Buffer }): Promise<boolean> {
     const _id = `${doc.kind}:${doc.caseId.toString()}`;
-    const res = await this.collection.updateOne(
-      { _id },
-      { $setOnInsert: { ...doc, _id, data: new mongo.Binary(doc.data) } },
-      { upsert: true },
+    const { created } = await upsertWrite(() =>
+      this.collection.updateOne(
+        { _id },
+        { $setOnInsert: { ...doc, _id, data: new mongo.Binary(doc.data) } },
+        { upsert: true },
+      ),
     );
-    return res.upsertedCount === 1;
+    return created;
   }
 
   async get(

@@ -2,6 +2,7 @@
 import type { mongo } from 'mongoose';
 import type { DunningStats } from '@ringside/shared';
 import type { Logger } from '../logger';
+import { upsertWrite } from '../db/upsert';
 import { round2 } from './ladder';
 import { STAGES } from './case-keys';
 import type { CaseState } from './types';
@@ -20,17 +21,17 @@ export class DunningFigures {
       Object.entries(amounts).map(([currency, amount]) => [`recovered.${currency}`, round2(amount)]),
     );
     if (!Object.keys(inc).length) return;
-    await this.stats
-      .updateOne({ _id: 'summary' }, { $inc: inc }, { upsert: true })
-      .catch((err: unknown) => this.logger.warn({ err }, 'dunning figures not updated'));
+    await upsertWrite(() => this.stats.updateOne({ _id: 'summary' }, { $inc: inc }, { upsert: true })).catch(
+      (err: unknown) => this.logger.warn({ err }, 'dunning figures not updated'),
+    );
     this.cache = undefined;
   }
 
   async bump(counts: Partial<Record<'promisesKept' | 'promisesBroken', number>>): Promise<void> {
     if (!Object.keys(counts).length) return;
-    await this.stats
-      .updateOne({ _id: 'summary' }, { $inc: counts }, { upsert: true })
-      .catch((err: unknown) => this.logger.warn({ err }, 'dunning figures not updated'));
+    await upsertWrite(() => this.stats.updateOne({ _id: 'summary' }, { $inc: counts }, { upsert: true })).catch(
+      (err: unknown) => this.logger.warn({ err }, 'dunning figures not updated'),
+    );
     this.cache = undefined;
   }
 
@@ -44,10 +45,8 @@ export class DunningFigures {
       if (status === 'paused') paused += 1;
       else open += 1;
     }
-    await this.stats.updateOne(
-      { _id: 'summary' },
-      { $set: { byStage, open, paused, lastScanAt: now } },
-      { upsert: true },
+    await upsertWrite(() =>
+      this.stats.updateOne({ _id: 'summary' }, { $set: { byStage, open, paused, lastScanAt: now } }, { upsert: true }),
     );
     this.cache = undefined;
   }

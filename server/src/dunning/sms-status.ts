@@ -14,8 +14,9 @@ export async function onSmsStatus(
   if (!c) return;
   const current = c.messages.find((m) => m.sid === status.messageSid);
   const keep = current && FINAL_SMS.has(current.status) && !FINAL_SMS.has(status.status);
-  await models.DunningCase.updateOne(
-    { _id: c._id, 'messages.sid': status.messageSid },
+  // A report is keyed by message SID and status: the same report again (Twilio retries, a replay) matches nothing.
+  const recorded = await models.DunningCase.updateOne(
+    { _id: c._id, messages: { $elemMatch: { sid: status.messageSid, reports: { $ne: status.status } } } },
     {
       ...(keep
         ? {}
@@ -25,6 +26,7 @@ export async function onSmsStatus(
               ...(status.errorCode ? { 'messages.$.errorCode': status.errorCode } : {}),
             },
           }),
+      $addToSet: { 'messages.$.reports': status.status },
       $push: {
         history: {
           at: status.at,
@@ -35,6 +37,7 @@ export async function onSmsStatus(
       },
     },
   );
+  if (recorded.modifiedCount === 0) return;
   await auditMany(ctx, [
     { action: 'dunning.sms_status', entity: 'dunning_case', entityId: c._id.toHexString(), details: status },
   ]);

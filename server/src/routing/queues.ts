@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Models } from '../db/models';
 import type { Queue } from '../db/schemas/queue.model';
-import { badRequest, notFound, parseOrThrow } from '../errors';
+import { upsertOne, upsertWrite } from '../db/upsert';
+import { badRequest, parseOrThrow } from '../errors';
 import { normalizePhone, type CountryCode } from '@ringside/shared';
 
 /** A queue as the rest of the server sees it: the stored queue, named. */
@@ -100,24 +101,26 @@ export class QueueDirectory {
     let docs = await this.models.Queue.find({}).sort({ order: 1, _id: 1 }).lean();
     if (docs.length === 0) {
       // First start: the defaults, once, whichever process gets here first.
-      await this.models.Queue.bulkWrite(
-        DEFAULT_QUEUES.map((q) => ({
-          updateOne: {
-            filter: { _id: q.name },
-            update: {
-              $setOnInsert: {
-                skill: q.skill,
-                slaSeconds: q.slaSeconds,
-                callbackAfterSec: q.callbackAfterSec,
-                announceEverySec: q.announceEverySec,
-                numbers: q.numbers,
-                isDefault: q.isDefault,
-                order: q.order,
+      await upsertWrite(() =>
+        this.models.Queue.bulkWrite(
+          DEFAULT_QUEUES.map((q) => ({
+            updateOne: {
+              filter: { _id: q.name },
+              update: {
+                $setOnInsert: {
+                  skill: q.skill,
+                  slaSeconds: q.slaSeconds,
+                  callbackAfterSec: q.callbackAfterSec,
+                  announceEverySec: q.announceEverySec,
+                  numbers: q.numbers,
+                  isDefault: q.isDefault,
+                  order: q.order,
+                },
               },
+              upsert: true,
             },
-            upsert: true,
-          },
-        })),
+          })),
+        ),
       );
       docs = await this.models.Queue.find({}).sort({ order: 1, _id: 1 }).lean();
     }
@@ -168,13 +171,13 @@ export class QueueDirectory {
     });
     await this.all(); // the defaults exist before the first change
     if (body.isDefault) await this.models.Queue.updateMany({ _id: { $ne: queueName } }, { $set: { isDefault: false } });
-    const saved = await this.models.Queue.findOneAndUpdate(
+    const { doc: saved } = await upsertOne(
+      this.models.Queue,
       { _id: queueName },
       { $set: { ...body, numbers } },
-      { upsert: true, returnDocument: 'after', runValidators: true },
-    ).lean();
+      { runValidators: true },
+    );
     this.cached = undefined;
-    if (!saved) throw notFound('queue');
     return toDefinition(saved);
   }
 }

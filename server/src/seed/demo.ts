@@ -1,4 +1,5 @@
 import type { Models } from '../db/models';
+import { upsertWrite } from '../db/upsert';
 import type { Logger } from '../logger';
 import { DEMO_PASSWORD, seedDatabase, seedDemoUsers } from './seed';
 
@@ -12,7 +13,9 @@ export async function seedDemoIfEmpty(models: Models, opts: { customers: number;
   opts.logger.info({ customers: opts.customers }, 'first start: loading demo data');
   await seedDemoUsers(models);
   const report = await seedDatabase(models, { customers: opts.customers, seed: 1, now: new Date() });
-  await models.Settings.updateOne({ _id: 'company' }, { $set: { demoSeededAt: new Date() } }, { upsert: true });
+  await upsertWrite(() =>
+    models.Settings.updateOne({ _id: 'company' }, { $set: { demoSeededAt: new Date() } }, { upsert: true }),
+  );
   opts.logger.info(report, 'demo data loaded');
   return true;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Models } from '../db/models';
+import { upsertWrite } from '../db/upsert';
 import { hashPassword } from '../auth/auth.service';
 import { generateActivity } from './activity';
 import { catalogProducts } from './catalog';
@@ -64,14 +65,18 @@ export async function seedDemoUsers(models: Models): Promise<void> {
     { email: 'legal@ringside.test', name: 'Legal', roles: ['legal'], skills: [], endpoints: {} },
     { email: 'admin@ringside.test', name: 'Admin', roles: ['admin'], skills: [], endpoints: {} },
   ];
-  await models.User.bulkWrite(
-    users.map((u) => ({
-      updateOne: {
-        filter: { email: u.email },
-        update: { $setOnInsert: { ...u, passwordHash, active: true, state: { status: 'offline', since: new Date() } } },
-        upsert: true,
-      },
-    })),
+  await upsertWrite(() =>
+    models.User.bulkWrite(
+      users.map((u) => ({
+        updateOne: {
+          filter: { email: u.email },
+          update: {
+            $setOnInsert: { ...u, passwordHash, active: true, state: { status: 'offline', since: new Date() } },
+          },
+          upsert: true,
+        },
+      })),
+    ),
   );
 }
 

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { isSupportedCountry } from 'libphonenumber-js';
 import type { Models } from '../db/models';
+import { upsertWrite } from '../db/upsert';
 import type { AuthService } from '../auth/auth.service';
 import { requireAuth, requireRole } from '../auth/auth.middleware';
 import { parseOrThrow } from '../errors';
@@ -37,7 +38,7 @@ export function settingsRoutes(deps: {
   });
   router.patch('/', requireRole('admin'), async (req, res) => {
     const body = parseOrThrow(patchSchema, req.body, 'settings');
-    await deps.models.Settings.updateOne({ _id: 'company' }, { $set: body }, { upsert: true });
+    await upsertWrite(() => deps.models.Settings.updateOne({ _id: 'company' }, { $set: body }, { upsert: true }));
     deps.customers.settingsChanged();
     const viewer = viewerOf(req);
     await deps.audit.record({

@@ -3,6 +3,7 @@
 import type { AnyBulkWriteOperation, Model, Types } from 'mongoose';
 import type { Clock } from '../clock';
 import type { Models } from '../db/models';
+import { upsertWrite } from '../db/upsert';
 import type { Logger } from '../logger';
 import {
   historyOf,
@@ -175,10 +176,12 @@ export class SuggestionsService {
     const computedAt = this.clock.now();
     const items = suggestFor(history, book, computedAt.getTime(), this.options.score);
     if (items.length > 0) {
-      await this.models.CustomerSuggestions.updateOne(
-        { _id: customerId },
-        { $set: { items, computedAt } },
-        { upsert: true },
+      await upsertWrite(() =>
+        this.models.CustomerSuggestions.updateOne(
+          { _id: customerId },
+          { $set: { items, computedAt } },
+          { upsert: true },
+        ),
       );
     } else {
       await this.models.CustomerSuggestions.deleteOne({ _id: customerId });
@@ -209,11 +212,13 @@ export class SuggestionsService {
   private async saveRules(book: RuleBook): Promise<void> {
     const docs = [...book.values()];
     for (let i = 0; i < docs.length; i += 1000) {
-      await this.rules.bulkWrite(
-        docs
-          .slice(i, i + 1000)
-          .map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
-        { ordered: false },
+      await upsertWrite(() =>
+        this.rules.bulkWrite(
+          docs
+            .slice(i, i + 1000)
+            .map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+          { ordered: false },
+        ),
       );
     }
     await this.rules.deleteMany({ _id: { $nin: [...book.keys()] } });

@@ -1,5 +1,6 @@
 import type { DunningStats, QueueStats } from '@ringside/shared';
 import type { Models } from '../db/models';
+import { upsertWrite } from '../db/upsert';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/gateway';
@@ -51,10 +52,12 @@ export class SupervisorService implements CallStatsSink {
 
   private async inc(queue: string, at: Date, fields: Record<string, number>): Promise<void> {
     const day = dayOf(at);
-    await this.deps.models.QueueDayStats.updateOne(
-      { _id: `${queue}:${day}` },
-      { $inc: fields, $setOnInsert: { queue, day } },
-      { upsert: true },
+    await upsertWrite(() =>
+      this.deps.models.QueueDayStats.updateOne(
+        { _id: `${queue}:${day}` },
+        { $inc: fields, $setOnInsert: { queue, day } },
+        { upsert: true },
+      ),
     );
     this.dirty = true;
   }

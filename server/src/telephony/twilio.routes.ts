@@ -1,10 +1,12 @@
-import { Router } from 'express';
-import type { SmsStatus, TwilioProvider } from '@ringside/telephony';
+import { Router, type Request } from 'express';
+import type { SmsStatus, TwilioProvider, WebhookRequest } from '@ringside/telephony';
 import type { Clock } from '../clock';
+import { unsupportedMediaType } from '../errors';
 
 /**
  * `POST /telephony/twilio/voice`, `/wait`, `/gather` and `/status`: form-encoded and signed by Twilio. The adapter
- * checks the signature before anything is read or recorded (unsigned or forged → 403).
+ * checks the signature before anything is read or recorded (unsigned or forged → 403); a body that cannot be a
+ * Twilio webhook at all (not form-encoded, nested, too many fields) is refused before that (415, 400, 413).
  */
 export function twilioRoutes(
   provider: TwilioProvider,
@@ -14,11 +16,7 @@ export function twilioRoutes(
   const router = Router();
   // Delivery reports of the text messages we sent (dunning reminders).
   router.post('/sms-status', async (req, res) => {
-    const params = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const parsed = provider.parseSmsStatus(
-      { path: req.originalUrl, signature: req.get('x-twilio-signature'), params },
-      clock.now(),
-    );
+    const parsed = provider.parseSmsStatus(webhookRequest(req), clock.now());
     if ('reject' in parsed) {
       res.status(parsed.reject.status).type(parsed.reject.contentType).send(parsed.reject.body);
       return;
@@ -30,14 +28,22 @@ export function twilioRoutes(
     const kind = req.params.kind;
     if (kind !== 'voice' && kind !== 'status' && kind !== 'wait' && kind !== 'gather') return next();
     const receivedAt = clock.now();
-    const params = typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {};
-    const answer = await provider.handleWebhook(
-      kind,
-      { path: req.originalUrl, signature: req.get('x-twilio-signature'), params },
-      receivedAt,
-    );
+    const answer = await provider.handleWebhook(kind, webhookRequest(req), receivedAt);
     if (answer.status === 403) req.log?.warn({ path: req.originalUrl }, 'rejected unsigned or forged Twilio webhook');
     res.status(answer.status).type(answer.contentType).send(answer.body);
   });
   return router;
+}
+
+/** The webhook as the adapter takes it; a body that is not form-encoded is not Twilio's (415). */
+function webhookRequest(req: Request): WebhookRequest {
+  if (req.body !== undefined && !req.is('application/x-www-form-urlencoded')) {
+    throw unsupportedMediaType('Twilio webhooks are form-encoded (application/x-www-form-urlencoded)');
+  }
+  const params: unknown = req.body ?? {};
+  return {
+    path: req.originalUrl,
+    signature: req.get('x-twilio-signature'),
+    params: params as Record<string, unknown>,
+  };
 }

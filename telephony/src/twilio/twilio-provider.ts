@@ -2,12 +2,13 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 import { z } from 'zod';
 import type { CallEvent } from '@ringside/shared';
-import type {
-  AgentEndpoint,
-  CallEventHandler,
-  CallInstruction,
-  OriginateRequest,
-  TelephonyProvider,
+import {
+  ProviderError,
+  type AgentEndpoint,
+  type CallEventHandler,
+  type CallInstruction,
+  type OriginateRequest,
+  type TelephonyProvider,
 } from '../provider';
 import { twiml } from './twiml';
 
@@ -113,6 +114,37 @@ export interface SmsRequest {
   messagingServiceSid?: string;
 }
 
+/** Twilio's webhooks carry a few dozen fields; more than this is not one of them. */
+const MAX_FIELDS = 1000;
+
+/** Flat form fields as Twilio posts them: text values (a repeated field as a list of texts). */
+function isFormFields(params: unknown): params is Record<string, string | string[]> {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return false;
+  let fields = 0;
+  for (const value of Object.values(params)) {
+    fields += Array.isArray(value) ? value.length : 1;
+    if (fields > MAX_FIELDS) return false;
+    if (typeof value === 'string') continue;
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return false;
+  }
+  return true;
+}
+
+/**
+ * The request target as a path and query. A request in absolute form (`POST http://host/path`,
+ * as sent to a proxy) is reduced to its path: Twilio signs our public URL, whatever host the
+ * request names.
+ */
+function originForm(target: string): string {
+  if (target.startsWith('/') && !target.startsWith('//')) return target;
+  try {
+    const url = new URL(target, 'http://local');
+    return url.pathname + url.search;
+  } catch {
+    return '/';
+  }
+}
+
 const DEFAULT_HOLD_MUSIC = 'https://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3';
 
 /** The twilio library's HTTP client, pointed at `apiBase` instead of api.twilio.com. */
@@ -141,10 +173,34 @@ export class TwilioProvider implements TelephonyProvider {
     this.handler = handler;
   }
 
-  /** True when `X-Twilio-Signature` signs exactly this URL and these parameters. */
+  /**
+   * True when `X-Twilio-Signature` signs exactly this URL and these parameters. Parameters that
+   * are not Twilio's flat form fields are never signed ones: they are refused before any hashing
+   * (see `webhookRefusal`), and this answers false for them too rather than throwing.
+   */
   verify(req: WebhookRequest): boolean {
-    if (!req.signature) return false;
-    return validateRequest(this.options.authToken, req.signature, this.options.publicUrl + req.path, req.params);
+    if (!req.signature || !isFormFields(req.params)) return false;
+    try {
+      return validateRequest(
+        this.options.authToken,
+        req.signature,
+        this.options.publicUrl + originForm(req.path),
+        req.params,
+      );
+    } catch {
+      return false; // a URL the library cannot take apart is not one Twilio signed
+    }
+  }
+
+  /**
+   * The answer to a webhook that cannot be Twilio's whatever its signature: parameters that are
+   * not flat form fields (nested, not strings, too many). Checked before the signature.
+   */
+  webhookRefusal(req: WebhookRequest): WebhookResponse | undefined {
+    if (isFormFields(req.params)) return undefined;
+    return json(400, {
+      error: { code: 'bad_request', message: `not Twilio form parameters (flat text fields, at most ${MAX_FIELDS})` },
+    });
   }
 
   /**
@@ -156,6 +212,8 @@ export class TwilioProvider implements TelephonyProvider {
     req: WebhookRequest,
     receivedAt: Date,
   ): Promise<WebhookResponse> {
+    const refusal = this.webhookRefusal(req);
+    if (refusal) return refusal;
     if (!this.verify(req)) return json(403, { error: { code: 'forbidden', message: 'invalid Twilio signature' } });
     if (kind === 'voice') {
       const parsed = voiceSchema.safeParse(req.params);
@@ -196,7 +254,7 @@ export class TwilioProvider implements TelephonyProvider {
     if (!parsed.success) return json(400, { error: { code: 'bad_request', message: 'not a Twilio status callback' } });
     // Calls we placed carry our reference in their status URL: their events can be matched
     // even if we never learned the call's SID (a crash right after placing it).
-    const reference = new URL(req.path, 'http://local').searchParams.get('ref') ?? undefined;
+    const reference = new URL(originForm(req.path), 'http://local').searchParams.get('ref') ?? undefined;
     const event = statusEvent(parsed.data, receivedAt, reference);
     if (event) await this.emit(event);
     return { status: 204, contentType: 'text/xml', body: '' };
@@ -221,43 +279,47 @@ export class TwilioProvider implements TelephonyProvider {
   }
 
   async hold(callId: string): Promise<void> {
-    await this.client.calls(callId).update({ twiml: this.render({ kind: 'hold' }) });
+    await rest('hold the call', () => this.client.calls(callId).update({ twiml: this.render({ kind: 'hold' }) }));
   }
 
   async connect(callId: string, agent: AgentEndpoint): Promise<void> {
-    await this.client.calls(callId).update({ twiml: twiml.dial(agent.address) });
+    await rest('connect the call', () => this.client.calls(callId).update({ twiml: twiml.dial(agent.address) }));
   }
 
   async hangup(callId: string): Promise<void> {
-    await this.client.calls(callId).update({ status: 'completed' });
+    await rest('hang up the call', () => this.client.calls(callId).update({ status: 'completed' }));
   }
 
   async originate(request: OriginateRequest): Promise<{ callId: string }> {
-    const call = await this.client.calls.create({
-      to: request.to,
-      from: request.from,
-      // A callback: when the customer answers, Twilio dials the agent at once.
-      ...(request.connectTo
-        ? { twiml: twiml.dial(request.connectTo.address) }
-        : { url: `${this.options.publicUrl}/telephony/twilio/voice` }),
-      ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
-      statusCallback: `${this.options.publicUrl}/telephony/twilio/status${request.reference ? `?ref=${encodeURIComponent(request.reference)}` : ''}`,
-      statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
-    });
+    const call = await rest('place the call', () =>
+      this.client.calls.create({
+        to: request.to,
+        from: request.from,
+        // A callback: when the customer answers, Twilio dials the agent at once.
+        ...(request.connectTo
+          ? { twiml: twiml.dial(request.connectTo.address) }
+          : { url: `${this.options.publicUrl}/telephony/twilio/voice` }),
+        ...(request.timeoutSec ? { timeout: request.timeoutSec } : {}),
+        statusCallback: `${this.options.publicUrl}/telephony/twilio/status${request.reference ? `?ref=${encodeURIComponent(request.reference)}` : ''}`,
+        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+      }),
+    );
     return { callId: call.sid };
   }
 
   /** Sends a text message (Messages API); delivery reports arrive at `/telephony/twilio/sms-status`. */
   async sendSms(request: SmsRequest): Promise<{ messageSid: string; status: string }> {
     if (!request.from && !request.messagingServiceSid) throw new Error('sendSms: give from or messagingServiceSid');
-    const message = await this.client.messages.create({
-      to: request.to,
-      body: request.body,
-      ...(request.messagingServiceSid
-        ? { messagingServiceSid: request.messagingServiceSid }
-        : { from: request.from ?? '' }),
-      statusCallback: `${this.options.publicUrl}/telephony/twilio/sms-status`,
-    });
+    const message = await rest('send the text message', () =>
+      this.client.messages.create({
+        to: request.to,
+        body: request.body,
+        ...(request.messagingServiceSid
+          ? { messagingServiceSid: request.messagingServiceSid }
+          : { from: request.from ?? '' }),
+        statusCallback: `${this.options.publicUrl}/telephony/twilio/sms-status`,
+      }),
+    );
     return { messageSid: message.sid, status: message.status };
   }
 
@@ -270,16 +332,16 @@ export class TwilioProvider implements TelephonyProvider {
     sentAfter: Date;
     limit?: number;
   }): Promise<Array<{ messageSid: string; body: string; status: string }>> {
-    const found = await this.client.messages.list({
-      to: query.to,
-      dateSentAfter: query.sentAfter,
-      limit: query.limit ?? 50,
-    });
+    const found = await rest('list text messages', () =>
+      this.client.messages.list({ to: query.to, dateSentAfter: query.sentAfter, limit: query.limit ?? 50 }),
+    );
     return found.map((m) => ({ messageSid: m.sid, body: m.body, status: m.status }));
   }
 
   /** Checks and reads a message status callback: null with the answer to give when it is not one. */
   parseSmsStatus(req: WebhookRequest, receivedAt: Date): { status: SmsStatus } | { reject: WebhookResponse } {
+    const refusal = this.webhookRefusal(req);
+    if (refusal) return { reject: refusal };
     if (!this.verify(req))
       return { reject: json(403, { error: { code: 'forbidden', message: 'invalid Twilio signature' } }) };
     const parsed = smsStatusSchema.safeParse(req.params);
@@ -297,6 +359,24 @@ export class TwilioProvider implements TelephonyProvider {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Runs one REST request; a failure becomes a ProviderError that keeps Twilio's HTTP status (a 4xx
+ * is a refusal: the request will not succeed as it is) and says why without our internals.
+ */
+async function rest<T>(action: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    const status = typeof err === 'object' && err !== null && 'status' in err ? err.status : undefined;
+    if (typeof status !== 'number')
+      throw new ProviderError('twilio', action, 'Twilio could not be reached', undefined, { cause: err });
+    const code = (err as { code?: unknown }).code;
+    const said = err instanceof Error && err.message ? err.message : `HTTP ${status}`;
+    const reason = `Twilio answered ${status}${typeof code === 'number' ? ` (error ${code})` : ''}: ${said}`;
+    throw new ProviderError('twilio', action, reason.slice(0, 300), status, { cause: err });
+  }
 }
 
 function twimlResponse(body: string): WebhookResponse {

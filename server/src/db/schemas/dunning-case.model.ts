@@ -41,6 +41,8 @@ export interface DunningCase {
     status: string;
     sentAt: Date;
     errorCode?: string;
+    /** The delivery statuses Twilio has reported for it, each once (a replayed report changes nothing). */
+    reports?: string[];
   }>;
   /** Balance when the promise to pay was made: the promise is kept when it went down by the amount. */
   balanceAtPromise?: number;
@@ -86,7 +88,16 @@ export const dunningCaseSchema = new Schema<DunningCase>(
     messages: {
       type: [
         new Schema(
-          { sid: String, step: String, to: String, body: String, status: String, sentAt: Date, errorCode: String },
+          {
+            sid: String,
+            step: String,
+            to: String,
+            body: String,
+            status: String,
+            sentAt: Date,
+            errorCode: String,
+            reports: { type: [String], default: undefined },
+          },
           { _id: false },
         ),
       ],

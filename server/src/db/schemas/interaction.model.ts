@@ -36,3 +36,10 @@ export const interactionSchema = new Schema<Interaction>(
 // Pop and timeline: a customer's latest interactions.
 interactionSchema.index({ customerId: 1, at: -1 });
 interactionSchema.index({ callId: 1 }, { sparse: true });
+// One entry per provider call (notes about a call carry its callId too, and stay many): a replayed
+// webhook cannot add a second. Entries never change type or callId, so the partial filter is safe
+// on the embedded database (which keeps an entry an update moves out of a partial index).
+interactionSchema.index(
+  { callId: 1, type: 1 },
+  { unique: true, partialFilterExpression: { type: 'call', callId: { $type: 'string' } }, name: 'one_entry_per_call' },
+);

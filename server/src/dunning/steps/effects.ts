@@ -1,6 +1,7 @@
 // The side effect of a claimed step: the reminder (SMS), the letter (PDF), the collections callback, the legal referral.
 import type { Types } from 'mongoose';
 import type { DunningContext } from '../context';
+import { upsertOne } from '../../db/upsert';
 import { formatDay, formatMoney, type LetterInvoice } from '../documents';
 import { DAY_MS, round2 } from '../ladder';
 import { callKey, caseRef } from '../case-keys';
@@ -188,7 +189,8 @@ async function openLegalCase(
   now: Date,
 ): Promise<Types.ObjectId> {
   const number = `LEGAL-${caseRef(c._id)}`;
-  const res = await ctx.models.Case.findOneAndUpdate(
+  const { doc } = await upsertOne(
+    ctx.models.Case,
     { number },
     {
       $setOnInsert: {
@@ -209,10 +211,9 @@ async function openLegalCase(
         ],
       },
     },
-    { upsert: true, returnDocument: 'after', projection: { _id: 1 } },
-  ).lean();
-  if (!res) throw new Error('legal case upsert returned nothing');
-  return res._id;
+    { projection: { _id: 1 } },
+  );
+  return doc._id;
 }
 
 function toLetterInvoice(i: InvoiceDoc): LetterInvoice {

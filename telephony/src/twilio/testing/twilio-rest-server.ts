@@ -20,6 +20,11 @@ export interface TwilioRestServer {
   url: string;
   requests: RecordedRequest[];
   events: EventEmitter<{ request: [RecordedRequest] }>;
+  /**
+   * An outage from now on: every request answered with this HTTP status (Twilio's error body), or its
+   * connection dropped (`'unreachable'`); `null` ends it.
+   */
+  outage(mode: { status: number } | 'unreachable' | null): void;
   /** Resolves with the first (past or future) request that matches. */
   waitFor(match: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -50,6 +55,7 @@ export async function startTwilioRestServer(opts: {
   const requests: RecordedRequest[] = [];
   const messages: Array<Record<string, unknown> & { to: string | string[]; sentAt: Date }> = [];
   const events = new EventEmitter<{ request: [RecordedRequest] }>();
+  let down: { status: number } | 'unreachable' | null = null;
   const expectedAuth = `Basic ${Buffer.from(`${opts.accountSid}:${opts.authToken}`).toString('base64')}`;
 
   const server: Server = createServer((req, res) => {
@@ -61,6 +67,8 @@ export async function startTwilioRestServer(opts: {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
+      if (down === 'unreachable') return req.socket.destroy();
+      if (down) return reply(down.status, { code: 20500, message: 'Service unavailable', status: down.status });
       if (req.headers.authorization !== expectedAuth)
         return reply(401, { code: 20003, message: 'Authenticate', status: 401 });
       const params = req.method === 'POST' ? await readForm(req) : Object.fromEntries(url.searchParams);
@@ -136,6 +144,9 @@ export async function startTwilioRestServer(opts: {
     url: `http://127.0.0.1:${port}`,
     requests,
     events,
+    outage(mode) {
+      down = mode;
+    },
     waitFor(match, timeoutMs = 5000) {
       const found = requests.find(match);
       if (found) return Promise.resolve(found);
