@@ -23,6 +23,8 @@ import { benchArgs, startApp } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import type { Database } from '../server/src/db/connection';
 import { hashPassword } from '../server/src/auth/auth.service';
+import { SessionStore } from '../server/src/auth/sessions';
+import { systemClock } from '../server/src/clock';
 
 const argsSchema = z.object({
   customers: z.coerce.number().int().min(1000).default(1_000_000),
@@ -59,7 +61,7 @@ function summary(samples: number[]) {
   };
 }
 
-async function ensureAgents(db: Database, n: number): Promise<Array<{ id: string; name: string }>> {
+async function ensureAgents(db: Database, n: number): Promise<Array<{ id: string; name: string; token: string }>> {
   const passwordHash = await hashPassword('ringside');
   const ops = Array.from({ length: n }, (_, i) => ({
     updateOne: {
@@ -84,7 +86,16 @@ async function ensureAgents(db: Database, n: number): Promise<Array<{ id: string
   // Only bench agents take calls during the run.
   await db.models.User.updateMany({ email: { $not: /^bench-agent-/ } }, { $set: { 'state.status': 'offline' } });
   const users = await db.models.User.find({ email: /^bench-agent-/ }, { name: 1 }).lean();
-  return users.map((u) => ({ id: u._id.toString(), name: u.name }));
+  // Each console signs in with a session of its own, as a login makes (without 500 password checks).
+  const sessions = new SessionStore(db.models, systemClock);
+  const expiresAt = new Date(Date.now() + 6 * 3_600_000);
+  return Promise.all(
+    users.map(async (u) => {
+      const claims = { sub: u._id.toString(), sid: await sessions.open(u._id.toString(), expiresAt), roles: ['agent'] };
+      const token = jwt.sign({ ...claims, name: u.name }, JWT_SECRET, { expiresIn: '6h' });
+      return { id: u._id.toString(), name: u.name, token };
+    }),
+  );
 }
 
 /** Raw phone numbers as callers present them: 90 % known customers, 10 % unknown. */
@@ -172,7 +183,7 @@ async function run(
   provider: 'twilio' | 'asterisk',
   ctx: {
     url: string;
-    agents: Array<{ id: string; name: string }>;
+    agents: Array<{ id: string; name: string; token: string }>;
     numbers: string[];
     rate: number;
     seconds: number;
@@ -202,8 +213,11 @@ async function run(
 
   // The agents' consoles: acknowledge each pop; the caller then hangs up, freeing the agent.
   for (const agent of ctx.agents) {
-    const token = jwt.sign({ sub: agent.id, roles: ['agent'], name: agent.name }, JWT_SECRET, { expiresIn: '2h' });
-    const socket: AgentSocket = connectSocket(ctx.url, { auth: { token }, transports: ['websocket'], forceNew: true });
+    const socket: AgentSocket = connectSocket(ctx.url, {
+      auth: { token: agent.token },
+      transports: ['websocket'],
+      forceNew: true,
+    });
     socket.on('screenpop', (pop, ack) => {
       ack(true);
       const t0 = sent.get(pop.callId);

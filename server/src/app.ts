@@ -15,7 +15,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { bodyParsers } from './http/body-parsing';
 import { userRoutes } from './users/users.routes';
 import { consoleRoutes } from './http/console';
-import { createGateway, Realtime, type RingsideServer } from './realtime/gateway';
+import { createGateway, Realtime, sessionRoom, type RingsideServer } from './realtime/gateway';
 import { CallService } from './calls/call.service';
 import { registerCallHandlers } from './calls/calls.handlers';
 import { twilioRoutes } from './telephony/twilio.routes';
@@ -72,10 +72,24 @@ export interface App {
  */
 export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   const { config, db, logger, clock } = deps;
-  const auth = createAuthService({ users: db.models.User, secret: config.jwt.secret, ttl: config.jwt.ttl });
+  const auth = createAuthService({ models: db.models, clock, secret: config.jwt.secret, ttl: config.jwt.ttl });
   const metrics = createMetrics();
   const io = createGateway(httpServer, { auth, logger });
   const realtime = new Realtime(io);
+  // An ended session's sockets go at once, on every process (the Redis adapter carries both).
+  // Ending one waits for the other processes to forget it (the adapter gives up after its request
+  // timeout), so that it is over everywhere when it answers.
+  auth.sessions.onEnded(async ({ ids }) => {
+    for (const id of ids) io.in(sessionRoom(id)).disconnectSockets(true);
+    if (!config.redisUrl) return;
+    await io
+      .serverSideEmitWithAck('sessionsEnded', ids)
+      .catch((err: unknown) => logger.warn({ err }, 'not every process confirmed an ended session'));
+  });
+  io.on('sessionsEnded', (ids, done) => {
+    auth.sessions.forget(ids);
+    done(true);
+  });
   const twilio =
     deps.providers?.twilio ??
     new TwilioProvider({
@@ -205,7 +219,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
     twilioRoutes(twilio, clock, (status) => dunning.onSmsStatus(status)),
   );
   app.use('/api/auth', authRoutes({ auth, models: db.models, loginRateLimit: config.loginRateLimit }));
-  app.use('/api', userRoutes({ models: db.models, auth }));
+  app.use('/api', userRoutes({ models: db.models, auth, audit, clock }));
   const crm = { models: db.models, auth, clock, customers, audit };
   app.use('/api/customers', customerRoutes(crm));
   app.use('/api/cases', caseRoutes(crm));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { roleSchema } from './roles';
+import { objectIdOf } from './ids';
 
 export const loginRequestSchema = z.object({
   email: z
@@ -28,9 +29,13 @@ export type LoginResponse = z.infer<typeof loginResponseSchema>;
 export const meResponseSchema = loginResponseSchema.pick({ user: true });
 export type MeResponse = z.infer<typeof meResponseSchema>;
 
-/** Claims carried in the JWT that authenticates both HTTP and Socket.IO. */
+/**
+ * Claims carried in the JWT that authenticates both HTTP and Socket.IO: the user (`sub`) and the
+ * session (`sid`), which must still be open for the token to be good.
+ */
 export const tokenClaimsSchema = z.object({
-  sub: z.string(),
+  sub: objectIdOf('a user id'),
+  sid: z.string().min(16).max(64),
   roles: z.array(roleSchema).min(1),
   name: z.string(),
 });

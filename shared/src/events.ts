@@ -134,4 +134,6 @@ export interface SocketData {
   userId: string;
   roles: string[];
   name: string;
+  /** The session the socket signed in with: ending it disconnects the socket. */
+  sessionId: string;
 }

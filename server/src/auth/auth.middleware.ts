@@ -10,14 +10,16 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Requires `Authorization: Bearer <jwt>`; puts the claims on `req.auth`. */
+/** Requires `Authorization: Bearer <jwt>` of an open session; puts the claims on `req.auth`. */
 export function requireAuth(auth: AuthService): RequestHandler {
   return (req, _res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) return next(unauthorized());
-    req.auth = auth.verify(match[1]);
-    next();
+    auth.authenticate(match[1]).then((claims) => {
+      req.auth = claims;
+      next();
+    }, next);
   };
 }
 

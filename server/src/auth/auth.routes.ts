@@ -28,7 +28,17 @@ export function authRoutes(deps: { auth: AuthService; models: Models; loginRateL
 
   router.post('/login', limiter, async (req, res) => {
     const body = parseOrThrow(loginRequestSchema, req.body, 'login');
-    res.json((await deps.auth.login(body.email, body.password)) satisfies LoginResponse);
+    const client = {
+      ...(req.ip ? { ip: req.ip } : {}),
+      ...(req.get('user-agent') ? { userAgent: req.get('user-agent') } : {}),
+    };
+    res.json((await deps.auth.login(body.email, body.password, client)) satisfies LoginResponse);
+  });
+
+  // Ends this token's session: the token stops working and the session's consoles disconnect.
+  router.post('/logout', requireAuth(deps.auth), async (req, res) => {
+    if (req.auth) await deps.auth.sessions.end(req.auth.sid, 'logout', req.auth.sub);
+    res.status(204).end();
   });
 
   router.get('/me', requireAuth(deps.auth), async (req, res) => {

@@ -16,6 +16,7 @@ import { taskSchema, type Task } from './schemas/task.model';
 import { queueDayStatsSchema, type QueueDayStats } from './schemas/queue-stats.model';
 import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from './schemas/call.model';
 import { queueSchema, type Queue } from './schemas/queue.model';
+import { sessionSchema, type Session } from './schemas/session.model';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
 export interface Models {
@@ -37,6 +38,7 @@ export interface Models {
   Task: Model<Task>;
   QueueDayStats: Model<QueueDayStats>;
   Queue: Model<Queue>;
+  Session: Model<Session>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -59,6 +61,7 @@ export function registerModels(conn: Connection): Models {
     Task: conn.model<Task>('Task', taskSchema),
     QueueDayStats: conn.model<QueueDayStats>('QueueDayStats', queueDayStatsSchema),
     Queue: conn.model<Queue>('Queue', queueSchema),
+    Session: conn.model<Session>('Session', sessionSchema),
   };
 }
 

@@ -4,18 +4,26 @@ import type { ClientToServerEvents, Role, ServerToClientEvents, SocketData } fro
 import type { AuthService } from '../auth/auth.service';
 import type { Logger } from '../logger';
 
-export type RingsideServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type RingsideSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** What the server processes tell each other (through the Redis adapter). */
+export interface InterServerEvents {
+  /** These sessions ended: forget cached answers about them, then say so. */
+  sessionsEnded: (ids: string[], done: (forgotten: boolean) => void) => void;
+}
+
+export type RingsideServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type RingsideSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 /** Sends typed events to one room. */
 export type Room = BroadcastOperator<ServerToClientEvents, SocketData>;
 
 export const userRoom = (userId: string) => `user:${userId}`;
 export const roleRoom = (role: Role) => `role:${role}`;
+export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
 /**
  * Socket.IO on the HTTP server, authenticated with the same JWT as the API
- * (`io(url, {auth: {token}})`). Each socket joins its user's room and its roles' rooms;
+ * (`io(url, {auth: {token}})`) of an open session. Each socket joins its user's room, its
+ * session's room (ending the session disconnects it) and its roles' rooms;
  * everything is sent to rooms through `Realtime`, never to "everyone".
  */
 export function createGateway(httpServer: HttpServer, deps: { auth: AuthService; logger: Logger }): RingsideServer {
@@ -23,16 +31,21 @@ export function createGateway(httpServer: HttpServer, deps: { auth: AuthService;
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
     if (typeof token !== 'string' || !token) return next(new Error('unauthorized: missing token'));
-    try {
-      const claims = deps.auth.verify(token);
-      socket.data = { userId: claims.sub, roles: claims.roles, name: claims.name };
-      next();
-    } catch {
-      next(new Error('unauthorized: invalid or expired token'));
-    }
+    deps.auth.authenticate(token).then(
+      (claims) => {
+        socket.data = { userId: claims.sub, roles: claims.roles, name: claims.name, sessionId: claims.sid };
+        next();
+      },
+      (err: unknown) =>
+        next(new Error(`unauthorized: ${err instanceof Error ? err.message : 'invalid or expired token'}`)),
+    );
   });
   io.on('connection', (socket) => {
-    void socket.join([userRoom(socket.data.userId), ...socket.data.roles.map((r) => roleRoom(r as Role))]);
+    void socket.join([
+      userRoom(socket.data.userId),
+      sessionRoom(socket.data.sessionId),
+      ...socket.data.roles.map((r) => roleRoom(r as Role)),
+    ]);
     deps.logger.debug({ userId: socket.data.userId }, 'socket connected');
   });
   return io;

@@ -28,8 +28,11 @@ export async function freshDatabase(): Promise<Database & { drop(): Promise<void
   });
 }
 
+/** One random signing secret per test process: servers a test starts side by side accept each other's tokens. */
+const TEST_JWT_SECRET = randomBytes(32).toString('base64url');
+
 export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...overrides });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', JWT_SECRET: TEST_JWT_SECRET, ...overrides });
 }
 
 export interface TestServer extends RunningServer {

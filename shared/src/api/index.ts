@@ -8,3 +8,4 @@ export * from './agents';
 export * from './supervisor';
 export * from './health';
 export * from './refusals';
+export * from './users';

@@ -21,6 +21,8 @@ export interface User {
    */
   console?: { connected: boolean; token: string; since: Date; lostAt?: Date };
   active: boolean;
+  /** Deleted by an admin: kept for the records that name the user, never signs in or lists again. */
+  deletedAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -42,6 +44,7 @@ export const userSchema = new Schema<User>(
     idleSince: Date,
     console: { connected: Boolean, token: String, since: Date, lostAt: Date },
     active: { type: Boolean, default: true },
+    deletedAt: Date,
   },
   { timestamps: true, collection: 'users' },
 );
