@@ -163,6 +163,18 @@ describe('odd requests are 4xx', () => {
   });
 });
 
+describe('socket events are always answered', () => {
+  it('an event with more arguments than its payload still gets its ack', async () => {
+    const agent = await h.agent('agent3@ringside.test');
+    const emit = agent.socket.emit.bind(agent.socket) as (event: string, ...args: unknown[]) => void;
+    const answer = await new Promise((resolve) => emit('agent:state:set', { status: 'away' }, 'extra', resolve));
+    expect(answer).toMatchObject({ ok: true });
+    const refused = await new Promise((resolve) => emit('call:accept', undefined, null, resolve));
+    expect(refused).toMatchObject({ ok: false, code: 'bad_request' });
+    agent.close();
+  });
+});
+
 describe('a provider outage is a 503 with a reason', () => {
   it('click-to-dial while Twilio answers 500, or cannot be reached', async () => {
     for (const mode of [{ status: 500 }, 'unreachable'] as const) {

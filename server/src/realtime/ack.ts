@@ -12,8 +12,10 @@ export function socketHandler<S extends z.ZodType, T>(
   schema: S,
   fn: (payload: z.output<S>) => Promise<T> | T,
   logger?: Logger,
-): (payload: unknown, ack?: unknown) => Promise<void> {
-  return async (payload, ack) => {
+): (payload: unknown, ...rest: unknown[]) => Promise<void> {
+  // Socket.IO hands the ack callback over as the last argument, after however many the client sent.
+  return async (payload, ...rest) => {
+    const ack = rest.at(-1) ?? (typeof payload === 'function' ? payload : undefined);
     const reply = (response: Ack<T>) => {
       if (typeof ack === 'function') (ack as (r: Ack<T>) => void)(response);
     };

@@ -8,6 +8,10 @@ export interface RawRequest {
   target: string;
   headers?: Record<string, string | string[]>;
   body?: Buffer | string;
+  /** Send the body chunked (no Content-Length). */
+  chunked?: boolean;
+  /** On a connection of its own rather than a kept-alive one. */
+  fresh?: boolean;
 }
 
 export interface RawAnswer {
@@ -29,8 +33,8 @@ export function rawRequest(baseUrl: string, req: RawRequest, timeoutMs = 10_000)
         port: url.port,
         method: req.method,
         path: req.target,
-        agent: keepAlive,
-        headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...req.headers },
+        agent: req.fresh ? false : keepAlive,
+        headers: { ...(body && !req.chunked ? { 'content-length': String(body.length) } : {}), ...req.headers },
         timeout: timeoutMs,
       },
       (res) => {
