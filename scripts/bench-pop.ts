@@ -4,6 +4,7 @@
 //                        [--provider twilio|asterisk|both] [--data-dir DIR] [--warmup true|false]
 // The database is kept in the cache directory and reused: the first run seeds it.
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -41,7 +42,8 @@ const argsSchema = z.object({
 
 const TWILIO = { sid: `AC${'b'.repeat(32)}`, token: 'bench-auth-token-1234', publicUrl: 'https://bench.ringside.test' };
 const ARI = { username: 'ringside', password: 'bench-ari-password', app: 'ringside' };
-const JWT_SECRET = 'bench-jwt-secret-bench-jwt-secret-0123456789';
+const JWT_SECRET = randomBytes(32).toString('base64url');
+const METRICS_TOKEN = randomBytes(16).toString('hex');
 
 type AgentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -147,7 +149,9 @@ interface StageTotals {
 
 /** Per-stage totals of the pop path, read from the app's Prometheus metrics. */
 async function popStages(url: string): Promise<Map<string, StageTotals>> {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const text = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((r) =>
+    r.text(),
+  );
   const stages = new Map<string, StageTotals>();
   const entry = (stage: string) => {
     const e = stages.get(stage) ?? { sum: 0, count: 0, buckets: new Map<number, number>() };
@@ -333,6 +337,7 @@ async function main(): Promise<void> {
       ARI_PASSWORD: ARI.password,
       ARI_APP: ARI.app,
       OFFER_ACK_TIMEOUT_MS: '10000',
+      METRICS_TOKEN,
     });
     if (args.provider !== 'twilio') {
       const deadline = Date.now() + 20_000;

@@ -10,6 +10,7 @@ import type { Logger } from './logger';
 import type { Clock } from './clock';
 import { createAuthService, type AuthService } from './auth/auth.service';
 import { authRoutes } from './auth/auth.routes';
+import { loginLimits, type LoginLimits } from './auth/login-limits';
 import { healthRoutes } from './health/health.routes';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { bodyParsers } from './http/body-parsing';
@@ -64,6 +65,8 @@ export interface App {
   presence: Presence;
   metrics: Metrics;
   twilio: TwilioProvider;
+  /** Where failed sign-ins are counted (closed with the server). */
+  loginLimits: LoginLimits;
 }
 
 /**
@@ -74,7 +77,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   const { config, db, logger, clock } = deps;
   const auth = createAuthService({ models: db.models, clock, secret: config.jwt.secret, ttl: config.jwt.ttl });
   const metrics = createMetrics();
-  const io = createGateway(httpServer, { auth, logger });
+  const io = createGateway(httpServer, { auth, logger, allowedOrigins: config.allowedOrigins });
   const realtime = new Realtime(io);
   // An ended session's sockets go at once, on every process (the Redis adapter carries both).
   // Ending one waits for the other processes to forget it (the adapter gives up after its request
@@ -201,7 +204,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy);
   app.use(helmet());
   app.use(
     pinoHttp({
@@ -213,12 +216,13 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use(bodyParsers());
 
   app.use(healthRoutes({ db }));
-  app.use(metricsRoutes(metrics));
+  app.use(metricsRoutes(metrics, config.metricsToken));
   app.use(
     '/telephony/twilio',
     twilioRoutes(twilio, clock, (status) => dunning.onSmsStatus(status)),
   );
-  app.use('/api/auth', authRoutes({ auth, models: db.models, loginRateLimit: config.loginRateLimit }));
+  const limits = loginLimits({ models: db.models, clock, logger, redisUrl: config.redisUrl });
+  app.use('/api/auth', authRoutes({ auth, models: db.models, loginRateLimit: config.loginRateLimit, limits }));
   app.use('/api', userRoutes({ models: db.models, auth, audit, clock }));
   const crm = { models: db.models, auth, clock, customers, audit };
   app.use('/api/customers', customerRoutes(crm));
@@ -236,5 +240,18 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use(['/api', '/telephony'], notFoundHandler);
   app.use(consoleRoutes());
   app.use(errorHandler);
-  return { express: app, io, realtime, auth, calls, supervisor, dialer, dunning, presence, metrics, twilio };
+  return {
+    express: app,
+    io,
+    realtime,
+    auth,
+    calls,
+    supervisor,
+    dialer,
+    dunning,
+    presence,
+    metrics,
+    twilio,
+    loginLimits: limits,
+  };
 }

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/env';
 import { keptSecrets } from './config/secrets';
-import { createLogger } from './logger';
+import { createLogger, secretsOf } from './logger';
 import { connectDatabase } from './db/connection';
 import { ensureIndexes } from './db/models';
 import { systemClock } from './clock';
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
           },
         }
       : {},
+    secretsOf(config),
   );
   if (secrets) {
     const said = { path: secrets.path, variables: config.generatedSecrets };

@@ -42,6 +42,7 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
         app.calls.close();
         app.supervisor.stop();
         void app.dunning.close();
+        void app.loginLimits.close();
         // io.close() also closes the HTTP server; idle keep-alive connections are dropped.
         void app.io.close(() => void (closeRedis?.() ?? Promise.resolve()).then(() => resolve()));
         http.closeIdleConnections();

@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type RateLimitExceededEventHandler } from 'express-rate-limit';
+import { LOGIN_WINDOW_MS, type LoginLimits } from './login-limits';
 import { loginRequestSchema, type LoginResponse, type MeResponse } from '@ringside/shared';
 import type { AuthService } from './auth.service';
 import { requireAuth } from './auth.middleware';
@@ -8,25 +9,38 @@ import type { Models } from '../db/models';
 import { toPublicUser } from './auth.service';
 import { notFound } from '../errors';
 
-export function authRoutes(deps: { auth: AuthService; models: Models; loginRateLimit: number }): Router {
+export function authRoutes(deps: {
+  auth: AuthService;
+  models: Models;
+  loginRateLimit: number;
+  limits: LoginLimits;
+}): Router {
   const router = Router();
-  // Per client address and account: guessing one account's password from many addresses,
-  // or many accounts from one address, both hit a limit.
-  const limiter = rateLimit({
-    windowMs: 15 * 60 * 1000,
-    limit: deps.loginRateLimit,
+  // Failed sign-ins are counted per account from any address and per address over every account
+  // (five times the account limit: an office signs in from one address), in a store every process shares.
+  const refuse: RateLimitExceededEventHandler = (_req, _res, next) =>
+    next(new AppError('rate_limited', 'too many login attempts; try again in a few minutes'));
+  const common = {
+    windowMs: LOGIN_WINDOW_MS,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     skipSuccessfulRequests: true,
-    keyGenerator: (req) => {
-      const email = typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '';
-      return `${ipKeyGenerator(req.ip ?? '')}|${email}`;
-    },
-    handler: (_req, _res, next) =>
-      next(new AppError('rate_limited', 'too many login attempts; try again in a few minutes')),
+    handler: refuse,
+  } as const;
+  const perAccount = rateLimit({
+    ...common,
+    limit: deps.loginRateLimit,
+    store: deps.limits.perAccount,
+    keyGenerator: (req) => (typeof req.body?.email === 'string' ? req.body.email.trim().toLowerCase() : '-'),
+  });
+  const perAddress = rateLimit({
+    ...common,
+    limit: deps.loginRateLimit * 5,
+    store: deps.limits.perAddress,
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? ''),
   });
 
-  router.post('/login', limiter, async (req, res) => {
+  router.post('/login', perAddress, perAccount, async (req, res) => {
     const body = parseOrThrow(loginRequestSchema, req.body, 'login');
     const client = {
       ...(req.ip ? { ip: req.ip } : {}),

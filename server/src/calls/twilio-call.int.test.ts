@@ -11,13 +11,15 @@ import {
   type TestAgent,
 } from '../testing/calls-harness';
 
+const METRICS_TOKEN = `metrics-${Math.random().toString(36).slice(2)}-scraper`;
+
 let h: CallsHarness;
 let agent1: TestAgent;
 let agent2: TestAgent;
 let annaId: string;
 
 beforeAll(async () => {
-  h = await startCallsHarness();
+  h = await startCallsHarness({ METRICS_TOKEN });
   agent1 = await h.agent('agent1@ringside.test');
   agent2 = await h.agent('agent2@ringside.test');
   const anna = await addCustomer(h.models, {
@@ -257,8 +259,10 @@ describe('inbound Twilio call → screen pop', () => {
     expect(await agent1.emit('call:accept', { callId: newCallSid() })).toMatchObject({ ok: false, code: 'not_found' });
   });
 
-  it('serves Prometheus metrics with the pop latency histogram', async () => {
-    const text = await (await fetch(`${h.server.url}/metrics`)).text();
+  it('serves Prometheus metrics with the pop latency histogram, to the scraper with the token only', async () => {
+    expect((await fetch(`${h.server.url}/metrics`)).status).toBe(401);
+    const res = await fetch(`${h.server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    const text = await res.text();
     expect(text).toMatch(/ringside_pop_latency_seconds_count\{provider="twilio"\} [1-9]/);
     expect(text).toMatch(/ringside_calls_total\{provider="twilio"\} [1-9]/);
   });

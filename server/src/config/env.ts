@@ -76,6 +76,23 @@ const envSchema = z
       .min(1000, { error: 'must be at least 1000' })
       .default(300_000),
     HOLD_MUSIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    TRUST_PROXY: z
+      .string()
+      .regex(/^(true|false|\d{1,2}|[\w.:/, -]+)$/, {
+        error: 'must be true, false, a number of hops, or addresses/subnets such as loopback, 10.0.0.0/8',
+      })
+      .default('loopback'),
+    METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+    ALLOWED_ORIGINS: z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be a comma-separated list of http(s) origins' })))
+      .optional(),
     DEMO_CUSTOMERS: z.coerce.number({ error: 'must be a number' }).int().min(0).default(2000),
     DUNNING_LADDER: z
       .string()
@@ -142,6 +159,12 @@ export interface Config {
   /** A callback dialing this long with no word from the provider was never placed. */
   callbacks: { silentDialMs: number };
   holdMusicUrl: string | undefined;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For to believe (the client address of limits and logs). */
+  trustProxy: boolean | number | string;
+  /** `GET /metrics` answers only with `Authorization: Bearer <this>`; off without it. */
+  metricsToken: string | undefined;
+  /** Browser origins that may open a socket: PUBLIC_URL's and ALLOWED_ORIGINS (the page's own origin always may). */
+  allowedOrigins: string[];
   dunning: {
     ladder: LadderStep[] | undefined;
     smsFrom: string | undefined;
@@ -212,6 +235,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
     presence: { graceMs: e.CONSOLE_GRACE_MS },
     callbacks: { silentDialMs: e.CALLBACK_SILENT_DIAL_MS },
     holdMusicUrl: e.HOLD_MUSIC_URL,
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
+    metricsToken: e.METRICS_TOKEN,
+    allowedOrigins: [
+      ...new Set([
+        new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).origin,
+        ...(e.ALLOWED_ORIGINS ?? []).map((o) => new URL(o).origin),
+      ]),
+    ],
     dunning: {
       ladder: e.DUNNING_LADDER,
       smsFrom: e.DUNNING_SMS_FROM,
@@ -220,4 +251,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       renderWorkers: e.DUNNING_RENDER_WORKERS,
     },
   };
+}
+
+function trustProxyOf(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

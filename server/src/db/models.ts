@@ -17,6 +17,7 @@ import { queueDayStatsSchema, type QueueDayStats } from './schemas/queue-stats.m
 import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from './schemas/call.model';
 import { queueSchema, type Queue } from './schemas/queue.model';
 import { sessionSchema, type Session } from './schemas/session.model';
+import { loginAttemptsSchema, type LoginAttempts } from './schemas/login-attempts.model';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
 export interface Models {
@@ -39,6 +40,7 @@ export interface Models {
   QueueDayStats: Model<QueueDayStats>;
   Queue: Model<Queue>;
   Session: Model<Session>;
+  LoginAttempts: Model<LoginAttempts>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -62,6 +64,7 @@ export function registerModels(conn: Connection): Models {
     QueueDayStats: conn.model<QueueDayStats>('QueueDayStats', queueDayStatsSchema),
     Queue: conn.model<Queue>('Queue', queueSchema),
     Session: conn.model<Session>('Session', sessionSchema),
+    LoginAttempts: conn.model<LoginAttempts>('LoginAttempts', loginAttemptsSchema),
   };
 }
 

@@ -26,8 +26,19 @@ export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
  * session's room (ending the session disconnects it) and its roles' rooms;
  * everything is sent to rooms through `Realtime`, never to "everyone".
  */
-export function createGateway(httpServer: HttpServer, deps: { auth: AuthService; logger: Logger }): RingsideServer {
-  const io: RingsideServer = new Server(httpServer, { serveClient: false, cors: { origin: false } });
+export function createGateway(
+  httpServer: HttpServer,
+  deps: { auth: AuthService; logger: Logger; allowedOrigins: readonly string[] },
+): RingsideServer {
+  const io: RingsideServer = new Server(httpServer, {
+    serveClient: false,
+    cors: { origin: false },
+    // A browser page elsewhere may not open a socket with a token it got hold of (the console is served by this server).
+    allowRequest: (req, callback) => {
+      const allowed = originAllowed(req.headers.origin, req.headers.host, deps.allowedOrigins);
+      callback(allowed ? null : 'origin not allowed', allowed);
+    },
+  });
   io.use((socket, next) => {
     const token: unknown = socket.handshake.auth?.token;
     if (typeof token !== 'string' || !token) return next(new Error('unauthorized: missing token'));
@@ -63,4 +74,25 @@ export class Realtime {
   toRole(role: Role): Room {
     return this.io.to(roleRoom(role));
   }
+}
+
+/**
+ * Whether a socket may be opened from `origin`: no Origin (not a browser: the call simulator, a
+ * script), the page's own origin (served by this server, whatever name it was reached by), or one
+ * of `allowed` (PUBLIC_URL's and ALLOWED_ORIGINS).
+ */
+export function originAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  allowed: readonly string[],
+): boolean {
+  if (!origin) return true;
+  let parsed: URL;
+  try {
+    parsed = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (host && parsed.host === host.toLowerCase()) return true;
+  return allowed.includes(parsed.origin);
 }

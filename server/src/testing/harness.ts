@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../config/env';
 import { connectDatabase, type Database } from '../db/connection';
 import { ensureIndexes } from '../db/models';
-import { createLogger } from '../logger';
+import { createLogger, secretsOf, type Logger } from '../logger';
 import { startServer, type RunningServer } from '../server';
 import { systemClock, type Clock } from '../clock';
 import type { AppDeps } from '../app';
@@ -43,11 +43,18 @@ export interface TestServer extends RunningServer {
 
 /** The real app on port 0 against `db` (a fresh database when omitted). */
 export async function startTestServer(
-  opts: { db?: Database; env?: NodeJS.ProcessEnv; clock?: Clock; providers?: AppDeps['providers'] } = {},
+  opts: {
+    db?: Database;
+    env?: NodeJS.ProcessEnv;
+    clock?: Clock;
+    providers?: AppDeps['providers'];
+    /** The server's logger (default: at LOG_LEVEL, silent in tests). */
+    logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const config = testConfig(opts.env);
   const db = opts.db ?? (await freshDatabase());
-  const logger = createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, {}, secretsOf(config));
   const server = await startServer(
     { config, db, logger, clock: opts.clock ?? systemClock, ...(opts.providers ? { providers: opts.providers } : {}) },
     { port: 0, host: '127.0.0.1' },
