@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import type { CallbackAccepted } from '@ringside/shared';
 import type { AuthService } from '../auth/auth.service';
-import { requireAuth, requireRole } from '../auth/auth.middleware';
+import { requireAuth } from '../auth/auth.middleware';
+import { allow } from '../auth/policy';
 import type { CallbackDialer } from './callback-dialer';
 import type { CallbackService } from './callbacks.service';
 import type { AuditService } from '../audit/audit.service';
@@ -35,7 +36,7 @@ export function callbackRoutes(deps: {
     res.status(result.created ? 201 : 200).json(result);
   });
   /** The agent takes an offered callback: the customer is dialed and connected to the agent. */
-  router.post('/:id/accept', requireRole('agent'), async (req, res) => {
+  router.post('/:id/accept', allow('accept', 'Callback'), async (req, res) => {
     const viewer = viewerOf(req);
     const id = String(req.params.id);
     const result = await deps.dialer.accept(id, viewer.userId);
@@ -50,7 +51,7 @@ export function callbackRoutes(deps: {
     res.json(result satisfies CallbackAccepted);
   });
 
-  router.patch('/:id', requireRole('supervisor'), async (req, res) => {
+  router.patch('/:id', allow('assign', 'Callback'), async (req, res) => {
     const viewer = viewerOf(req);
     const result = await deps.callbacks.reassign(String(req.params.id), req.body, viewer);
     await deps.audit.record({

@@ -7,7 +7,8 @@ import type { CallParts } from './call-parts';
 import type { Offers } from './offers';
 import type { CallbackDialer, HoldingLegEnd } from '../callbacks/callback-dialer';
 import { rememberChoice } from './caller-resolution';
-import { AppError, conflict, forbidden, notFound } from '../errors';
+import { AppError, conflict, notFound } from '../errors';
+import { authorize, subjects } from '../auth/policy';
 
 export class Answering {
   constructor(
@@ -131,9 +132,8 @@ export class Answering {
       const chosen = new Types.ObjectId(input.customerId);
       const customer = await models.Customer.findById(chosen, { ownerId: 1 }).lean();
       if (!customer) throw notFound('customer');
-      const viewer = { userId: agentId, roles: agent?.roles ?? ['agent' as const], name: agent?.name ?? '' };
-      if (!(await this.deps.customers.canSee(viewer, customer)))
-        throw forbidden("this customer belongs to another agent's portfolio");
+      const viewer = { userId: agentId, roles: agent?.roles ?? ['agent' as const] };
+      authorize(await this.deps.customers.abilityFor(viewer), 'read', subjects.customer(customer));
       customerId = chosen;
     }
     const call = await models.Call.findOneAndUpdate(

@@ -34,8 +34,8 @@ export interface CallServiceDeps {
   providers: Partial<Record<Provider, TelephonyProvider>>;
   metrics: Metrics;
   options: CallServiceOptions;
-  /** Portfolio rules: may this agent see this customer? */
-  customers: Pick<CustomerService, 'canSee' | 'restrictedToPortfolio'>;
+  /** What a user may do (the portfolio rule: may this agent see this customer?). */
+  customers: Pick<CustomerService, 'abilityFor'>;
   /** Supervisors' live figures. */
   stats: CallStatsSink;
   /** The queues (configured in the database). */

@@ -10,10 +10,14 @@ import type { CallbackService } from '../callbacks/callbacks.service';
 import type { Role } from '@ringside/shared';
 import type { RingsideSocket } from '../realtime/gateway';
 import { socketHandler } from '../realtime/ack';
-import { AppError, forbidden } from '../errors';
+import { AppError } from '../errors';
+import { authorize, strictAbilityFor, subjects } from '../auth/policy';
 import type { Logger } from '../logger';
 
-/** The agent's socket events: state, accept, wrap-up. Every payload is validated; every event acked. */
+/**
+ * The agent's socket events: state, accept, wrap-up, callbacks. Every payload is validated, every
+ * event asks the policy (here for the user's own records; the services for customers), every event is acked.
+ */
 export function registerCallHandlers(
   socket: RingsideSocket,
   calls: CallService,
@@ -21,7 +25,9 @@ export function registerCallHandlers(
   logger: Logger,
 ): void {
   const me = socket.data.userId;
-  const isSupervisor = socket.data.roles.includes('supervisor') || socket.data.roles.includes('admin');
+  const viewer = { userId: me, roles: socket.data.roles as Role[], name: socket.data.name };
+  // A socket's roles are its token's: they do not change while it is connected.
+  const ability = strictAbilityFor(viewer);
 
   socket.on(
     'agent:state:set',
@@ -29,7 +35,7 @@ export function registerCallHandlers(
       agentStateSetSchema,
       async (p) => {
         const target = p.agentId ?? me;
-        if (target !== me && !isSupervisor) throw forbidden("only supervisors may set another agent's state");
+        authorize(ability, 'update', subjects.agentState(target));
         if (!isObjectId(target)) throw new AppError('bad_request', 'agentId is not a valid id');
         const state = await calls.setAgentStatus(target, p.status, p.reason);
         return {
@@ -44,18 +50,31 @@ export function registerCallHandlers(
   );
   socket.on(
     'call:accept',
-    socketHandler(callAcceptSchema, (p) => calls.accept(me, p.callId), logger),
+    socketHandler(
+      callAcceptSchema,
+      (p) => {
+        authorize(ability, 'accept', subjects.call(me));
+        return calls.accept(me, p.callId);
+      },
+      logger,
+    ),
   );
   socket.on(
     'call:wrapup',
-    socketHandler(callWrapupSchema, (p) => calls.wrapUp(me, p), logger),
+    socketHandler(
+      callWrapupSchema,
+      (p) => {
+        authorize(ability, 'wrapup', subjects.call(me));
+        return calls.wrapUp(me, p);
+      },
+      logger,
+    ),
   );
   socket.on(
     'callback:schedule',
     socketHandler(
       callbackScheduleSchema,
       async (p) => {
-        const viewer = { userId: me, roles: socket.data.roles as Role[], name: socket.data.name };
         const { callback, postponed, created } = await callbacks.schedule(p, viewer);
         return { callbackId: callback.id, dueAt: callback.dueAt, postponed, created };
       },

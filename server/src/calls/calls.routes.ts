@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { normalizePhone, objectIdOf, type CountryCode } from '@ringside/shared';
 import type { AuthService } from '../auth/auth.service';
-import { requireAuth, requireRole } from '../auth/auth.middleware';
+import { requireAuth } from '../auth/auth.middleware';
+import { allow, authorize, subjects } from '../auth/policy';
 import type { CustomerService } from '../customers/customers.service';
 import type { CallbackDialer } from '../callbacks/callback-dialer';
 import type { AuditService } from '../audit/audit.service';
@@ -23,10 +24,11 @@ export function callRoutes(deps: {
   defaultCountry: string;
 }): Router {
   const router = Router();
-  router.post('/outbound', requireAuth(deps.auth), requireRole('agent'), async (req, res) => {
+  router.post('/outbound', requireAuth(deps.auth), allow('dial', 'Customer'), async (req, res) => {
     const viewer = viewerOf(req);
     const body = parseOrThrow(outboundSchema, req.body, 'outbound call');
     const customer = await deps.customers.get(body.customerId, viewer);
+    authorize(await deps.customers.abilityFor(viewer), 'dial', subjects.customer(customer));
     const raw = body.phone ?? customer.phones.find((p) => !p.wrongNumber)?.raw;
     if (!raw) throw badRequest('the customer has no phone number; give phone');
     const phone = normalizePhone(raw, (customer.country || deps.defaultCountry) as CountryCode);

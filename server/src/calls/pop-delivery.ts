@@ -7,6 +7,7 @@ import type { Call } from '../db/schemas/call.model';
 import type { CallParts } from './call-parts';
 import type { RingsideSocket } from '../realtime/gateway';
 import { identityOnly } from '../screen-pop/screen-pop.service';
+import { subjects } from '../auth/policy';
 
 export class PopDelivery {
   constructor(private readonly deps: CallParts) {}
@@ -49,12 +50,19 @@ export class PopDelivery {
     });
   }
 
-  /** With portfolios on, an agent offered another owner's customer sees who is calling, nothing more. */
+  /**
+   * Whether the agent may read the calling customer (the portfolio rule); if not, it sees who is
+   * calling, nothing more. A call without one customer (unknown, several) shows no account.
+   */
   private async maySeeDetails(call: Call, agentId: string): Promise<boolean> {
-    if (!call.ownerId || call.ownerId.equals(agentId)) return true;
-    if (!(await this.deps.customers.restrictedToPortfolio())) return true;
+    if (!call.customerId) return true;
+    const customer = subjects.customer({ ownerId: call.ownerId });
+    // Calls are offered to agents: only when an agent may not do we look up what else the user is.
+    if ((await this.deps.customers.abilityFor({ userId: agentId, roles: ['agent'] })).can('read', customer))
+      return true;
     const agent = await this.deps.models.User.findById(agentId, { roles: 1 }).lean();
-    return Boolean(agent?.roles.some((r) => r !== 'agent'));
+    if (!agent) return false;
+    return (await this.deps.customers.abilityFor({ userId: agentId, roles: agent.roles })).can('read', customer);
   }
 
   private async acknowledged(call: Call, agentId: string): Promise<void> {

@@ -7,6 +7,7 @@ import type { AuthService } from '../auth/auth.service';
 import type { Clock } from '../clock';
 import { requireAuth } from '../auth/auth.middleware';
 import { forbidden, notFound, parseOrThrow } from '../errors';
+import { authorize, narrow, refusal, scopeOf, subjects, type Action, type Filter } from '../auth/policy';
 import type { CustomerService } from '../customers/customers.service';
 import { toObjectId } from '../db/ids';
 import type { AuditService } from '../audit/audit.service';
@@ -69,43 +70,60 @@ export function caseRoutes(deps: {
   const router = Router();
   router.use(requireAuth(deps.auth));
 
-  /** Legal sees legal cases only; everyone else sees cases of customers they may see. */
-  async function load(caseId: string, req: Parameters<typeof viewerOf>[0]) {
+  /** One case, for those who may do `action` on it (legal: legal cases; agents: their portfolio's). */
+  async function load(caseId: string, req: Parameters<typeof viewerOf>[0], action: Action) {
     const viewer = viewerOf(req);
     const found = await models.Case.findById(toObjectId(caseId, 'case id')).lean();
     if (!found) throw notFound('case');
-    const isLegalOnly = viewer.roles.every((r) => r === 'legal');
-    if (isLegalOnly && found.kind !== 'legal') throw forbidden('legal sees legal cases only');
-    if (!isLegalOnly) {
-      const customer = await models.Customer.findById(found.customerId, { ownerId: 1 }).lean();
-      if (customer) await customers.assertCanSee(viewer, customer);
-    }
-    return { viewer, found };
+    const customer = await models.Customer.findById(found.customerId, { ownerId: 1 }).lean();
+    const ability = await customers.abilityFor(viewer);
+    authorize(ability, action, subjects.case(found, customer));
+    return { viewer, found, customer, ability };
   }
 
+  /**
+   * A customer's cases (those of them the viewer may read), or, without a customer, the cases the
+   * viewer may list (its own; legal's; a supervisor's: all), newest first.
+   */
   router.get('/', async (req, res) => {
     const viewer = viewerOf(req);
     const q = parseOrThrow(listSchema, req.query, 'case query');
+    const ability = await customers.abilityFor(viewer);
     const filter: QueryFilter<Case> = {};
     if (q.status) filter.status = q.status;
     if (q.kind) filter.kind = q.kind;
-    if (viewer.roles.every((r) => r === 'legal')) filter.kind = 'legal';
+    let scope: Filter[];
     if (q.customerId) {
       const customer = await models.Customer.findById(q.customerId, { ownerId: 1 }).lean();
       if (!customer) throw notFound('customer');
-      if (!viewer.roles.includes('legal')) await customers.assertCanSee(viewer, customer);
+      scope = scopeOf(ability, 'read', 'Case', { customer: subjects.owner(customer) });
+      if (!scope.length) throw forbidden(refusal(ability, 'read', 'Case'));
       filter.customerId = new Types.ObjectId(q.customerId);
-    } else if (q.mine === 'true' || viewer.roles.every((r) => r === 'agent')) {
-      filter.ownerId = new Types.ObjectId(viewer.userId);
+    } else {
+      scope = scopeOf(ability, 'list', 'Case');
+      if (q.mine === 'true') filter.ownerId = new Types.ObjectId(viewer.userId);
     }
-    const found = await models.Case.find(filter).sort({ openedAt: -1 }).limit(q.limit).lean();
-    res.json({ cases: found.map(view) } satisfies CaseList);
+    // One query per branch of the scope (an `$or` would read every case), merged here.
+    const found = await Promise.all(
+      narrow(filter, scope).map((f) =>
+        models.Case.find(f as QueryFilter<Case>)
+          .sort({ openedAt: -1 })
+          .limit(q.limit)
+          .lean(),
+      ),
+    );
+    const merged = [...new Map(found.flat().map((c) => [c._id.toString(), c])).values()]
+      .sort((a, b) => b.openedAt.getTime() - a.openedAt.getTime())
+      .slice(0, q.limit);
+    res.json({ cases: merged.map(view) } satisfies CaseList);
   });
 
   router.post('/', async (req, res) => {
     const viewer = viewerOf(req);
     const body = parseOrThrow(createSchema, req.body, 'case');
     const customer = await customers.get(body.customerId, viewer);
+    const ownerId = body.ownerId ?? viewer.userId;
+    authorize(await customers.abilityFor(viewer), 'create', subjects.case({ kind: body.kind, ownerId }, customer));
     const now = clock.now();
     const created = await models.Case.create({
       customerId: customer._id,
@@ -113,7 +131,7 @@ export function caseRoutes(deps: {
       kind: body.kind,
       subject: body.subject,
       priority: body.priority,
-      ownerId: new Types.ObjectId(body.ownerId ?? viewer.userId),
+      ownerId: new Types.ObjectId(ownerId),
       openedAt: now,
       callIds: body.callId ? [body.callId] : [],
       notes: body.note
@@ -133,7 +151,7 @@ export function caseRoutes(deps: {
   });
 
   router.get('/:id', async (req, res) => {
-    const { viewer, found } = await load(req.params.id ?? '', req);
+    const { viewer, found } = await load(req.params.id ?? '', req, 'read');
     await audit.record({
       userId: viewer.userId,
       userName: viewer.name,
@@ -145,8 +163,10 @@ export function caseRoutes(deps: {
   });
 
   router.patch('/:id', async (req, res) => {
-    const { viewer, found } = await load(req.params.id ?? '', req);
+    const { viewer, found, customer, ability } = await load(req.params.id ?? '', req, 'update');
     const body = parseOrThrow(patchSchema, req.body, 'case change');
+    if (body.ownerId && !found.ownerId?.equals(body.ownerId))
+      authorize(ability, 'assign', subjects.case(found, customer), 'only supervisors reassign cases');
     const set: Record<string, unknown> = {};
     if (body.status) {
       set.status = body.status;
@@ -172,7 +192,7 @@ export function caseRoutes(deps: {
   });
 
   router.post('/:id/notes', async (req, res) => {
-    const { viewer, found } = await load(req.params.id ?? '', req);
+    const { viewer, found } = await load(req.params.id ?? '', req, 'note');
     const body = parseOrThrow(noteSchema, req.body, 'note');
     const updated = await models.Case.findByIdAndUpdate(
       found._id,

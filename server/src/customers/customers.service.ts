@@ -13,7 +13,8 @@ import type { Models } from '../db/models';
 import type { Viewer } from '../auth/viewer';
 import { toObjectId } from '../db/ids';
 import type { Customer, Phone } from '../db/schemas/customer.model';
-import { badRequest, conflict, forbidden, notFound, parseOrThrow } from '../errors';
+import { badRequest, conflict, notFound, parseOrThrow } from '../errors';
+import { authorize, defineAbilityFor, scopeOf, subjects, type AppAbility } from '../auth/policy';
 
 /** The fields of a customer in lists and search results. */
 const SUMMARY = { kind: 1, name: 1, email: 1, phones: 1, labels: 1, ownerId: 1 } as const;
@@ -152,19 +153,14 @@ export class CustomerService {
     this.portfolioCache = undefined;
   }
 
-  /** Supervisors, admins and legal see everyone; agents only their own when the company says so. */
-  async portfolioFilter(viewer: Viewer): Promise<{ ownerId?: Types.ObjectId }> {
-    if (viewer.roles.some((r) => r !== 'agent')) return {};
-    return (await this.restrictedToPortfolio()) ? { ownerId: new Types.ObjectId(viewer.userId) } : {};
+  /** What `viewer` may do under the company's settings (server/src/auth/policy.ts has the rules). */
+  async abilityFor(viewer: Pick<Viewer, 'userId' | 'roles'>): Promise<AppAbility> {
+    return defineAbilityFor(viewer, { restrictToPortfolio: await this.restrictedToPortfolio() });
   }
 
-  async canSee(viewer: Viewer, customer: Pick<Customer, 'ownerId'>): Promise<boolean> {
-    const filter = await this.portfolioFilter(viewer);
-    return !filter.ownerId || Boolean(customer.ownerId?.equals(filter.ownerId));
-  }
-
-  async assertCanSee(viewer: Viewer, customer: Pick<Customer, 'ownerId'>): Promise<void> {
-    if (!(await this.canSee(viewer, customer))) throw forbidden("this customer belongs to another agent's portfolio");
+  /** Refuses (403) unless `viewer` may read this customer (the portfolio rule). */
+  async assertCanSee(viewer: Pick<Viewer, 'userId' | 'roles'>, customer: Pick<Customer, 'ownerId'>): Promise<void> {
+    authorize(await this.abilityFor(viewer), 'read', subjects.customer(customer));
   }
 
   normalizePhones(phones: Array<{ raw: string; type: Phone['type'] }>, country: string): Phone[] {
@@ -185,7 +181,11 @@ export class CustomerService {
     viewer: Viewer,
   ): Promise<{ customers: CustomerSummary[]; page: number; hasMore: boolean }> {
     const p = parseOrThrow(customerSearchSchema, input, 'search');
-    const filter: QueryFilter<Customer> = { ...(await this.portfolioFilter(viewer)) };
+    // One filter at most (policy.test.ts): a second would need a second query per search.
+    const [scope, ...more] = scopeOf(await this.abilityFor(viewer), 'read', 'Customer');
+    if (!scope) return { customers: [], page: p.page, hasMore: false };
+    if (more.length) throw new Error('customer search: the policy gave more than one scope');
+    const filter: QueryFilter<Customer> = { ...scope };
     const phone = p.phone ?? (p.q && /^[+(]?[\d\s().-]{6,}$/.test(p.q) ? p.q : undefined);
     if (phone) {
       const n = normalizePhone(phone, this.defaultCountry as CountryCode);
@@ -265,6 +265,10 @@ export class CustomerService {
 
   async create(input: unknown, viewer: Viewer): Promise<{ customer: CustomerSummary; duplicates: CustomerSummary[] }> {
     const body = parseOrThrow(customerCreateSchema, input, 'customer');
+    // Whoever may not create a customer without owner (agents restricted to their portfolio) owns it.
+    const ability = await this.abilityFor(viewer);
+    const ownerId = body.ownerId ?? (ability.can('create', subjects.customer({})) ? undefined : viewer.userId);
+    authorize(ability, 'create', subjects.customer({ ownerId }));
     const country = body.country ?? this.defaultCountry;
     const phones = this.normalizePhones(body.phones, country);
     const contacts = body.contacts.map((c) => ({ ...c, phones: this.normalizePhones(c.phones, country) }));
@@ -277,8 +281,6 @@ export class CustomerService {
         { duplicates },
       );
     }
-    // Agents restricted to their portfolio own what they create.
-    const ownerId = body.ownerId ?? ((await this.portfolioFilter(viewer)).ownerId ? viewer.userId : undefined);
     const created = await this.models.Customer.create({
       kind: body.kind,
       name: body.name,
@@ -309,6 +311,9 @@ export class CustomerService {
   ): Promise<{ customer: CustomerSummary; changed: string[]; duplicates: CustomerSummary[] }> {
     const body = parseOrThrow(customerPatchSchema, input, 'customer change');
     const existing = await this.get(id, viewer);
+    const ability = await this.abilityFor(viewer);
+    authorize(ability, 'update', subjects.customer(existing));
+    if (body.ownerId) authorize(ability, 'assign', subjects.customer(existing), 'only supervisors reassign customers');
     const country = body.country ?? existing.country;
     const set: Record<string, unknown> = {};
     if (body.kind) set.kind = body.kind;
@@ -323,11 +328,7 @@ export class CustomerService {
     if (body.phones || body.contacts)
       set.phoneKeys = [...new Set([...phones, ...contacts.flatMap((c) => c.phones)].map((p) => p.e164))];
     if (body.labels) set.labels = [...new Set(body.labels)];
-    if (body.ownerId) {
-      if (!viewer.roles.some((r) => r === 'supervisor' || r === 'admin'))
-        throw forbidden('only supervisors reassign customers');
-      set.ownerId = new Types.ObjectId(body.ownerId);
-    }
+    if (body.ownerId) set.ownerId = new Types.ObjectId(body.ownerId);
     if (body.country) set.country = body.country;
     if (body.timeZone) set.timeZone = body.timeZone;
     if (body.creditTerms) for (const [k, v] of Object.entries(body.creditTerms)) set[`creditTerms.${k}`] = v;

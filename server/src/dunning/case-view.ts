@@ -4,7 +4,8 @@ import type { DunningCaseView } from '@ringside/shared';
 import { dunningCaseQuerySchema } from '@ringside/shared';
 import type { Viewer } from '../auth/viewer';
 import { toObjectId } from '../db/ids';
-import { forbidden, notFound, parseOrThrow } from '../errors';
+import { notFound, parseOrThrow } from '../errors';
+import { authorize, subjects, type SubjectRecord } from '../auth/policy';
 import type { DunningContext } from './context';
 import type { DocumentKind } from './documents';
 import { round2 } from './ladder';
@@ -40,7 +41,7 @@ export async function getCase(ctx: DunningContext, id: string, viewer: Viewer): 
   const oid = toObjectId(id, 'dunning case id');
   const c = await ctx.models.DunningCase.findById(oid, { customerId: 1 }).lean();
   if (!c) throw notFound('dunning case');
-  await assertMayRead(ctx, c.customerId, viewer);
+  await assertMayRead(ctx, viewer, c.customerId, subjects.dunningCase);
   return { case: await viewCase(ctx, oid, true) };
 }
 
@@ -49,7 +50,7 @@ export async function caseDocument(ctx: DunningContext, id: string, kind: Docume
   const oid = toObjectId(id, 'dunning case id');
   const c = await ctx.models.DunningCase.findById(oid, { customerId: 1 }).lean();
   if (!c) throw notFound('dunning case');
-  await assertMayRead(ctx, c.customerId, viewer);
+  await assertMayRead(ctx, viewer, c.customerId, (customer) => subjects.document(kind, customer));
   const doc = await ctx.documents.get(oid, kind);
   if (!doc) throw notFound(kind === 'letter' ? 'letter' : 'legal summary');
   return doc;
@@ -83,13 +84,15 @@ export async function viewCase(
   };
 }
 
-/** Supervisors, admins and legal read every case; an agent those of customers they may see. */
-async function assertMayRead(ctx: DunningContext, customerId: Types.ObjectId, viewer: Viewer): Promise<void> {
-  if (viewer.roles.some((r) => r === 'supervisor' || r === 'admin' || r === 'legal')) return;
+/** Supervisors, admins and legal read every case and document; an agent those of customers it may see. */
+async function assertMayRead(
+  ctx: DunningContext,
+  viewer: Viewer,
+  customerId: Types.ObjectId,
+  record: (customer: { ownerId?: Types.ObjectId } | null) => SubjectRecord,
+): Promise<void> {
   const customer = await ctx.models.Customer.findById(customerId, { ownerId: 1 }).lean();
-  if (!customer) throw notFound('customer');
-  if (!viewer.roles.includes('agent')) throw forbidden();
-  await ctx.customers.assertCanSee(viewer, customer);
+  authorize(await ctx.customers.abilityFor(viewer), 'read', record(customer));
 }
 
 export function caseView(c: CaseDoc, customerName?: string): DunningCaseView {

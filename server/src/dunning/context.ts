@@ -21,7 +21,7 @@ export interface DunningDeps {
   sms: SmsGateway;
   callbacks: Pick<CallbackService, 'scheduleFor'>;
   audit: Pick<AuditService, 'recordMany'>;
-  customers: Pick<CustomerService, 'assertCanSee' | 'canSee'>;
+  customers: Pick<CustomerService, 'abilityFor'>;
   options?: Partial<DunningOptions>;
 }
 
@@ -32,7 +32,7 @@ export interface DunningContext {
   sms: SmsGateway;
   callbacks: Pick<CallbackService, 'scheduleFor'>;
   audit: Pick<AuditService, 'recordMany'>;
-  customers: Pick<CustomerService, 'assertCanSee' | 'canSee'>;
+  customers: Pick<CustomerService, 'abilityFor'>;
   options: DunningOptions;
   /** This service's name on the steps it claims (one per process). */
   owner: string;

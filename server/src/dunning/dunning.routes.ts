@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { AuthService } from '../auth/auth.service';
-import { requireAuth, requireRole } from '../auth/auth.middleware';
+import { requireAuth } from '../auth/auth.middleware';
+import { allow } from '../auth/policy';
 import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../auth/viewer';
 import type { DunningService } from './dunning.service';
@@ -15,7 +16,7 @@ export function dunningRoutes(deps: { auth: AuthService; dunning: DunningService
   const router = Router();
   router.use(requireAuth(deps.auth));
 
-  router.get('/cases', requireRole('supervisor', 'legal'), async (req, res) => {
+  router.get('/cases', allow('list', 'DunningCase'), async (req, res) => {
     res.json(await deps.dunning.list(req.query));
   });
 
@@ -38,11 +39,11 @@ export function dunningRoutes(deps: { auth: AuthService; dunning: DunningService
     });
   }
 
-  router.post('/cases/:id/outcome', requireRole('agent', 'supervisor'), async (req, res) => {
+  router.post('/cases/:id/outcome', allow('record', 'DunningCase'), async (req, res) => {
     res.json(await deps.dunning.recordOutcome(String(req.params.id), req.body, viewerOf(req)));
   });
 
-  router.post('/run', requireRole('admin'), async (req, res) => {
+  router.post('/run', allow('run', 'DunningScan'), async (req, res) => {
     const viewer = viewerOf(req);
     const report = await deps.dunning.scan();
     await deps.audit.record({

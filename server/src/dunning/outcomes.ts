@@ -6,6 +6,7 @@ import type { Customer } from '../db/schemas/customer.model';
 import type { Viewer } from '../auth/viewer';
 import { toObjectId } from '../db/ids';
 import { badRequest, conflict, notFound, parseOrThrow } from '../errors';
+import { authorize, subjects } from '../auth/policy';
 import { auditMany, type DunningContext } from './context';
 import { formatDay, formatMoney } from './documents';
 import { DAY_MS } from './ladder';
@@ -40,7 +41,7 @@ export async function recordOutcome(ctx: DunningContext, id: string, input: unkn
   if (!c) throw notFound('dunning case');
   const customer = await models.Customer.findById(c.customerId, { ownerId: 1, name: 1, phones: 1, timeZone: 1 }).lean();
   if (!customer) throw notFound('customer');
-  await ctx.customers.assertCanSee(viewer, customer);
+  authorize(await ctx.customers.abilityFor(viewer), 'record', subjects.dunningCase(customer));
   if (c.status === 'closed') throw conflict(`the dunning case is closed (${c.closedReason ?? 'closed'})`);
   const invoices = await models.Invoice.find(
     { customerId: c.customerId, status: 'open', currency: c.currency, dueAt: { $lt: now } },

@@ -5,11 +5,13 @@ import { objectIdOf } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { AuthService } from '../auth/auth.service';
 import type { Clock } from '../clock';
-import { requireAuth, requireRole } from '../auth/auth.middleware';
+import { requireAuth } from '../auth/auth.middleware';
+import { allow, authorize, subjects } from '../auth/policy';
 import { badRequest, notFound, parseOrThrow } from '../errors';
 import { toObjectId } from '../db/ids';
 import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../auth/viewer';
+import type { CustomerService } from '../customers/customers.service';
 
 const orderSchema = z.object({
   customerId: objectIdOf('a customer id'),
@@ -41,14 +43,19 @@ export function orderRoutes(deps: {
   auth: AuthService;
   clock: Clock;
   audit: AuditService;
+  customers: Pick<CustomerService, 'abilityFor'>;
   listener?: OrderListener;
 }): Router {
   const { models, clock } = deps;
   const router = Router();
   router.use(requireAuth(deps.auth));
 
+  /** A customer's orders, for those who may read that customer's orders (the portfolio rule). */
   router.get('/', async (req, res) => {
     const customerId = toObjectId(typeof req.query.customerId === 'string' ? req.query.customerId : '', 'customerId');
+    const customer = await models.Customer.findById(customerId, { ownerId: 1 }).lean();
+    if (!customer) throw notFound('customer');
+    authorize(await deps.customers.abilityFor(viewerOf(req)), 'read', subjects.order(customer));
     const orders = await models.Order.find({ customerId }).sort({ placedAt: -1 }).limit(50).lean();
     res.json({
       orders: orders.map((o) => ({
@@ -62,7 +69,7 @@ export function orderRoutes(deps: {
     });
   });
 
-  router.post('/', requireRole('admin'), async (req, res) => {
+  router.post('/', allow('create', 'Order'), async (req, res) => {
     const body = parseOrThrow(orderSchema, req.body, 'order');
     const customerId = new Types.ObjectId(body.customerId);
     const [customer, products] = await Promise.all([

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { AuthService } from '../auth/auth.service';
-import { requireAuth, requireRole } from '../auth/auth.middleware';
+import { requireAuth } from '../auth/auth.middleware';
+import { allow } from '../auth/policy';
 import type { AuditService } from '../audit/audit.service';
 import type { QueueDirectory } from './queues';
 import { viewerOf } from '../auth/viewer';
@@ -9,10 +10,10 @@ import { viewerOf } from '../auth/viewer';
 export function queueRoutes(deps: { auth: AuthService; queues: QueueDirectory; audit: AuditService }): Router {
   const router = Router();
   router.use(requireAuth(deps.auth));
-  router.get('/', async (_req, res) => {
+  router.get('/', allow('read', 'Queue'), async (_req, res) => {
     res.json({ queues: await deps.queues.all() });
   });
-  router.put('/:name', requireRole('admin'), async (req, res) => {
+  router.put('/:name', allow('update', 'Queue'), async (req, res) => {
     const queue = await deps.queues.put(String(req.params.name), req.body);
     const viewer = viewerOf(req);
     await deps.audit.record({

@@ -4,7 +4,8 @@ import { isSupportedCountry } from 'libphonenumber-js';
 import type { Models } from '../db/models';
 import { upsertWrite } from '../db/upsert';
 import type { AuthService } from '../auth/auth.service';
-import { requireAuth, requireRole } from '../auth/auth.middleware';
+import { requireAuth } from '../auth/auth.middleware';
+import { allow } from '../auth/policy';
 import { parseOrThrow } from '../errors';
 import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../auth/viewer';
@@ -33,10 +34,10 @@ export function settingsRoutes(deps: {
     const s = await deps.models.Settings.findById('company').lean();
     return { restrictToPortfolio: s?.restrictToPortfolio ?? false, defaultCountry: s?.defaultCountry ?? 'PL' };
   };
-  router.get('/', async (_req, res) => {
+  router.get('/', allow('read', 'Settings'), async (_req, res) => {
     res.json({ settings: await read() });
   });
-  router.patch('/', requireRole('admin'), async (req, res) => {
+  router.patch('/', allow('update', 'Settings'), async (req, res) => {
     const body = parseOrThrow(patchSchema, req.body, 'settings');
     await upsertWrite(() => deps.models.Settings.updateOne({ _id: 'company' }, { $set: body }, { upsert: true }));
     deps.customers.settingsChanged();

@@ -6,7 +6,8 @@ import type { Models } from '../db/models';
 import type { AuthService } from '../auth/auth.service';
 import type { Clock } from '../clock';
 import { requireAuth } from '../auth/auth.middleware';
-import { forbidden, notFound, parseOrThrow } from '../errors';
+import { notFound, parseOrThrow } from '../errors';
+import { authorize, subjects } from '../auth/policy';
 import type { CustomerService } from '../customers/customers.service';
 import { toObjectId } from '../db/ids';
 import { viewerOf } from '../auth/viewer';
@@ -58,13 +59,12 @@ export function taskRoutes(deps: {
   const { models, clock } = deps;
   const router = Router();
   router.use(requireAuth(deps.auth));
-  const manages = (roles: string[]) => roles.includes('supervisor') || roles.includes('admin');
 
   router.get('/', async (req, res) => {
     const viewer = viewerOf(req);
     const q = parseOrThrow(listSchema, req.query, 'task query');
     const assignee = q.assigneeId ?? viewer.userId;
-    if (assignee !== viewer.userId && !manages(viewer.roles)) throw forbidden('you can list only your own tasks');
+    authorize(await deps.customers.abilityFor(viewer), 'read', subjects.task({ assigneeId: assignee }));
     const filter: QueryFilter<Task> = { assigneeId: new Types.ObjectId(assignee), status: q.status };
     if (q.dueBefore) filter.dueAt = { $lt: new Date(q.dueBefore) };
     if (q.customerId) filter.customerId = new Types.ObjectId(q.customerId);
@@ -75,9 +75,16 @@ export function taskRoutes(deps: {
   router.post('/', async (req, res) => {
     const viewer = viewerOf(req);
     const body = parseOrThrow(createSchema, req.body, 'task');
-    if (body.assigneeId && body.assigneeId !== viewer.userId && !manages(viewer.roles))
-      throw forbidden('only supervisors assign tasks to others');
+    const ability = await deps.customers.abilityFor(viewer);
+    authorize(ability, 'create', subjects.task({ assigneeId: body.assigneeId ?? viewer.userId }));
+    // A task about a customer or a case is for those who may read it.
     if (body.customerId) await deps.customers.get(body.customerId, viewer);
+    if (body.caseId) {
+      const found = await models.Case.findById(toObjectId(body.caseId, 'caseId'), { kind: 1, customerId: 1 }).lean();
+      if (!found) throw notFound('case');
+      const customer = await models.Customer.findById(found.customerId, { ownerId: 1 }).lean();
+      authorize(ability, 'read', subjects.case(found, customer));
+    }
     const created = await models.Task.create({
       title: body.title,
       dueAt: new Date(body.dueAt),
@@ -94,7 +101,10 @@ export function taskRoutes(deps: {
     const body = parseOrThrow(patchSchema, req.body, 'task change');
     const task = await models.Task.findById(toObjectId(req.params.id ?? '', 'task id')).lean();
     if (!task) throw notFound('task');
-    if (!task.assigneeId.equals(viewer.userId) && !manages(viewer.roles)) throw forbidden('not your task');
+    const ability = await deps.customers.abilityFor(viewer);
+    authorize(ability, 'update', subjects.task(task));
+    if (body.assigneeId && !task.assigneeId.equals(body.assigneeId))
+      authorize(ability, 'assign', subjects.task(task), 'only supervisors assign tasks to others');
     const set: Record<string, unknown> = {};
     if (body.title) set.title = body.title;
     if (body.dueAt) set.dueAt = new Date(body.dueAt);
