@@ -2,6 +2,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ManualClock } from '../clock';
 import { addCustomer, startCallsHarness, type CallsHarness, type TestAgent } from '../testing/calls-harness';
 
+// The test moves its clock by days while its consoles stay signed in: their sessions outlast it.
+const LONG_TTL = '400d';
+
 // Tuesday 2026-11-24, 09:00 in Warsaw.
 const clock = new ManualClock(new Date('2026-11-24T08:00:00Z'));
 let h: CallsHarness;
@@ -35,7 +38,7 @@ const login = async (email: string) =>
   ).token;
 
 beforeAll(async () => {
-  h = await startCallsHarness({}, { clock });
+  h = await startCallsHarness({ JWT_TTL: LONG_TTL }, { clock });
   agent = await h.agent('agent1@ringside.test');
   token = await login('agent1@ringside.test');
   customerId = (

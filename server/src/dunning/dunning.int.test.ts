@@ -6,6 +6,9 @@ import { ManualClock } from '../clock';
 import { addCustomer, startCallsHarness, TWILIO, type CallsHarness } from '../testing/calls-harness';
 import type { DunningService } from './dunning.service';
 
+// The test moves its clock by days while its consoles stay signed in: their sessions outlast it.
+const LONG_TTL = '400d';
+
 // The dunning ladder against the real app and database, with a clock moved by hand and the
 // local Twilio REST endpoint recording what would have gone to Twilio.
 const clock = new ManualClock(new Date('2026-11-02T13:00:00Z'));
@@ -121,7 +124,7 @@ async function pdfText(buffer: Buffer): Promise<string> {
 }
 
 beforeAll(async () => {
-  h = await startCallsHarness({ DUNNING_SMS_FROM: '+48221002000' }, { clock });
+  h = await startCallsHarness({ DUNNING_SMS_FROM: '+48221002000', JWT_TTL: LONG_TTL }, { clock });
   dunning = h.server.app.dunning;
 });
 afterAll(async () => {
