@@ -2,7 +2,7 @@
 // password), delete, and their sessions. Every change is audited (never the password), and the
 // changes that alter what a token stands for end the user's sessions: deactivation, deletion, a
 // change of roles or skills, a new password.
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import type { AdminUser, CreateUserRequest, SessionView, UpdateUserRequest } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { User } from '../db/schemas/user.model';
