@@ -152,7 +152,7 @@ export class Placing {
           : 'twilio';
     const address = agent?.endpoints?.[provider];
     const telephony = this.deps.providers[provider];
-    if (!address || !telephony) throw new AppError('unavailable', 'no phone endpoint to connect you to');
+    if (!address || !telephony) throw conflict('no phone endpoint to connect you to'); // the user's set-up, not an outage: 409
     return { provider, telephony, address };
   }
 }
