@@ -14,6 +14,7 @@ import { loginLimits, type LoginLimits } from './auth/login-limits';
 import { healthRoutes } from './health/health.routes';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { bodyParsers } from './http/body-parsing';
+import { databaseAway, databaseGate } from './http/database-gate';
 import { userRoutes } from './users/users.routes';
 import { consoleRoutes } from './http/console';
 import { createGateway, Realtime, sessionRoom, type RingsideServer } from './realtime/gateway';
@@ -182,7 +183,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
 
   supervisor.start();
   io.on('connection', (socket) => {
-    registerCallHandlers(socket, calls, callbacks, logger);
+    registerCallHandlers(socket, calls, callbacks, logger, () => databaseAway(db));
     socket.on('disconnect', () => void presence.disconnected(socket));
     // A console that (re)connects is present again, then learns its agent's own state.
     void presence
@@ -217,6 +218,8 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
 
   app.use(healthRoutes({ db }));
   app.use(metricsRoutes(metrics, config.metricsToken));
+  // Past here everything needs the database: while it is away, 503 at once (http/database-gate.ts).
+  app.use(['/api', '/telephony'], databaseGate(db));
   app.use(
     '/telephony/twilio',
     twilioRoutes(twilio, clock, (status) => dunning.onSmsStatus(status)),

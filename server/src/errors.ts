@@ -1,6 +1,7 @@
 import type { ErrorCode } from '@ringside/shared';
 import { ProviderError } from '@ringside/telephony';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from './db/unavailable';
 
 // A small set of typed errors, mapped once to HTTP status (http/error-handler.ts) and to
 // socket acks (realtime/ack.ts).
@@ -63,6 +64,8 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof z.ZodError) return fromZod(err);
   if (isDuplicateKey(err)) return conflict('already exists');
   if (err instanceof ProviderError) return unavailable(err.message);
+  // The database is away (stopped, restarting): try again later, nothing broke (npm run test:faults).
+  if (isDatabaseUnavailable(err)) return unavailable('the database is unavailable; try again shortly');
   return new AppError('internal', 'internal error');
 }
 

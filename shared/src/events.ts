@@ -103,7 +103,14 @@ export type CallEnded = {
   /** The server's words, for logs; the console words the end from `kind`, never from this. */
   reason: string;
 } & (
-  | { kind: 'hangup' }
+  | {
+      kind: 'hangup';
+      /**
+       * The caller had been connected to this agent: the call now waits for the agent's wrap-up,
+       * even if the console had not heard the accept's answer yet (or reconnected since).
+       */
+      wrapUp?: boolean;
+    }
   | { kind: 'offer_withdrawn'; withdrawn: OfferWithdrawnReason }
   | { kind: 'callback_postponed'; postponedTo: string }
   | { kind: 'callback_unanswered' }

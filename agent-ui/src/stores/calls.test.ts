@@ -297,6 +297,36 @@ describe('calls store: reloads and reconnects', () => {
     expect(reloaded.current?.pop?.customer?.name).toBe('Anna Kowalska');
   });
 
+  it('a caller who hangs up while the accept is under way leaves the call in wrap-up, not gone', async () => {
+    let answer: (a: { ok: true }) => void = () => undefined;
+    sendMock.mockReturnValueOnce(new Promise((r) => (answer = r)));
+    const calls = useCallsStore();
+    calls.receiveOffer(offerFor('CA20'));
+    calls.receivePop(popFor('CA20'));
+    const accepted = calls.accept('CA20');
+    const at = new Date().toISOString();
+    calls.receiveEnded({ callId: 'CA20', at, reason: 'completed', kind: 'hangup', wrapUp: true });
+    answer({ ok: true });
+    await accepted;
+    expect(calls.current).toMatchObject({ callId: 'CA20', phase: 'wrap_up', endReason: 'The caller hung up.' });
+    // The same end without the connection (the caller hung up while it rang) takes the offer away.
+    calls.receiveOffer(offerFor('CA21'));
+    calls.receiveEnded({ callId: 'CA21', at, reason: 'canceled', kind: 'hangup' });
+    expect(calls.active.map((c) => c.callId)).toEqual(['CA20']);
+  });
+
+  it('a page that lost the call learns it from the replay after a reconnect: talking, or waiting for the wrap-up', () => {
+    const calls = useCallsStore();
+    const at = new Date().toISOString();
+    calls.receiveUpdate({ callId: 'CA22', status: 'connected', at, agentId: 'a1' });
+    calls.receiveEnded({ callId: 'CA23', at, reason: 'completed', kind: 'hangup', wrapUp: true });
+    calls.receiveEnded({ callId: 'CA24', at, reason: 'canceled', kind: 'hangup' });
+    expect(calls.active.map((c) => [c.callId, c.phase])).toEqual([
+      ['CA22', 'connected'],
+      ['CA23', 'wrap_up'],
+    ]);
+  });
+
   it('after a reconnect, an offer the server does not replay in time is dropped; a replayed one stays', () => {
     vi.useFakeTimers();
     const calls = useCallsStore();

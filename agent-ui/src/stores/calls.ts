@@ -81,10 +81,13 @@ export const useCallsStore = defineStore('calls', () => {
     return true;
   }
 
-  /** `call:updated`: the caller is connected to this agent. */
+  /** `call:updated`: the caller is connected to this agent (also replayed after a reconnect). */
   function receiveUpdate(update: CallUpdated): void {
-    const call = calls.value[update.callId];
-    if (!call || update.status !== 'connected') return;
+    if (update.status !== 'connected') return;
+    const known = calls.value[update.callId];
+    // A call the server says this agent is talking on, which this page no longer holds (reloaded while accepting).
+    const call = known ?? (update.agentId ? upsert(update.callId) : undefined);
+    if (!call) return;
     if (call.phase === 'offered' || call.phase === 'accepting') {
       call.phase = 'connected';
       call.connectedAt ??= Date.now();
@@ -94,8 +97,12 @@ export const useCallsStore = defineStore('calls', () => {
 
   /** `call:ended`: an offer withdrawn or missed leaves the desk; a call in progress goes to wrap-up. */
   function receiveEnded(ended: CallEnded): void {
-    const call = calls.value[ended.callId];
+    const waitsForWrapUp = ended.kind === 'hangup' && ended.wrapUp === true;
+    // The server says the agent talked on this call: it goes to wrap-up on the desk, even when the
+    // page never heard the accept's answer or no longer holds the call (reloaded since).
+    const call = calls.value[ended.callId] ?? (waitsForWrapUp ? upsert(ended.callId) : undefined);
     if (!call) return;
+    if (waitsForWrapUp && call.phase !== 'wrap_up') call.phase = 'connected';
     if (call.phase === 'offered' || call.phase === 'accepting') {
       notice.value = offerGoneNotice(call, ended);
       remove(call.callId);

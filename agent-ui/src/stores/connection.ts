@@ -22,6 +22,9 @@ const reasons: Record<Socket.DisconnectReason, string> = {
 };
 
 /** The state of the real-time connection, for the indicator every screen shows. */
+/** How soon a console refused as `unavailable` tries again. */
+const RETRY_UNAVAILABLE_MS = 2000;
+
 export const useConnectionStore = defineStore('connection', () => {
   const status = ref<ConnectionStatus>('offline');
   /** Why the connection was lost or refused, in words for the agent. */
@@ -46,6 +49,15 @@ export const useConnectionStore = defineStore('connection', () => {
     // While the client keeps trying, the error is a transport one ("xhr poll error"); once it
     // has given up, the message is the server's reason for refusing.
     const onConnectError = (error: Error) => {
+      // Refused for now, not for good (the server's database is restarting): try again shortly.
+      if (!socket.active && error.message.startsWith('unavailable')) {
+        status.value = 'reconnecting';
+        detail.value = 'The server cannot be reached.';
+        setTimeout(() => {
+          if (!socket.connected && !socket.active) socket.connect();
+        }, RETRY_UNAVAILABLE_MS);
+        return;
+      }
       status.value = socket.active ? 'reconnecting' : 'disconnected';
       detail.value = socket.active ? 'The server cannot be reached.' : error.message;
     };

@@ -1,8 +1,7 @@
 import type { RequestHandler } from 'express';
-import type { Role, TokenClaims } from '@ringside/shared';
+import type { TokenClaims } from '@ringside/shared';
 import type { AuthService } from './auth.service';
-import { hasRole } from './auth.service';
-import { forbidden, unauthorized } from '../errors';
+import { unauthorized } from '../errors';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -20,14 +19,5 @@ export function requireAuth(auth: AuthService): RequestHandler {
       req.auth = claims;
       next();
     }, next);
-  };
-}
-
-/** Allows the request when the user holds any of `roles` (admins always pass). */
-export function requireRole(...roles: Role[]): RequestHandler {
-  return (req, _res, next) => {
-    if (!req.auth) return next(unauthorized());
-    if (!hasRole(req.auth, 'admin', ...roles)) return next(forbidden(`requires role ${roles.join(' or ')}`));
-    next();
   };
 }

@@ -1,6 +1,6 @@
 import bcrypt from 'bcryptjs';
 import jwt from 'jsonwebtoken';
-import { tokenClaimsSchema, type PublicUser, type Role, type TokenClaims } from '@ringside/shared';
+import { tokenClaimsSchema, type PublicUser, type TokenClaims } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { User } from '../db/schemas/user.model';
 import type { Clock } from '../clock';
@@ -83,8 +83,4 @@ export function durationMs(ttl: string): number {
   if (!match) throw new Error(`not a duration: ${ttl}`);
   const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
   return Number(match[1]) * unit;
-}
-
-export function hasRole(claims: Pick<TokenClaims, 'roles'>, ...roles: Role[]): boolean {
-  return claims.roles.some((r) => roles.includes(r));
 }

@@ -23,7 +23,9 @@ export function registerCallHandlers(
   calls: CallService,
   callbacks: CallbackService,
   logger: Logger,
+  gate?: () => AppError | undefined,
 ): void {
+  const opts = { logger, ...(gate ? { gate } : {}) };
   const me = socket.data.userId;
   const viewer = { userId: me, roles: socket.data.roles as Role[], name: socket.data.name };
   // A socket's roles are its token's: they do not change while it is connected.
@@ -45,7 +47,7 @@ export function registerCallHandlers(
           ...(p.reason ? { reason: p.reason } : {}),
         };
       },
-      logger,
+      opts,
     ),
   );
   socket.on(
@@ -56,7 +58,7 @@ export function registerCallHandlers(
         authorize(ability, 'accept', subjects.call(me));
         return calls.accept(me, p.callId);
       },
-      logger,
+      opts,
     ),
   );
   socket.on(
@@ -67,7 +69,7 @@ export function registerCallHandlers(
         authorize(ability, 'wrapup', subjects.call(me));
         return calls.wrapUp(me, p);
       },
-      logger,
+      opts,
     ),
   );
   socket.on(
@@ -78,7 +80,7 @@ export function registerCallHandlers(
         const { callback, postponed, created } = await callbacks.schedule(p, viewer);
         return { callbackId: callback.id, dueAt: callback.dueAt, postponed, created };
       },
-      logger,
+      opts,
     ),
   );
 }

@@ -26,9 +26,14 @@ export class Ending {
   /** The caller hung up (or the provider ended the call): once, whatever the order of events. */
   async ended(callId: string, reason: string, at: Date): Promise<void> {
     if (!(await this.advanceProviderStatus(callId, RANK['call.ended'], 'call.ended'))) return;
-    const { models, clock } = this.deps;
     this.deps.timers.disarm(`ack:${callId}`);
     this.deps.timers.disarm(`accept:${callId}`);
+    await this.end(callId, reason, at);
+  }
+
+  /** Moves the call to its end from whatever state it is in now; read again when it moved meanwhile. */
+  private async end(callId: string, reason: string, at: Date): Promise<void> {
+    const { models, clock } = this.deps;
     const call = await models.Call.findById(callId).lean();
     if (!call || TERMINAL.includes(call.state)) return;
     if (call.virtualHold && call.state !== 'connecting' && call.state !== 'connected') {
@@ -48,7 +53,10 @@ export class Ending {
       { _id: callId, state: call.state },
       { $set: { state: next, endedAt: at, endReason: reason } },
     ).lean();
-    if (!updated) return this.ended(callId, reason, at); // state moved meanwhile: read again
+    // The state moved meanwhile (an accept went from connecting to connected): read it again. Going
+    // through `ended` again would stop at the provider status it has already advanced, and the call
+    // would be left connected with its agent never told (found by npm run test:faults).
+    if (!updated) return this.end(callId, reason, at);
     const seconds = Math.max(0, Math.round((at.getTime() - (call.connectedAt ?? call.receivedAt).getTime()) / 1000));
     if (call.interactionId) {
       await models.Interaction.updateOne(
@@ -69,7 +77,15 @@ export class Ending {
       } else {
         await this.deps.states.release(call.agentId, callId);
       }
-      this.deps.realtime.toUser(agentId).emit('call:ended', { callId, at: at.toISOString(), reason, kind: 'hangup' });
+      this.deps.realtime
+        .toUser(agentId)
+        .emit('call:ended', {
+          callId,
+          at: at.toISOString(),
+          reason,
+          kind: 'hangup',
+          ...(talked ? { wrapUp: true } : {}),
+        });
     }
     if (next === 'abandoned') await this.deps.stats.abandoned(call.queue, now);
     this.deps.logger.info({ callId, reason, state: next }, 'call ended');

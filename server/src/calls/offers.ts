@@ -11,6 +11,7 @@ import type { PopDelivery } from './pop-delivery';
 import type { User } from '../db/schemas/user.model';
 import type { PresenceListener } from '../presence/presence.service';
 import type { Reservation } from '../routing/routing.service';
+import type { NextState } from '../routing/agent-state';
 import { AppError, isDuplicateKey, notFound } from '../errors';
 
 /** Why an offer was taken back, as the console is told it. */
@@ -182,11 +183,14 @@ export class Offers implements PresenceListener {
       'call offered',
     );
     this.deps.states.offered(agentId.toString(), call.offeredAt ?? this.deps.clock.now());
-    await this.delivery.sendOffer(call, (event, ...args) =>
+    await this.delivery.sendOffer(call, (event, pop, ack) =>
       this.deps.realtime
         .toUser(agentId.toString())
         .timeout(this.deps.options.offerAckTimeoutMs)
-        .emit(event, ...args),
+        .emit(event, pop, (err, responses) => {
+          ack(err, responses);
+          if (!err && Array.isArray(responses) && responses.length === 0) void this.unreached(call._id, agentId);
+        }),
     );
     this.deps.timers.arm(
       `ack:${call._id}`,
@@ -198,6 +202,23 @@ export class Offers implements PresenceListener {
       this.deps.options.offerAcceptTimeoutMs,
       async () => void (await this.offerTimedOut(call._id, agentId, 'not accepted')),
     );
+  }
+
+  /**
+   * The pop reached no console of the agent: none is connected anywhere this process can reach
+   * (the console went and presence has not marked it yet, or its server process was killed, or Redis
+   * is away and the console is on another process). The call goes to the next agent at once instead
+   * of after the acknowledgement timeout, and the agent, who missed nothing, stays available behind
+   * the others; before, they were set away for a "missed call" that their console never showed
+   * (found by `npm run test:faults`: after a Redis restart the consoles on the other process sat away
+   * without knowing it, their state changes lost with Redis).
+   */
+  private async unreached(callId: string, agentId: Types.ObjectId): Promise<void> {
+    try {
+      await this.passOn(callId, agentId, CONSOLE_DISCONNECTED, { status: 'available', backOfTheLine: true });
+    } catch (err) {
+      this.deps.logger.error({ err, callId }, 'moving an offer that reached no console failed');
+    }
   }
 
   /** An offer the agent did not acknowledge or accept in time goes to the next agent. */
@@ -215,7 +236,7 @@ export class Offers implements PresenceListener {
     callId: string,
     agentId: Types.ObjectId,
     why: keyof typeof WITHDRAWN,
-    agentNext: { status: AgentStatus; reason?: string },
+    agentNext: NextState,
   ): Promise<boolean> {
     const { models, clock } = this.deps;
     const filter: QueryFilter<Call> = { _id: callId, agentId, state: 'offered' };

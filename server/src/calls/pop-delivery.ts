@@ -45,7 +45,11 @@ export class PopDelivery {
     send('screenpop', pop, (err, responses) => {
       this.deps.metrics.popStage.observe({ stage: 'deliver' }, (performance.now() - sentAt) / 1000);
       const acked = Array.isArray(responses) ? responses.some(Boolean) : responses === true;
-      if (acked) void this.acknowledged(call, agentId);
+      if (acked)
+        this.acknowledged(call, agentId).catch((e: unknown) =>
+          // The database is away (a restart): the accept that follows records the answer anyway.
+          this.deps.logger.warn({ err: e, callId: call._id }, 'recording the acknowledgement failed'),
+        );
       else if (err) this.deps.logger.debug({ callId: call._id }, 'pop not acknowledged by every socket in time');
     });
   }
@@ -79,13 +83,29 @@ export class PopDelivery {
     }
   }
 
-  /** A socket that (re)connects gets the pops of calls still offered to its agent. */
+  /**
+   * A socket that (re)connects gets the pops of calls still offered to its agent, and hears where
+   * the agent's call in hand stands: connected, or ended and waiting for the wrap-up (a page that
+   * reloaded while accepting, or missed the hang-up while it was away, would otherwise leave the
+   * agent in wrap-up with nothing on the desk to finish).
+   */
   async replayOffers(socket: RingsideSocket): Promise<void> {
     const calls = await this.deps.models.Call.find({
       agentId: new Types.ObjectId(socket.data.userId),
-      state: 'offered',
+      state: { $in: ['offered', 'connected', 'wrap_up'] },
     }).lean();
     for (const call of calls) {
+      if (call.state === 'connected') {
+        const at = (call.connectedAt ?? call.receivedAt).toISOString();
+        socket.emit('call:updated', { callId: call._id, status: 'connected', at, agentId: socket.data.userId });
+        continue;
+      }
+      if (call.state === 'wrap_up') {
+        const at = (call.endedAt ?? this.deps.clock.now()).toISOString();
+        const reason = call.endReason ?? 'the call ended';
+        socket.emit('call:ended', { callId: call._id, at, reason, kind: 'hangup', wrapUp: true });
+        continue;
+      }
       await this.sendOffer(
         call,
         (event, pop, ack) =>

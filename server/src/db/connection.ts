@@ -17,6 +17,9 @@ export async function connectDatabase(
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
     // Fail fast instead of queueing operations forever while the server is away.
     bufferCommands: false,
+    // A server that is back is seen within 2 s (the default 10 s kept every request refused that
+    // long after a database restart: http/database-gate.ts refuses while the server is not seen).
+    heartbeatFrequencyMS: 2000,
     autoIndex: false,
   });
   await conn.asPromise();

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { socketHandler } from './ack';
-import { conflict } from '../errors';
+import { conflict, unavailable } from '../errors';
 
 describe('socketHandler', () => {
   const schema = z.object({ callId: z.string().min(1) });
@@ -39,5 +39,23 @@ describe('socketHandler', () => {
   it('survives a client that sent no ack', async () => {
     await expect(socketHandler(schema, () => 1)({ callId: 'x' })).resolves.toBeUndefined();
     await expect(socketHandler(schema, () => 1)('garbage', 'not-a-function')).resolves.toBeUndefined();
+  });
+
+  it('refuses every event at once while its gate is shut (the database away), without running the handler', async () => {
+    const ack = vi.fn();
+    const fn = vi.fn();
+    let away = true;
+    const gate = () => (away ? unavailable('the database is unavailable; try again shortly') : undefined);
+    await socketHandler(schema, fn, { gate })({ callId: 'c1' }, ack);
+    expect(fn).not.toHaveBeenCalled();
+    expect(ack).toHaveBeenLastCalledWith({
+      ok: false,
+      code: 'unavailable',
+      error: 'the database is unavailable; try again shortly',
+    });
+    away = false;
+    fn.mockReturnValue('done');
+    await socketHandler(schema, fn, { gate })({ callId: 'c1' }, ack);
+    expect(ack).toHaveBeenLastCalledWith({ ok: true, data: 'done' });
   });
 });

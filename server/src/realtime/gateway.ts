@@ -3,6 +3,7 @@ import { Server, type BroadcastOperator, type Socket } from 'socket.io';
 import type { ClientToServerEvents, Role, ServerToClientEvents, SocketData } from '@ringside/shared';
 import type { AuthService } from '../auth/auth.service';
 import type { Logger } from '../logger';
+import { toAppError } from '../errors';
 
 /** What the server processes tell each other (through the Redis adapter). */
 export interface InterServerEvents {
@@ -47,8 +48,13 @@ export function createGateway(
         socket.data = { userId: claims.sub, roles: claims.roles, name: claims.name, sessionId: claims.sid };
         next();
       },
-      (err: unknown) =>
-        next(new Error(`unauthorized: ${err instanceof Error ? err.message : 'invalid or expired token'}`)),
+      (err: unknown) => {
+        // The token may be fine and the session store away (a database restart): the console
+        // tries again instead of signing its user out.
+        const refusal = toAppError(err);
+        if (refusal.code === 'unauthorized') return next(new Error(`unauthorized: ${refusal.message}`));
+        next(new Error(`unavailable: ${refusal.code === 'unavailable' ? refusal.message : 'try again shortly'}`));
+      },
     );
   });
   io.on('connection', (socket) => {

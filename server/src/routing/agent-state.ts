@@ -28,6 +28,8 @@ export interface AgentStateDeps {
 export interface NextState {
   status: AgentStatus;
   reason?: string;
+  /** Free again, but behind the agents who have waited longest (an offer that reached no console of theirs). */
+  backOfTheLine?: boolean;
 }
 
 export class AgentStates {
@@ -85,21 +87,25 @@ export class AgentStates {
           'state.status': next.status,
           'state.since': now,
           ...(next.reason ? { 'state.reason': next.reason } : {}),
+          ...(next.backOfTheLine ? { idleSince: now } : {}),
         },
         $unset: { 'state.callId': 1, ...(next.reason ? {} : { 'state.reason': 1 }) },
       },
     );
-    if (res.modifiedCount) this.publish(agentId.toString(), next.status, now, next.reason);
+    if (res.modifiedCount)
+      this.publish(agentId.toString(), next.status, now, next.reason, next.backOfTheLine ? now : undefined);
   }
 
   /** The agent is talking to the caller. */
   async onCall(agentId: string, callId: string): Promise<void> {
     const now = this.deps.clock.now();
-    await this.deps.models.User.updateOne(
-      { _id: new Types.ObjectId(agentId) },
-      { $set: { 'state.status': 'on_call', 'state.since': now, 'state.callId': callId } },
+    // Only from the reservation for this call: a hang-up that came in meanwhile has already moved
+    // the agent to wrap-up, and "on a call" would then hold them with no call to finish.
+    const res = await this.deps.models.User.updateOne(
+      { _id: new Types.ObjectId(agentId), 'state.status': 'reserved', 'state.callId': callId },
+      { $set: { 'state.status': 'on_call', 'state.since': now } },
     );
-    this.publish(agentId, 'on_call', now);
+    if (res.modifiedCount === 1) this.publish(agentId, 'on_call', now);
   }
 
   /** The call ended: the agent wraps it up (only if it is still their call). */

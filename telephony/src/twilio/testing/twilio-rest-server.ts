@@ -25,6 +25,8 @@ export interface TwilioRestServer {
    * connection dropped (`'unreachable'`); `null` ends it.
    */
   outage(mode: { status: number } | 'unreachable' | null): void;
+  /** Twilio's latency from now on: every answer comes `ms` after the request was read (0 ends it). */
+  latency(ms: number): void;
   /** Resolves with the first (past or future) request that matches. */
   waitFor(match: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -56,6 +58,7 @@ export async function startTwilioRestServer(opts: {
   const messages: Array<Record<string, unknown> & { to: string | string[]; sentAt: Date }> = [];
   const events = new EventEmitter<{ request: [RecordedRequest] }>();
   let down: { status: number } | 'unreachable' | null = null;
+  let latencyMs = 0;
   const expectedAuth = `Basic ${Buffer.from(`${opts.accountSid}:${opts.authToken}`).toString('base64')}`;
 
   const server: Server = createServer((req, res) => {
@@ -64,8 +67,12 @@ export async function startTwilioRestServer(opts: {
       const current: { request?: RecordedRequest } = {};
       const reply = (status: number, body: Record<string, unknown>) => {
         if (current.request) current.request.response = { status, body };
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
+        const send = () => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        };
+        if (latencyMs > 0) setTimeout(send, latencyMs);
+        else send();
       };
       if (down === 'unreachable') return req.socket.destroy();
       if (down) return reply(down.status, { code: 20500, message: 'Service unavailable', status: down.status });
@@ -146,6 +153,9 @@ export async function startTwilioRestServer(opts: {
     events,
     outage(mode) {
       down = mode;
+    },
+    latency(ms) {
+      latencyMs = ms;
     },
     waitFor(match, timeoutMs = 5000) {
       const found = requests.find(match);

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addCustomer, startCallsHarness, until, type CallsHarness, type TestAgent } from '../testing/calls-harness';
+
+// The caller hangs up while the agent's accept is still asking Twilio to connect: whichever write
+// lands first, the call ends in wrap-up and the agent is told. Before, a hang-up that read the call
+// "connecting" and then found it "connected" (the accept's write in between) gave up: the call
+// stayed connected and the agent never heard of the end (found by `npm run test:faults`).
+let h: CallsHarness;
+let agent: TestAgent;
+
+beforeAll(async () => {
+  h = await startCallsHarness();
+  agent = await h.agent('agent1@ringside.test');
+  await addCustomer(h.models, { name: 'Zofia Wrona', phones: ['601 777 888'], ownerId: agent.id });
+  expect((await agent.setState('available')).ok).toBe(true);
+});
+
+afterAll(async () => {
+  await h.stop();
+});
+
+describe('a hang-up racing the accept', () => {
+  it('ends every call in wrap-up with call:ended at the agent, however the writes interleave', async () => {
+    const outcomes: string[] = [];
+    // Twilio's answer to the connect comes 0–12 ms after the hang-up was sent: the hang-up's reads
+    // and writes fall before, around and after the accept's own write.
+    for (let i = 0; i < 39; i++) {
+      h.twilio.latency(i % 13);
+      const { callSid, status } = await h.incoming('601 777 888');
+      expect(status).toBe(200);
+      await until(() => agent.pops.some((p) => p.callId === callSid), 3000, 'pop');
+      const connectAsked = h.twilio.waitFor((r) => r.path.endsWith(`/Calls/${callSid}.json`) && r.method === 'POST');
+      const hangUp = connectAsked.then(() => h.status(callSid, 'completed', { CallDuration: '1' }));
+      const accepted = await agent.emit('call:accept', { callId: callSid });
+      expect(await hangUp).toBe(204);
+      await until(
+        async () => {
+          const call = await h.models.Call.findById(callSid, { state: 1 }).lean();
+          return call?.state === 'wrap_up' || (!accepted.ok && call?.state === 'abandoned');
+        },
+        3000,
+        `call ${i} ended`,
+      ).catch(() => undefined);
+      const call = await h.models.Call.findById(callSid, { state: 1 }).lean();
+      outcomes.push(`${call?.state}${agent.ended.includes(callSid) ? '' : ' (agent not told)'}`);
+      if (call?.state === 'wrap_up') {
+        await until(() => agent.ended.includes(callSid), 3000, 'call:ended').catch(() => undefined);
+        expect(await agent.emit('call:wrapup', { callId: callSid, disposition: 'resolved' })).toEqual({ ok: true });
+      } else if (call?.state === 'connected') {
+        // Left behind: free the agent for the next round so that every round is tried.
+        await h.models.Call.updateOne({ _id: callSid }, { $set: { state: 'ended' } });
+        await h.models.User.updateOne({ _id: agent.id }, { $set: { 'state.status': 'offline' } });
+      }
+      if (!(await agent.setState('available')).ok) await agent.setState('available');
+    }
+    h.twilio.latency(0);
+    expect(outcomes.filter((o) => o !== 'wrap_up' && o !== 'abandoned')).toEqual([]);
+  });
+
+  it('tells a console that was away when the caller hung up: the end is replayed when it reconnects', async () => {
+    const { callSid } = await h.incoming('601 777 888');
+    await until(() => agent.pops.some((p) => p.callId === callSid), 3000, 'pop');
+    expect(await agent.emit('call:accept', { callId: callSid })).toEqual({ ok: true });
+    const heard: Array<{ kind: string; wrapUp?: boolean }> = [];
+    agent.socket.on('call:ended', (e) => e.callId === callSid && heard.push(e));
+    agent.socket.disconnect(); // the page reloads, or the network drops
+    expect(await h.status(callSid, 'completed', { CallDuration: '4' })).toBe(204);
+    await until(async () => (await h.models.Call.findById(callSid, { state: 1 }).lean())?.state === 'wrap_up');
+    expect(heard).toEqual([]);
+    await new Promise<void>((resolve) => {
+      agent.socket.once('connect', () => resolve());
+      agent.socket.connect();
+    });
+    await until(() => heard.length > 0, 3000, 'call:ended replayed');
+    expect(heard[0]).toMatchObject({ kind: 'hangup', wrapUp: true });
+    expect(await agent.emit('call:wrapup', { callId: callSid, disposition: 'resolved' })).toEqual({ ok: true });
+  });
+});
