@@ -5,12 +5,9 @@
 // The database is kept in the cache directory and reused: the first run seeds it.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { Server as IoServer } from 'socket.io';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@ringside/shared';
 import {
@@ -22,6 +19,8 @@ import {
 } from '@ringside/telephony/testing';
 import { benchArgs, startApp } from './bench-app';
 import { openBenchDatabase } from './bench-db';
+import { floor, fmt, popStages, stageFigures, summary } from './bench-pop/figures';
+import { cleanSlate } from './bench-dunning/setup';
 import type { Database } from '../server/src/db/connection';
 import { hashPassword } from '../server/src/auth/auth.service';
 import { SessionStore } from '../server/src/auth/sessions';
@@ -46,22 +45,6 @@ const JWT_SECRET = randomBytes(32).toString('base64url');
 const METRICS_TOKEN = randomBytes(16).toString('hex');
 
 type AgentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
-function summary(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    n: sorted.length,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1) ?? NaN,
-  };
-}
 
 async function ensureAgents(db: Database, n: number): Promise<Array<{ id: string; name: string; token: string }>> {
   const passwordHash = await hashPassword('ringside');
@@ -109,78 +92,6 @@ async function callerNumbers(db: Database): Promise<string[]> {
     (_, i) => `+48500${String(900000 + i).padStart(6, '0')}`,
   );
   return [...known, ...unknown];
-}
-
-async function floor(
-  db: Database,
-  numbers: string[],
-): Promise<{ db: ReturnType<typeof summary>; emit: ReturnType<typeof summary> }> {
-  const dbSamples: number[] = [];
-  for (let i = 0; i < 300; i++) {
-    const t = performance.now();
-    await db.models.Customer.findOne({ phoneKeys: numbers[(i * 37) % numbers.length] }).lean();
-    dbSamples.push(performance.now() - t);
-  }
-  const http = createServer();
-  const io = new IoServer(http);
-  io.on('connection', (s) => s.on('ping-floor', (ack: () => void) => ack()));
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const client = connectSocket(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, {
-    transports: ['websocket'],
-  });
-  await new Promise<void>((r) => client.once('connect', () => r()));
-  const emitSamples: number[] = [];
-  for (let i = 0; i < 300; i++) {
-    const t = performance.now();
-    await new Promise<void>((r) => client.emit('ping-floor', () => r()));
-    emitSamples.push(performance.now() - t);
-  }
-  client.close();
-  await new Promise<void>((r) => io.close(() => r()));
-  return { db: summary(dbSamples), emit: summary(emitSamples) };
-}
-
-interface StageTotals {
-  sum: number;
-  count: number;
-  /** Cumulative counts per bucket upper bound (seconds). */
-  buckets: Map<number, number>;
-}
-
-/** Per-stage totals of the pop path, read from the app's Prometheus metrics. */
-async function popStages(url: string): Promise<Map<string, StageTotals>> {
-  const text = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } }).then((r) =>
-    r.text(),
-  );
-  const stages = new Map<string, StageTotals>();
-  const entry = (stage: string) => {
-    const e = stages.get(stage) ?? { sum: 0, count: 0, buckets: new Map<number, number>() };
-    stages.set(stage, e);
-    return e;
-  };
-  for (const m of text.matchAll(/^ringside_pop_stage_seconds_(sum|count)\{stage="([^"]+)"\} (\S+)$/gm)) {
-    const [, kind, stage, value] = m;
-    if (kind && stage && value) entry(stage)[kind as 'sum' | 'count'] = Number(value);
-  }
-  for (const m of text.matchAll(/^ringside_pop_stage_seconds_bucket\{le="([^"]+)",stage="([^"]+)"\} (\S+)$/gm)) {
-    const [, le, stage, value] = m;
-    if (le && stage && value && le !== '+Inf') entry(stage).buckets.set(Number(le), Number(value));
-  }
-  return stages;
-}
-
-/** Mean and the p99 bucket of each stage between two readings. */
-function stageFigures(before: Map<string, StageTotals>, after: Map<string, StageTotals>): string {
-  return [...after]
-    .map(([stage, a]) => {
-      const b = before.get(stage);
-      const count = a.count - (b?.count ?? 0);
-      if (count <= 0) return `${stage} -`;
-      const mean = ((a.sum - (b?.sum ?? 0)) / count) * 1000;
-      const bound = [...a.buckets].find(([le, n]) => n - (b?.buckets.get(le) ?? 0) >= 0.99 * count)?.[0];
-      return `${stage} mean ${mean.toFixed(2)} ms, p99 ${bound === undefined ? '> 500 ms' : `≤ ${bound * 1000} ms`}`;
-    })
-    .join('; ');
 }
 
 async function run(
@@ -316,6 +227,10 @@ async function main(): Promise<void> {
   const ari = await startAriServer({ username: ARI.username, password: ARI.password });
   let app: { url: string; child: ChildProcess } | undefined;
   try {
+    // The database as the seed left it: no dunning cases or callbacks left by other benchmarks
+    // (bench:dunning leaves ~300k cases and their callbacks, which the app would start dialing).
+    await cleanSlate(bench);
+    await db.models.Callback.deleteMany({});
     const agents = await ensureAgents(db, args.agents);
     const numbers = await callerNumbers(db);
     const customers = await db.models.Customer.estimatedDocumentCount();
@@ -373,7 +288,7 @@ async function main(): Promise<void> {
         { email: /^bench-agent-/ },
         { $set: { 'state.status': 'offline' }, $unset: { 'state.callId': 1 } },
       );
-      const before = await popStages(app.url);
+      const before = await popStages(app.url, METRICS_TOKEN);
       const r = await run(provider, { url: app.url, agents, numbers, rate: args.rate, seconds: args.seconds, ari });
       console.log(
         `\n${provider}: ${r.sentCalls} calls at ${r.rate.toFixed(1)} calls/s held; pops received ${r.pops.n}, missing ${r.missing}, errors ${r.errors}`,
@@ -384,7 +299,7 @@ async function main(): Promise<void> {
       console.log(
         `  ratio to floor: p50 ${(r.pops.p50 / floorP50).toFixed(1)}×  p99 ${(r.pops.p99 / floorP99).toFixed(1)}×`,
       );
-      const after = await popStages(app.url);
+      const after = await popStages(app.url, METRICS_TOKEN);
       console.log(`  per stage in the server: ${stageFigures(before, after)}`);
       if (provider === 'twilio')
         console.log(`  webhook answered (TwiML): p50 ${fmt(r.webhook.p50)}  p99 ${fmt(r.webhook.p99)}`);
