@@ -18,6 +18,7 @@ import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from './
 import { queueSchema, type Queue } from './schemas/queue.model';
 import { sessionSchema, type Session } from './schemas/session.model';
 import { loginAttemptsSchema, type LoginAttempts } from './schemas/login-attempts.model';
+import { dropDuplicateCallEntries } from './migrations';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
 export interface Models {
@@ -70,5 +71,7 @@ export function registerModels(conn: Connection): Models {
 
 /** Create every index (before bulk loads: building over existing data is much slower). */
 export async function ensureIndexes(models: Models): Promise<void> {
+  // A database of an earlier version first loses what the new unique indexes forbid.
+  await dropDuplicateCallEntries(models);
   await Promise.all(Object.values(models).map((m: Model<unknown>) => m.createIndexes()));
 }
