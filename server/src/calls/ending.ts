@@ -77,15 +77,13 @@ export class Ending {
       } else {
         await this.deps.states.release(call.agentId, callId);
       }
-      this.deps.realtime
-        .toUser(agentId)
-        .emit('call:ended', {
-          callId,
-          at: at.toISOString(),
-          reason,
-          kind: 'hangup',
-          ...(talked ? { wrapUp: true } : {}),
-        });
+      this.deps.realtime.toUser(agentId).emit('call:ended', {
+        callId,
+        at: at.toISOString(),
+        reason,
+        kind: 'hangup',
+        ...(talked ? { wrapUp: true } : {}),
+      });
     }
     if (next === 'abandoned') await this.deps.stats.abandoned(call.queue, now);
     this.deps.logger.info({ callId, reason, state: next }, 'call ended');
