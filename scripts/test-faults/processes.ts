@@ -10,9 +10,8 @@ import {
   writeFileSync,
   type WriteStream,
 } from 'node:fs';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { startDatabase, type RunningDatabase } from '../../server/src/db/embedded-db.mjs';
+import { canConnect, startDatabase, type RunningDatabase } from '../../server/src/db/embedded-db.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -38,17 +37,6 @@ function track(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): ChildPr
   children.set(child, signal);
   child.once('exit', () => children.delete(child));
   return child;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
 }
 
 async function untilListening(port: number, what: string, child: ChildProcess, timeoutMs = 20_000): Promise<void> {

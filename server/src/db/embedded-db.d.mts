@@ -12,6 +12,7 @@ export type ResolvedDatabase =
   | { kind: 'missing'; reason: string };
 export declare function resolveDatabase(env?: NodeJS.ProcessEnv): ResolvedDatabase;
 export declare function freePort(): Promise<number>;
+export declare function canConnect(port: number): Promise<boolean>;
 export interface StartDatabaseOptions {
   /** Data directory; kept across restarts. */
   dataDir: string;

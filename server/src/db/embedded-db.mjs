@@ -85,8 +85,11 @@ export function freePort() {
   });
 }
 
-/** @param {number} port */
-function canConnect(port) {
+/**
+ * Whether something accepts TCP connections on 127.0.0.1:`port` now.
+ * @param {number} port
+ */
+export function canConnect(port) {
   return new Promise((resolve) => {
     const sock = connect({ host: '127.0.0.1', port });
     sock.once('connect', () => {
