@@ -21,7 +21,8 @@ import { createGateway, Realtime, sessionRoom, type RingsideServer } from './rea
 import { CallService } from './calls/call.service';
 import { registerCallHandlers } from './calls/calls.handlers';
 import { twilioRoutes } from './telephony/twilio.routes';
-import { DunningService } from './dunning/dunning.service';
+import type { DunningService } from './dunning/dunning.service';
+import { createDunningService } from './dunning/create';
 import { dunningRoutes } from './dunning/dunning.routes';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { metricsRoutes } from './metrics/metrics.routes';
@@ -42,6 +43,11 @@ import { callRoutes } from './calls/calls.routes';
 import { queueRoutes } from './routing/queues.routes';
 import { QueueDirectory } from './routing/queues';
 import { Presence } from './presence/presence.service';
+import { JobRuns } from './jobs/job-runs';
+import { processName } from './jobs/scheduler';
+import { publishCallPath, type Pace } from './jobs/pacer';
+import { localScans, type DunningScans } from './dunning/scans';
+import { suggestionRoutes } from './suggestions/suggestions.routes';
 
 export interface AppDeps {
   config: Config;
@@ -52,6 +58,12 @@ export interface AppDeps {
   providers?: { twilio?: TwilioProvider; asterisk?: TelephonyProvider };
   /** Told of every new order (the suggestions job recomputes that customer). */
   orderListener?: OrderListener;
+  /**
+   * The jobs as this process reaches them. By default a dunning scan asked for over HTTP runs here;
+   * a web process beside a worker asks the worker instead. Without `queueSuggestionsRun`, an admin
+   * cannot start a suggestions run from this process.
+   */
+  jobs?: { dunningScans?: DunningScans; queueSuggestionsRun?: () => Promise<void>; name?: string; pace?: Pace };
 }
 
 export interface App {
@@ -66,6 +78,8 @@ export interface App {
   presence: Presence;
   metrics: Metrics;
   twilio: TwilioProvider;
+  /** Stops publishing the call path's figures (closed with the server). */
+  callPath: { stop(): Promise<void> };
   /** Where failed sign-ins are counted (closed with the server). */
   loginLimits: LoginLimits;
 }
@@ -133,23 +147,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
     realtime,
     defaultCountry: config.defaultCountry,
   });
-  if (!db.conn.db) throw new Error('createApp: the database connection is not open');
-  const dunning = new DunningService({
-    models: db.models,
-    db: db.conn.db,
-    clock,
-    logger,
-    sms: twilio,
-    callbacks,
-    audit,
-    customers,
-    options: {
-      ...(config.dunning.ladder ? { ladder: config.dunning.ladder } : {}),
-      sms: { from: config.dunning.smsFrom ?? '+48221002000', messagingServiceSid: config.dunning.messagingServiceSid },
-      stepLeaseMs: config.dunning.stepLeaseMs,
-      ...(config.dunning.renderWorkers === undefined ? {} : { renderWorkers: config.dunning.renderWorkers }),
-    },
-  });
+  const dunning = createDunningService({ config, db, logger, clock, sms: twilio, callbacks, audit, customers });
   const calls = new CallService({
     customers,
     stats: supervisor,
@@ -182,6 +180,19 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   dialer.onHoldingLegEnded = (callId, reason, end) => calls.callbackLegEnded(callId, reason, end);
 
   supervisor.start();
+  metrics.health.start();
+  const name = deps.jobs?.name ?? processName();
+  // The jobs read it to give way when the call path suffers (jobs/pacer.ts).
+  const callPath = publishCallPath({ models: db.models, clock, logger, health: metrics.health, name });
+  const runs = new JobRuns({ models: db.models, clock, name });
+  const dunningScans =
+    deps.jobs?.dunningScans ??
+    localScans({
+      service: dunning,
+      runs,
+      logger,
+      ...(deps.jobs?.pace ? { pace: deps.jobs.pace } : {}),
+    });
   io.on('connection', (socket) => {
     registerCallHandlers(socket, calls, callbacks, logger, () => databaseAway(db));
     socket.on('disconnect', () => void presence.disconnected(socket));
@@ -235,7 +246,16 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   app.use('/api/settings', settingsRoutes(crm));
   app.use('/api/supervisor', supervisorRoutes({ auth, supervisor }));
   app.use('/api/queues', queueRoutes({ auth, queues, audit }));
-  app.use('/api/dunning', dunningRoutes({ auth, dunning, audit }));
+  app.use('/api/dunning', dunningRoutes({ auth, dunning, scans: dunningScans, audit }));
+  app.use(
+    '/api/suggestions',
+    suggestionRoutes({
+      auth,
+      audit,
+      runs,
+      ...(deps.jobs?.queueSuggestionsRun ? { queueFullRun: deps.jobs.queueSuggestionsRun } : {}),
+    }),
+  );
   app.use('/api/callbacks', callbackRoutes({ auth, callbacks, dialer, audit }));
   app.use('/api/calls', callRoutes({ auth, customers, dialer, audit, defaultCountry: config.defaultCountry }));
   app.use('/api/orders', orderRoutes({ ...crm, ...(deps.orderListener ? { listener: deps.orderListener } : {}) }));
@@ -255,6 +275,7 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
     presence,
     metrics,
     twilio,
+    callPath,
     loginLimits: limits,
   };
 }

@@ -1,5 +1,10 @@
 // Wires the real parts: configuration, logger, database (embedded unless MONGODB_URI is set),
-// demo data on first start, HTTP + Socket.IO, and a graceful shutdown.
+// demo data on first start, HTTP + Socket.IO, the jobs, and a graceful shutdown.
+//
+// Roles (`--role`): by default the web process (HTTP, sockets, the call path, the callback dialer)
+// starts one worker process beside it for the batch jobs (dunning scans, suggestions runs), so that
+// they never hold up a pop. `--role web` and `--role worker` run one of the two (scale-out: several
+// web processes behind a load balancer, one or more workers); `--role all` runs both in one process.
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/env';
 import { keptSecrets } from './config/secrets';
@@ -8,7 +13,11 @@ import { connectDatabase } from './db/connection';
 import { ensureIndexes } from './db/models';
 import { systemClock } from './clock';
 import { startServer } from './server';
-import { createScheduler } from './jobs/scheduler';
+import { createScheduler, WEB_JOBS } from './jobs/scheduler';
+import { spawnWorker, leaveWithParent, type WorkerProcess } from './jobs/worker-process';
+import { firstSuggestions, startWorker } from './worker';
+import { localScans, queuedScans } from './dunning/scans';
+import { roleOf } from './roles';
 import { logFirstCallSteps, seedDemoIfEmpty } from './seed/demo';
 import { prepareConsole } from './http/console';
 import { startDatabase } from './db/embedded-db.mjs';
@@ -16,6 +25,11 @@ import { AsteriskProvider, TwilioProvider } from '@ringside/telephony';
 import { startDemoTwilio } from './demo/twilio-sandbox';
 
 async function main(): Promise<void> {
+  const role = roleOf(process.argv.slice(2));
+  if (typeof role === 'string' && role.startsWith('error:')) {
+    process.stderr.write(`${role.slice(6)}\n`);
+    process.exit(2);
+  }
   let config: Config;
   let secrets: ReturnType<typeof keptSecrets> | undefined;
   try {
@@ -53,12 +67,10 @@ async function main(): Promise<void> {
     log: (line) => logger.info(line),
   });
   const db = await connectDatabase(database.uri);
+  if (role === 'worker') return runWorker({ config, db, logger, stopDatabase: () => database.stop() });
   await ensureIndexes(db.models);
   const demoSeeded = config.seedDemo && (await seedDemoIfEmpty(db.models, { customers: config.demoCustomers, logger }));
-  const jobs = createScheduler({ db, logger, clock: systemClock });
-  await jobs.start();
-  // A new database (the demo) gets suggestions now rather than at the nightly run.
-  if ((await db.models.CustomerSuggestions.estimatedDocumentCount()) === 0) await jobs.suggestions.runFullNow();
+  const jobs = createScheduler({ db, logger, clock: systemClock }, role === 'all' ? {} : { run: WEB_JOBS });
 
   const twilioSandbox = await startDemoTwilio(config, logger);
   const twilio = new TwilioProvider({
@@ -89,17 +101,44 @@ async function main(): Promise<void> {
       clock: systemClock,
       providers: { twilio, ...(asterisk ? { asterisk } : {}) },
       orderListener: { orderPlaced: (customerId) => jobs.suggestions.enqueueCustomerRecompute(customerId) },
+      jobs: {
+        queueSuggestionsRun: () => jobs.suggestions.runFullNow(),
+        pace: jobs.pacer.pace,
+        // Beside a worker, a scan asked for over HTTP is the worker's; run here, it is this process's.
+        ...(role === 'all'
+          ? {}
+          : {
+              dunningScans: queuedScans({ runs: jobs.runs, clock: systemClock, enqueue: () => jobs.dunning.runNow() }),
+            }),
+      },
     },
     { port: config.port, host: config.host },
   );
-  jobs.dunning.use(server.app.dunning);
   jobs.callbacks.use(server.app.dialer);
+  await jobs.start();
+  // `--role all`: the batch jobs run in this process too, giving way to the call path all the same.
+  if (role === 'all') {
+    jobs.dunning.use(localScans({ service: server.app.dunning, runs: jobs.runs, logger, pace: jobs.pacer.pace }));
+    await firstSuggestions(db, jobs, logger);
+  }
+  // By default one worker process beside this one, on the same database and Twilio endpoint.
+  const workerProcess: WorkerProcess | undefined =
+    role === 'launch'
+      ? spawnWorker({
+          logger,
+          env: {
+            MONGODB_URI: database.uri,
+            ...(twilioSandbox ? { TWILIO_API_BASE: twilioSandbox.url } : {}),
+            SEED_DEMO: 'false',
+          },
+        })
+      : undefined;
   if (asterisk)
     void startWithRetry(
       () => asterisk.start(),
       (err, inMs) => logger.error({ err, retryInMs: inMs }, 'ARI connection failed'),
     );
-  logger.info({ url: `http://localhost:${server.port}`, db: database.kind }, 'Ringside is up');
+  logger.info({ url: `http://localhost:${server.port}`, db: database.kind, role }, 'Ringside is up');
   if (demoSeeded) logFirstCallSteps(logger, `http://localhost:${server.port}`);
 
   let stopping = false;
@@ -113,6 +152,7 @@ async function main(): Promise<void> {
     }, 25_000);
     force.unref();
     await server.close();
+    await workerProcess?.stop();
     await jobs.stop();
     await asterisk?.close();
     await twilioSandbox?.close();
@@ -123,6 +163,39 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** `--role worker`: the batch jobs only, until SIGTERM/SIGINT or the parent process goes. */
+async function runWorker(deps: {
+  config: Config;
+  db: Awaited<ReturnType<typeof connectDatabase>>;
+  logger: ReturnType<typeof createLogger>;
+  stopDatabase: () => Promise<void>;
+}): Promise<void> {
+  const { config, db, logger } = deps;
+  await ensureIndexes(db.models);
+  const twilio = new TwilioProvider({
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+    apiBase: config.twilio.apiBase,
+    publicUrl: config.publicUrl,
+  });
+  const worker = await startWorker({ config, db, logger, clock: systemClock, twilio });
+  let stopping = false;
+  const shutdown = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ why }, 'worker shutting down');
+    const force = setTimeout(() => process.exit(1), 25_000);
+    force.unref();
+    await worker.stop();
+    await db.close();
+    await deps.stopDatabase();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  leaveWithParent(() => void shutdown('the web process went'));
 }
 
 /** Keeps trying to connect a provider that is down at start (1 s, doubling up to 30 s). */

@@ -41,6 +41,8 @@ export async function startServer(deps: AppDeps, listen: { port: number; host?: 
         app.presence.close();
         app.calls.close();
         app.supervisor.stop();
+        app.metrics.health.stop();
+        void app.callPath.stop();
         void app.dunning.close();
         void app.loginLimits.close();
         // io.close() also closes the HTTP server; idle keep-alive connections are dropped.

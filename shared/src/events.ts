@@ -3,7 +3,7 @@ import { agentStatusSchema, type AgentStatus } from './roles';
 import { dispositionSchema, type CallStatus } from './calls';
 import type { ScreenPop } from './screen-pop';
 import type { AckCallback } from './errors';
-import type { QueueStats } from './api/supervisor';
+import type { QueueStats, SupervisorAlert } from './api/supervisor';
 
 // Client → server payloads are zod schemas (validated on arrival); server → client payloads
 // are plain types. One map, used by the server (`Server<ClientToServerEvents, ServerToClientEvents>`)
@@ -124,6 +124,8 @@ export interface ServerToClientEvents {
   'agent:state': (state: AgentStateEvent) => void;
   'queue:stats': (stats: QueueStats) => void;
   'callback:assigned': (callback: CallbackAssigned) => void;
+  /** To supervisors: agents going away in numbers, or a server that is late. */
+  'supervisor:alert': (alert: SupervisorAlert) => void;
 }
 
 export interface ClientToServerEvents {

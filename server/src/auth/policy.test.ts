@@ -52,6 +52,7 @@ const AT_ALL: Record<SubjectType, Partial<Record<Action, Who>>> = {
   AgentRoster: { read: 'S' },
   SupervisorStats: { read: 'S' },
   DunningScan: {},
+  SuggestionsRun: {},
 };
 
 interface Row {

@@ -70,6 +70,8 @@ export interface SubjectFields {
   SupervisorStats: object;
   /** A dunning scan run now (`POST /api/dunning/run`). */
   DunningScan: object;
+  /** A full suggestions run now (`POST /api/suggestions/run`). */
+  SuggestionsRun: object;
 }
 export type SubjectType = keyof SubjectFields;
 export const SUBJECT_TYPES = [
@@ -90,6 +92,7 @@ export const SUBJECT_TYPES = [
   'AgentRoster',
   'SupervisorStats',
   'DunningScan',
+  'SuggestionsRun',
 ] as const satisfies readonly SubjectType[];
 
 export type SubjectRecord = { [K in SubjectType]: SubjectFields[K] & ForcedSubject<K> }[SubjectType];

@@ -27,7 +27,7 @@ export interface CallbackJobs {
 
 export function defineCallbackJobs(
   agenda: Agenda,
-  deps: { logger: Logger },
+  deps: { logger: Logger; /** Whether this process dials callbacks (default true). */ process?: boolean },
   options: CallbackJobsOptions = {},
 ): CallbackJobs {
   let dialer: Pick<CallbackDialer, 'processDue'> | undefined;
@@ -45,16 +45,17 @@ export function defineCallbackJobs(
     }
   }
 
-  agenda.define(
-    CALLBACKS_DUE,
-    async () => {
-      const r = await runNow();
-      if (r.offered + r.escalated + r.postponed > 0) deps.logger.info(r, 'callbacks: due work done');
-    },
-    // A short lock: a pass takes milliseconds, and after a crash another process should take
-    // over within seconds, not after Agenda's default ten minutes.
-    { concurrency: 1, lockLimit: 1, lockLifetime: 10_000 },
-  );
+  if (deps.process !== false)
+    agenda.define(
+      CALLBACKS_DUE,
+      async () => {
+        const r = await runNow();
+        if (r.offered + r.escalated + r.postponed > 0) deps.logger.info(r, 'callbacks: due work done');
+      },
+      // A short lock: a pass takes milliseconds, and after a crash another process should take
+      // over within seconds, not after Agenda's default ten minutes.
+      { concurrency: 1, lockLimit: 1, lockLifetime: 10_000 },
+    );
 
   return {
     use(d) {

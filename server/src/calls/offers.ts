@@ -192,16 +192,23 @@ export class Offers implements PresenceListener {
           if (!err && Array.isArray(responses) && responses.length === 0) void this.unreached(call._id, agentId);
         }),
     );
-    this.deps.timers.arm(
-      `ack:${call._id}`,
-      this.deps.options.offerAckTimeoutMs,
-      async () => void (await this.offerTimedOut(call._id, agentId, 'not acknowledged')),
-    );
-    this.deps.timers.arm(
-      `accept:${call._id}`,
-      this.deps.options.offerAcceptTimeoutMs,
-      async () => void (await this.offerTimedOut(call._id, agentId, 'not accepted')),
-    );
+    const armedAt = performance.now();
+    for (const [key, ms, why] of [
+      ['ack', this.deps.options.offerAckTimeoutMs, 'not acknowledged'],
+      ['accept', this.deps.options.offerAcceptTimeoutMs, 'not accepted'],
+    ] as const) {
+      this.deps.timers.arm(`${key}:${call._id}`, ms, async () => {
+        await this.offerTimedOut(call, agentId, why, this.serverLateness(armedAt, armedAt + ms));
+      });
+    }
+  }
+
+  /**
+   * How late this process itself was over an offer's wait, ms: its timer fired late, or the event
+   * loop stalled in between (an answer that came in time was then read after the deadline).
+   */
+  private serverLateness(armedAt: number, dueAt: number): number {
+    return Math.max(performance.now() - dueAt, this.deps.metrics.health.stalledSince(armedAt));
   }
 
   /**
@@ -221,14 +228,47 @@ export class Offers implements PresenceListener {
     }
   }
 
-  /** An offer the agent did not acknowledge or accept in time goes to the next agent. */
-  private offerTimedOut(
-    callId: string,
+  /**
+   * An offer the agent did not acknowledge or accept in time goes to the next agent. A console that
+   * stayed silent while this process kept time sets its agent away, so that the next call does not
+   * wait on it too. When the process itself was late (stalled, overloaded), the silence may be
+   * ours: the call moves on all the same, the agent stays available at the back of the line, and
+   * supervisors hear that the server is late. Otherwise a slow server would set every agent away in
+   * turn, and calls would wait with agents sitting at their consoles.
+   */
+  private async offerTimedOut(
+    call: Call,
     agentId: Types.ObjectId,
     why: 'not acknowledged' | 'not accepted',
+    lateMs: number,
   ): Promise<boolean> {
-    // An agent who does not answer is set away so that the next call does not wait on it too.
-    return this.passOn(callId, agentId, why, { status: 'away', reason: `missed call (${why})` });
+    const serverLate = lateMs > this.lateBudgetMs(why);
+    const moved = await this.passOn(
+      call._id,
+      agentId,
+      why,
+      serverLate ? { status: 'available', backOfTheLine: true } : { status: 'away', reason: `missed call (${why})` },
+      !serverLate,
+    );
+    if (moved) {
+      if (serverLate) this.deps.logger.warn({ callId: call._id, lateMs: Math.round(lateMs) }, 'the server was late');
+      this.deps.stats.offerMissed({
+        agentId: agentId.toString(),
+        callId: call._id,
+        queue: call.queue,
+        why,
+        serverLateMs: serverLate ? Math.round(lateMs) : undefined,
+        at: this.deps.clock.now(),
+      });
+    }
+    return moved;
+  }
+
+  /** Lateness of this process that excuses a console (a quarter of the wait, 250 ms to 2 s). */
+  private lateBudgetMs(why: 'not acknowledged' | 'not accepted'): number {
+    const wait =
+      why === 'not acknowledged' ? this.deps.options.offerAckTimeoutMs : this.deps.options.offerAcceptTimeoutMs;
+    return Math.min(2000, Math.max(250, wait / 4));
   }
 
   /** Takes an offer back from an agent and gives the call to the next one, keeping its place in line. */
@@ -237,6 +277,8 @@ export class Offers implements PresenceListener {
     agentId: Types.ObjectId,
     why: keyof typeof WITHDRAWN,
     agentNext: NextState,
+    /** False: the agent may be offered this call again (the server, not the agent, was late). */
+    passedByAgent = true,
   ): Promise<boolean> {
     const { models, clock } = this.deps;
     const filter: QueryFilter<Call> = { _id: callId, agentId, state: 'offered' };
@@ -246,7 +288,7 @@ export class Offers implements PresenceListener {
       {
         $set: { state: 'queued', 'offers.$[last].outcome': why },
         $unset: { agentId: 1, offeredAt: 1 },
-        $addToSet: { passedBy: agentId },
+        ...(passedByAgent ? { $addToSet: { passedBy: agentId } } : {}),
       },
       { returnDocument: 'after', arrayFilters: [{ 'last.agentId': agentId, 'last.outcome': { $exists: false } }] },
     ).lean();

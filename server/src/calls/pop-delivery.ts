@@ -45,6 +45,9 @@ export class PopDelivery {
     send('screenpop', pop, (err, responses) => {
       this.deps.metrics.popStage.observe({ stage: 'deliver' }, (performance.now() - sentAt) / 1000);
       const acked = Array.isArray(responses) ? responses.some(Boolean) : responses === true;
+      // Heard in time: the offer no longer waits on its acknowledgement, whatever the write below
+      // takes (a slow database must not make an agent who answered look silent).
+      if (acked) this.deps.timers.disarm(`ack:${call._id}`);
       if (acked)
         this.acknowledged(call, agentId).catch((e: unknown) =>
           // The database is away (a restart): the accept that follows records the answer anyway.
@@ -76,10 +79,10 @@ export class PopDelivery {
       { $set: { offerAckedAt: now } },
     );
     if (res.modifiedCount === 1) {
-      this.deps.timers.disarm(`ack:${call._id}`); // acknowledged: only the accept timeout is left
       const ms = this.deps.clock.now().getTime() - call.receivedAt.getTime();
       this.deps.metrics.popLatency.observe({ provider: call.provider }, ms / 1000);
       this.deps.stats.popLatency(ms);
+      this.deps.metrics.health.popAcknowledged(ms);
     }
   }
 

@@ -75,6 +75,16 @@ const envSchema = z
       .int()
       .min(1000, { error: 'must be at least 1000' })
       .default(300_000),
+    CALL_RECONCILE_EVERY_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .refine((ms) => ms === 0 || ms >= 1000, { error: 'must be 0 (off) or at least 1000' })
+      .default(60_000),
+    CALL_RECONCILE_QUIET_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(5000, { error: 'must be at least 5000' })
+      .default(120_000),
     HOLD_MUSIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     TRUST_PROXY: z
       .string()
@@ -127,6 +137,17 @@ const envSchema = z
       .min(0, { error: 'must be 0 or more' })
       .max(16, { error: 'must be at most 16' })
       .optional(),
+    JOBS_BATCH_PAUSE_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(0, { error: 'must be 0 or more' })
+      .max(10_000, { error: 'must be at most 10000' })
+      .default(10),
+    JOBS_YIELD_ABOVE_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .min(1, { error: 'must be at least 1' })
+      .default(100),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -158,6 +179,11 @@ export interface Config {
   presence: { graceMs: number };
   /** A callback dialing this long with no word from the provider was never placed. */
   callbacks: { silentDialMs: number };
+  /**
+   * Calls whose provider has been quiet for `quietMs` are asked about at the provider every
+   * `everyMs` (0: never), and ended when their caller is gone (calls/reconcile.ts).
+   */
+  calls: { reconcile: { everyMs: number; quietMs: number } };
   holdMusicUrl: string | undefined;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For to believe (the client address of limits and logs). */
   trustProxy: boolean | number | string;
@@ -172,6 +198,11 @@ export interface Config {
     stepLeaseMs: number;
     renderWorkers: number | undefined;
   };
+  /**
+   * How the batch jobs give way to the call path: a pause between batches, and holding while a web
+   * process's pop p95 or event-loop stall is above `yieldAboveMs`.
+   */
+  jobs: { pacer: { batchPauseMs: number; popP95Ms: number; loopLagMs: number } };
 }
 
 export type SecretVariable = 'JWT_SECRET' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN';
@@ -234,6 +265,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
     offers: { ackTimeoutMs: e.OFFER_ACK_TIMEOUT_MS, acceptTimeoutMs: e.OFFER_ACCEPT_TIMEOUT_MS },
     presence: { graceMs: e.CONSOLE_GRACE_MS },
     callbacks: { silentDialMs: e.CALLBACK_SILENT_DIAL_MS },
+    calls: { reconcile: { everyMs: e.CALL_RECONCILE_EVERY_MS, quietMs: e.CALL_RECONCILE_QUIET_MS } },
     holdMusicUrl: e.HOLD_MUSIC_URL,
     trustProxy: trustProxyOf(e.TRUST_PROXY),
     metricsToken: e.METRICS_TOKEN,
@@ -249,6 +281,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       messagingServiceSid: e.TWILIO_MESSAGING_SERVICE_SID,
       stepLeaseMs: e.DUNNING_STEP_LEASE_MS,
       renderWorkers: e.DUNNING_RENDER_WORKERS,
+    },
+    jobs: {
+      pacer: { batchPauseMs: e.JOBS_BATCH_PAUSE_MS, popP95Ms: e.JOBS_YIELD_ABOVE_MS, loopLagMs: e.JOBS_YIELD_ABOVE_MS },
     },
   };
 }

@@ -18,6 +18,9 @@ import { callSchema, callerChoiceSchema, type Call, type CallerChoice } from './
 import { queueSchema, type Queue } from './schemas/queue.model';
 import { sessionSchema, type Session } from './schemas/session.model';
 import { loginAttemptsSchema, type LoginAttempts } from './schemas/login-attempts.model';
+import { supervisorAlertSchema, type SupervisorAlert } from './schemas/supervisor-alert.model';
+import { jobRunSchema, type JobRun } from './schemas/job-run.model';
+import { callPathStatusSchema, type CallPathStatus } from './schemas/call-path-status.model';
 import { dropDuplicateCallEntries } from './migrations';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
@@ -42,6 +45,9 @@ export interface Models {
   Queue: Model<Queue>;
   Session: Model<Session>;
   LoginAttempts: Model<LoginAttempts>;
+  SupervisorAlert: Model<SupervisorAlert>;
+  JobRun: Model<JobRun>;
+  CallPathStatus: Model<CallPathStatus>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -66,6 +72,9 @@ export function registerModels(conn: Connection): Models {
     Queue: conn.model<Queue>('Queue', queueSchema),
     Session: conn.model<Session>('Session', sessionSchema),
     LoginAttempts: conn.model<LoginAttempts>('LoginAttempts', loginAttemptsSchema),
+    SupervisorAlert: conn.model<SupervisorAlert>('SupervisorAlert', supervisorAlertSchema),
+    JobRun: conn.model<JobRun>('JobRun', jobRunSchema),
+    CallPathStatus: conn.model<CallPathStatus>('CallPathStatus', callPathStatusSchema),
   };
 }
 

@@ -5,14 +5,21 @@ import { allow } from '../auth/policy';
 import type { AuditService } from '../audit/audit.service';
 import { viewerOf } from '../auth/viewer';
 import type { DunningService } from './dunning.service';
+import type { DunningScans } from './scans';
 
 /**
  * `GET /api/dunning/cases` (supervisor, legal, admin), `GET /api/dunning/cases/:id` and its
  * `/letter` and `/legal-summary` PDFs (those roles, or an agent who may see the customer),
  * `POST /api/dunning/cases/:id/outcome` (what an agent learned on the call), and
- * `POST /api/dunning/run` (admin: a full scan now, answered when it has finished).
+ * `POST /api/dunning/run` (admin: a full scan now, answered when it has finished; 409 with the
+ * running scan's progress while one is under way).
  */
-export function dunningRoutes(deps: { auth: AuthService; dunning: DunningService; audit: AuditService }): Router {
+export function dunningRoutes(deps: {
+  auth: AuthService;
+  dunning: DunningService;
+  scans: DunningScans;
+  audit: AuditService;
+}): Router {
   const router = Router();
   router.use(requireAuth(deps.auth));
 
@@ -45,7 +52,8 @@ export function dunningRoutes(deps: { auth: AuthService; dunning: DunningService
 
   router.post('/run', allow('run', 'DunningScan'), async (req, res) => {
     const viewer = viewerOf(req);
-    const report = await deps.dunning.scan();
+    // The request going away does not stop the scan: it finishes, and its report is kept.
+    const report = await deps.scans.run();
     await deps.audit.record({
       userId: viewer.userId,
       userName: viewer.name,

@@ -2,6 +2,7 @@
 // MongoDB so that several server processes share the work. main.ts creates and starts it;
 // tests either start it (to see jobs go through Agenda) or leave it stopped and call the
 // services directly.
+import { hostname } from 'node:os';
 import { Agenda } from 'agenda';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import type { Clock } from '../clock';
@@ -11,10 +12,24 @@ import { SuggestionsService, type SuggestionsOptions } from '../suggestions/sugg
 import { defineSuggestionJobs, type SuggestionJobs, type SuggestionJobsOptions } from '../suggestions/suggestions.jobs';
 import { defineCallbackJobs, type CallbackJobs, type CallbackJobsOptions } from '../callbacks/callbacks.jobs';
 import { defineDunningJobs, type DunningJobs, type DunningJobsOptions } from '../dunning/dunning.jobs';
+import { JobRuns } from './job-runs';
+import { Pacer, type PacerOptions } from './pacer';
+
+/**
+ * The jobs by where they belong: the callbacks dialer rings agents and callers (the call path's
+ * process); the dunning scan and the suggestions runs are batch work (the worker's).
+ */
+export type JobGroup = 'callbacks' | 'dunning' | 'suggestions';
+export const WEB_JOBS: readonly JobGroup[] = ['callbacks'];
+export const WORKER_JOBS: readonly JobGroup[] = ['dunning', 'suggestions'];
 
 export interface SchedulerOptions {
   /** When false, jobs can be queued but this process runs none (default true). */
   enabled?: boolean;
+  /** The jobs this process runs (default all); the others it can still queue. */
+  run?: readonly JobGroup[];
+  /** How batch jobs give way to the call path. */
+  pacer?: PacerOptions;
   /** How often Agenda looks for due jobs (default 5 s). */
   processEvery?: string | number;
   /** Agenda's collection (default agendaJobs). */
@@ -33,6 +48,10 @@ export interface Scheduler {
   readonly suggestions: SuggestionJobs & { service: SuggestionsService };
   readonly dunning: DunningJobs;
   readonly callbacks: CallbackJobs;
+  /** One run at a time of the long jobs, across processes. */
+  readonly runs: JobRuns;
+  /** Between batches, the batch jobs wait on it. */
+  readonly pacer: Pacer;
   /** Start processing and put recurring jobs on the schedule (nothing when disabled). */
   start(): Promise<void>;
   /**
@@ -65,6 +84,9 @@ export function createScheduler(
     logger.error({ err, job: name }, 'job failed');
   });
 
+  const runsHere = new Set<JobGroup>(options.run ?? ['callbacks', 'dunning', 'suggestions']);
+  const runs = new JobRuns({ models: deps.db.models, clock: deps.clock, name: options.name ?? processName() });
+  const pacer = new Pacer({ models: deps.db.models, clock: deps.clock, logger }, options.pacer);
   const aborter = new AbortController();
   const service = new SuggestionsService({
     models: deps.db.models,
@@ -72,9 +94,14 @@ export function createScheduler(
     logger,
     ...(options.suggestions?.service ? { options: options.suggestions.service } : {}),
   });
-  const suggestions = defineSuggestionJobs(agenda, { service, logger, signal: aborter.signal }, options.suggestions);
-  const dunning = defineDunningJobs(agenda, { logger, signal: aborter.signal }, options.dunning);
-  const callbacks = defineCallbackJobs(agenda, { logger }, options.callbacks);
+  const signal = aborter.signal;
+  const suggestions = defineSuggestionJobs(
+    agenda,
+    { service, logger, signal, process: runsHere.has('suggestions'), runs, pace: pacer.pace },
+    options.suggestions,
+  );
+  const dunning = defineDunningJobs(agenda, { logger, signal, process: runsHere.has('dunning') }, options.dunning);
+  const callbacks = defineCallbackJobs(agenda, { logger, process: runsHere.has('callbacks') }, options.callbacks);
 
   let started = false;
   let stopping: Promise<void> | undefined;
@@ -83,15 +110,18 @@ export function createScheduler(
     suggestions: Object.assign(suggestions, { service }),
     dunning,
     callbacks,
+    runs,
+    pacer,
     async start() {
       if (options.enabled === false || started) return;
       await agenda.ready;
       await agenda.start();
       started = true;
-      await suggestions.schedule();
-      await dunning.schedule();
-      await callbacks.schedule();
-      logger.info('jobs started');
+      // Each recurring job is put on the schedule by the processes that run it.
+      if (runsHere.has('suggestions')) await suggestions.schedule();
+      if (runsHere.has('dunning')) await dunning.schedule();
+      if (runsHere.has('callbacks')) await callbacks.schedule();
+      logger.info({ run: [...runsHere] }, 'jobs started');
     },
     stop() {
       stopping ??= (async () => {
@@ -106,4 +136,9 @@ export function createScheduler(
       return stopping;
     },
   };
+}
+
+/** This process in Agenda's locks and the jobs' runs: host and pid. */
+export function processName(): string {
+  return `${hostname()}:${process.pid}`;
 }

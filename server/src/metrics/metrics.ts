@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CallPathHealth } from './call-path-health';
 
 /** Prometheus metrics of one app instance, served at `GET /metrics`. */
 export interface Metrics {
@@ -9,6 +10,8 @@ export interface Metrics {
   calls: Counter<'provider'>;
   queueWaiting: Gauge<'queue'>;
   setWaiting(queue: string, n: number): void;
+  /** This process's event-loop stalls and recent pop latency (started and stopped with the app). */
+  health: CallPathHealth;
 }
 
 export function createMetrics(): Metrics {
@@ -47,5 +50,6 @@ export function createMetrics(): Metrics {
     calls,
     queueWaiting,
     setWaiting: (queue, n) => queueWaiting.set({ queue }, n),
+    health: new CallPathHealth(),
   };
 }

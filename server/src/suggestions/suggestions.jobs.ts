@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { objectIdOf } from '@ringside/shared';
 import type { Logger } from '../logger';
 import { saveJob } from '../jobs/save-job';
+import type { JobRuns } from '../jobs/job-runs';
+import type { Pace } from '../jobs/pacer';
+import { AppError } from '../errors';
 import type { FullRunReport, SuggestionsService } from './suggestions.service';
 
 export const SUGGESTIONS_FULL = 'suggestions:full';
@@ -49,27 +52,55 @@ const FULL_LOCK_LIFETIME_MS = 10 * 60_000;
 
 export function defineSuggestionJobs(
   agenda: Agenda,
-  deps: { service: SuggestionsService; logger: Logger; signal: AbortSignal },
+  deps: {
+    service: SuggestionsService;
+    logger: Logger;
+    signal: AbortSignal;
+    /** Whether this process runs the suggestions jobs (default true); any process may queue them. */
+    process?: boolean;
+    /** One full run at a time across every process (a second asked for meanwhile is skipped). */
+    runs?: JobRuns;
+    pace?: Pace;
+  },
   options: SuggestionJobsOptions = {},
 ): SuggestionJobs {
   const { service, logger, signal } = deps;
-  const debounceMs = options.customerDebounceMs ?? 10_000;
-  const maxWaitMs = options.customerMaxWaitMs ?? 60_000;
+  if (deps.process === false) return scheduling(agenda, deps, options);
 
   agenda.define(
     SUGGESTIONS_FULL,
     async (job: Job<void>): Promise<void> => {
+      let run: Awaited<ReturnType<JobRuns['begin']>> | undefined;
+      try {
+        run = await deps.runs?.begin(SUGGESTIONS_FULL);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'conflict') {
+          logger.info({ running: err.details }, 'suggestions: a full run is already under way; skipped');
+          return;
+        }
+        throw err;
+      }
       let lastTouch = Date.now();
-      const report: FullRunReport = await service.runFull({
-        signal,
-        onProgress: ({ phase, orders }) => {
-          if (Date.now() - lastTouch < TOUCH_EVERY_MS) return;
-          lastTouch = Date.now();
-          logger.info({ phase, orders }, 'suggestions: full run in progress');
-          void job.touch().catch((err: unknown) => logger.warn({ err }, 'suggestions: could not extend the job lock'));
-        },
-      });
-      logger.info({ jobId: job.attrs._id?.toString(), ...report }, 'suggestions: full run job finished');
+      try {
+        const report: FullRunReport = await service.runFull({
+          signal,
+          ...(deps.pace ? { pace: deps.pace } : {}),
+          onProgress: ({ phase, orders }) => {
+            run?.progress(phase, orders);
+            if (Date.now() - lastTouch < TOUCH_EVERY_MS) return;
+            lastTouch = Date.now();
+            logger.info({ phase, orders }, 'suggestions: full run in progress');
+            void job
+              .touch()
+              .catch((err: unknown) => logger.warn({ err }, 'suggestions: could not extend the job lock'));
+          },
+        });
+        await run?.finish(report);
+        logger.info({ jobId: job.attrs._id?.toString(), ...report }, 'suggestions: full run job finished');
+      } catch (err) {
+        await run?.fail(err).catch(() => undefined);
+        throw err;
+      }
     },
     { concurrency: 1, lockLimit: 1, lockLifetime: FULL_LOCK_LIFETIME_MS },
   );
@@ -87,6 +118,14 @@ export function defineSuggestionJobs(
     { concurrency: options.customerConcurrency ?? 4, removeOnComplete: true, lockLifetime: 60_000 },
   );
 
+  return scheduling(agenda, deps, options);
+}
+
+/** Queuing and scheduling the suggestions jobs: what every process may do, whether it runs them or not. */
+function scheduling(agenda: Agenda, deps: { logger: Logger }, options: SuggestionJobsOptions): SuggestionJobs {
+  const { logger } = deps;
+  const debounceMs = options.customerDebounceMs ?? 10_000;
+  const maxWaitMs = options.customerMaxWaitMs ?? 60_000;
   return {
     async enqueueCustomerRecompute(customerId) {
       const id = customerId.toString();

@@ -88,7 +88,7 @@ export class SuggestionsService {
    * without suggestions lose their old ones.
    */
   async runFull(
-    opts: { signal?: AbortSignal; onProgress?: (p: FullRunProgress) => void } = {},
+    opts: { signal?: AbortSignal; onProgress?: (p: FullRunProgress) => void; pace?: () => Promise<void> } = {},
   ): Promise<FullRunReport> {
     const started = performance.now();
     const computedAt = this.clock.now();
@@ -147,7 +147,7 @@ export class SuggestionsService {
   private async forEachHistory(
     ranges: readonly CustomerRange[],
     phase: FullRunProgress['phase'],
-    opts: { signal?: AbortSignal; onProgress?: (p: FullRunProgress) => void },
+    opts: { signal?: AbortSignal; onProgress?: (p: FullRunProgress) => void; pace?: () => Promise<void> },
     visit: (history: CustomerHistory) => void | Promise<void>,
   ): Promise<number> {
     let read = 0;
@@ -159,6 +159,7 @@ export class SuggestionsService {
         opts.onProgress?.({ phase, orders: n });
       },
     })) {
+      await opts.pace?.();
       for (const history of histories) {
         const pending = visit(history);
         if (pending) await pending;

@@ -5,6 +5,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Realtime } from '../realtime/gateway';
 import { QueueDirectory } from '../routing/queues';
+import { SupervisorAlerts, type AlertOptions, type MissedOffer } from './alerts';
 
 /** What the call path reports as calls move; each is one atomic $inc. */
 export interface CallStatsSink {
@@ -15,6 +16,8 @@ export interface CallStatsSink {
   popLatency(ms: number): void;
   /** Something a supervisor sees changed (agent state, queue contents). */
   changed(): void;
+  /** An offer timed out and moved on (alerts supervisors when agents go away in numbers, or the server is late). */
+  offerMissed(missed: MissedOffer): void;
 }
 
 const POP_WINDOW = 1000;
@@ -43,10 +46,14 @@ export class SupervisorService implements CallStatsSink {
       intervalMs?: number;
       queues?: QueueDirectory;
       dunningFigures?: () => Promise<DunningStats>;
+      alerts?: AlertOptions;
     },
   ) {
     this.queues = deps.queues ?? new QueueDirectory(deps.models);
+    this.alerts = new SupervisorAlerts(deps, deps.alerts);
   }
+
+  readonly alerts: SupervisorAlerts;
 
   private readonly queues: QueueDirectory;
 
@@ -87,6 +94,10 @@ export class SupervisorService implements CallStatsSink {
 
   changed(): void {
     this.dirty = true;
+  }
+
+  offerMissed(missed: MissedOffer): void {
+    void this.alerts.offerMissed(missed);
   }
 
   /** p95 of the last 1,000 pops acknowledged by agents' consoles. */

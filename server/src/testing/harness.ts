@@ -48,6 +48,8 @@ export async function startTestServer(
     env?: NodeJS.ProcessEnv;
     clock?: Clock;
     providers?: AppDeps['providers'];
+    /** How the app reaches the jobs (default: a dunning scan runs in the app). */
+    jobs?: AppDeps['jobs'];
     /** The server's logger (default: at LOG_LEVEL, silent in tests). */
     logger?: Logger;
   } = {},
@@ -56,7 +58,14 @@ export async function startTestServer(
   const db = opts.db ?? (await freshDatabase());
   const logger = opts.logger ?? createLogger(config.logLevel, {}, secretsOf(config));
   const server = await startServer(
-    { config, db, logger, clock: opts.clock ?? systemClock, ...(opts.providers ? { providers: opts.providers } : {}) },
+    {
+      config,
+      db,
+      logger,
+      clock: opts.clock ?? systemClock,
+      ...(opts.providers ? { providers: opts.providers } : {}),
+      ...(opts.jobs ? { jobs: opts.jobs } : {}),
+    },
     { port: 0, host: '127.0.0.1' },
   );
   return Object.assign(server, {

@@ -31,3 +31,23 @@ export const queueStatsSchema = z.object({
   dunning: dunningStatsSchema.optional(),
 });
 export type QueueStats = z.infer<typeof queueStatsSchema>;
+
+/**
+ * Something a supervisor should act on now, pushed as `supervisor:alert` and listed by
+ * `GET /api/supervisor/alerts`: several agents set away for missed calls within a minute (their
+ * consoles went silent), or offers moved on because the server itself was late.
+ */
+export const supervisorAlertSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['agents_away', 'server_late']),
+  at: z.string(),
+  /** Agents set away (agents_away) or offers moved on (server_late) within the window. */
+  count: z.number(),
+  windowSec: z.number(),
+  /** agents_away: who. */
+  agents: z.array(z.object({ agentId: z.string(), name: z.string() })).optional(),
+  /** server_late: how late the server was, ms (the latest offer). */
+  lateMs: z.number().optional(),
+});
+export type SupervisorAlert = z.infer<typeof supervisorAlertSchema>;
+export const supervisorAlertsSchema = z.object({ alerts: z.array(supervisorAlertSchema) });

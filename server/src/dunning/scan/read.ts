@@ -51,7 +51,11 @@ export function addOverdue(
  * back from now (an indexed range each, sized to about `invoicesPerPage`): the database builds
  * a query's whole result before answering, so one query over everything would hold it all.
  */
-export async function readOverdue(ctx: DunningContext, now: Date, opts: { signal?: AbortSignal }) {
+export async function readOverdue(
+  ctx: DunningContext,
+  now: Date,
+  opts: { signal?: AbortSignal; pace?: (() => Promise<void>) | undefined },
+) {
   const byKey = new Map<string, OverdueDebt>();
   const target = ctx.options.invoicesPerPage;
   let end = now.getTime();
@@ -75,6 +79,7 @@ export async function readOverdue(ctx: DunningContext, now: Date, opts: { signal
   while (end > horizon) {
     opts.signal?.throwIfAborted();
     const page = await next;
+    await opts.pace?.();
     end = start;
     // Wider windows where invoices are sparse (and far into the past), narrower where dense.
     if (page.length < target / 4) span *= page.length === 0 ? 4 : 2;

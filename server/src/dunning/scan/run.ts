@@ -31,6 +31,8 @@ export interface ScanReport {
 export interface ScanOptions {
   signal?: AbortSignal;
   onProgress?: (p: { phase: string; done: number }) => void;
+  /** Awaited before each batch of reads and steps: the jobs give way to the call path (jobs/pacer.ts). */
+  pace?: () => Promise<void>;
 }
 
 /** What one scan keeps while it runs. */
@@ -46,6 +48,7 @@ interface ScanRun extends Tally {
   looked: Set<string>;
   done: number;
   onProgress: ScanOptions['onProgress'];
+  pace: ScanOptions['pace'];
 }
 
 /** One full scan: cases in step with the overdue invoices, then every due step. */
@@ -64,7 +67,10 @@ export async function runScan(ctx: DunningContext, opts: ScanOptions = {}): Prom
   let sync: SyncResult;
   let overdue: Awaited<ReturnType<typeof readOverdue>>;
   try {
-    const [invoices, liveCases] = await Promise.all([readOverdue(ctx, run.now, { signal }), readLiveCases(ctx)]);
+    const [invoices, liveCases] = await Promise.all([
+      readOverdue(ctx, run.now, { signal, pace: run.pace }),
+      readLiveCases(ctx),
+    ]);
     overdue = invoices;
     read = performance.now();
     sync = await syncCases(ctx, overdue.byKey, liveCases, run.now, run.count);
@@ -130,6 +136,7 @@ function startRun(ctx: DunningContext, opts: ScanOptions): ScanRun {
     looked: new Set(),
     done: 0,
     onProgress: opts.onProgress,
+    pace: opts.pace,
   };
 }
 
@@ -144,6 +151,7 @@ async function advanceDue(ctx: DunningContext, run: ScanRun, signal: AbortSignal
   const batches: Types.ObjectId[][] = [];
   for (let i = 0; i < due.length; i += ctx.options.batchSize) batches.push(due.slice(i, i + ctx.options.batchSize));
   await inParallel(batches, ctx.options.batchesInFlight, async (batch) => {
+    await run.pace?.();
     signal.throwIfAborted();
     let ids = batch;
     // A case resumed in this pass (promise broken, dispute settled) takes its step at once.

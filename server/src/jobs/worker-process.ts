@@ -1,0 +1,63 @@
+// `npm start` on one machine: the web process starts the worker as a child process of its own (the
+// same program with `--role worker`), restarts it when it dies, and stops it on shutdown. The
+// worker leaves when its parent does (the IPC channel closes), so a killed web process leaves no
+// worker behind.
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Logger } from '../logger';
+
+export interface WorkerProcess {
+  stop(): Promise<void>;
+}
+
+export function spawnWorker(deps: { logger: Logger; env: NodeJS.ProcessEnv }): WorkerProcess {
+  const logger = deps.logger.child({ component: 'worker-process' });
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restartIn = 1000;
+  let restartTimer: NodeJS.Timeout | undefined;
+
+  const start = () => {
+    const started = Date.now();
+    const script = process.argv[1];
+    if (!script) throw new Error('spawnWorker: no script to start');
+    child = fork(script, ['--role', 'worker'], {
+      execArgv: process.execArgv,
+      env: { ...process.env, ...deps.env },
+      stdio: 'inherit',
+    });
+    logger.info({ pid: child.pid }, 'worker process started');
+    child.on('exit', (code, signal) => {
+      child = undefined;
+      if (stopping) return;
+      // A worker that ran a while restarts at once; one that keeps failing, less and less often.
+      restartIn = Date.now() - started > 60_000 ? 1000 : Math.min(restartIn * 2, 60_000);
+      logger.error({ code, signal, restartInMs: restartIn }, 'worker process ended; restarting it');
+      restartTimer = setTimeout(start, restartIn);
+      restartTimer.unref();
+    });
+  };
+  start();
+
+  return {
+    async stop() {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        const kill = setTimeout(() => c.kill('SIGKILL'), 20_000);
+        c.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        c.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+/** In the worker: leave when the parent goes (its IPC channel closes). */
+export function leaveWithParent(onParentGone: () => void): void {
+  if (!process.send) return;
+  process.on('disconnect', onParentGone);
+}
