@@ -29,6 +29,9 @@ export function bindRealtime(socket: RingsideSocket): () => void {
   const onStats: ServerToClientEvents['queue:stats'] = (stats) => {
     supervisor.receiveStats(stats);
   };
+  const onAlert: ServerToClientEvents['supervisor:alert'] = (alert) => {
+    supervisor.receiveAlert(alert);
+  };
   // After a reconnect the server replays the offers that still stand; the others are gone.
   const onConnect = () => calls.expectReplay();
 
@@ -39,6 +42,7 @@ export function bindRealtime(socket: RingsideSocket): () => void {
   socket.on('call:ended', onEnded);
   socket.on('agent:state', onAgentState);
   socket.on('queue:stats', onStats);
+  socket.on('supervisor:alert', onAlert);
   return () => {
     socket.off('connect', onConnect);
     socket.off('call:offered', onOffered);
@@ -47,5 +51,6 @@ export function bindRealtime(socket: RingsideSocket): () => void {
     socket.off('call:ended', onEnded);
     socket.off('agent:state', onAgentState);
     socket.off('queue:stats', onStats);
+    socket.off('supervisor:alert', onAlert);
   };
 }

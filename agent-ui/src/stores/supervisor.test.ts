@@ -214,3 +214,37 @@ describe('supervisor store: loading and actions', () => {
     });
   });
 });
+
+describe('supervisor alerts', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  const alert = (id: string, at: string) => ({
+    id,
+    kind: 'agents_away' as const,
+    at,
+    count: 3,
+    windowSec: 60,
+    agents: [{ agentId: 'a1', name: 'Agent 1' }],
+  });
+
+  it('keeps each alert once, newest first, and refuses what it cannot read', () => {
+    const store = useSupervisorStore();
+    expect(store.receiveAlert(alert('x', '2026-01-01T10:00:00Z'))).toBe(true);
+    expect(store.receiveAlert(alert('y', '2026-01-01T10:05:00Z'))).toBe(true);
+    expect(store.receiveAlert({ ...alert('x', '2026-01-01T10:00:00Z'), count: 5 })).toBe(true);
+    expect(store.alerts.map((a) => [a.id, a.count])).toEqual([
+      ['y', 3],
+      ['x', 5],
+    ]);
+    expect(store.receiveAlert({ id: 'z', kind: 'nope' })).toBe(false);
+    expect(store.alerts).toHaveLength(2);
+  });
+
+  it('hides a dismissed alert but keeps it listed', () => {
+    const store = useSupervisorStore();
+    store.receiveAlert(alert('x', '2026-01-01T10:00:00Z'));
+    store.dismissAlert('x');
+    expect(store.openAlerts).toEqual([]);
+    expect(store.alerts).toHaveLength(1);
+  });
+});

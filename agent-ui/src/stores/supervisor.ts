@@ -3,6 +3,9 @@ import { defineStore } from 'pinia';
 import {
   agentRosterSchema,
   queueStatsSchema,
+  supervisorAlertSchema,
+  supervisorAlertsSchema,
+  type SupervisorAlert,
   type AgentStateEvent,
   type AgentStatus,
   type QueueStats,
@@ -62,6 +65,10 @@ export const useSupervisorStore = defineStore('supervisor', () => {
   const availability = ref<StatsAvailability>('idle');
   const message = ref<string | null>(null);
   const rosterError = ref<string | null>(null);
+  /** Alerts, newest first: the last day's when the wallboard opened, then pushed ones. */
+  const alerts = ref<SupervisorAlert[]>([]);
+  const dismissed = ref<Set<string>>(new Set());
+  const openAlerts = computed(() => alerts.value.filter((a) => !dismissed.value.has(a.id)));
 
   const waitingTotal = computed(() => stats.value?.queues.reduce((sum, q) => sum + q.waiting, 0) ?? 0);
   const sortedAgents = computed(() =>
@@ -143,12 +150,34 @@ export const useSupervisorStore = defineStore('supervisor', () => {
     });
   }
 
-  /** The first figures and the roster, once, when the wallboard opens; pushes keep them current. */
+  /** `supervisor:alert`, or one listed by the server: kept once, newest first, at most 20. False for one this console cannot read. */
+  function receiveAlert(raw: unknown): boolean {
+    const parsed = supervisorAlertSchema.safeParse(raw);
+    if (!parsed.success) return false;
+    const others = alerts.value.filter((a) => a.id !== parsed.data.id);
+    alerts.value = [parsed.data, ...others].sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, 20);
+    return true;
+  }
+
+  function dismissAlert(id: string): void {
+    dismissed.value = new Set([...dismissed.value, id]);
+  }
+
+  /** The first figures, the roster and the day's alerts, once, when the wallboard opens; pushes keep them current. */
   async function load(): Promise<void> {
     const token = useSessionStore().token;
     if (availability.value !== 'live') availability.value = 'loading';
     rosterError.value = null;
-    await Promise.all([loadStats(token), loadRoster(token)]);
+    await Promise.all([loadStats(token), loadRoster(token), loadAlerts(token)]);
+  }
+
+  async function loadAlerts(token: string | null): Promise<void> {
+    try {
+      const answer = await request('/api/supervisor/alerts', { token, schema: supervisorAlertsSchema });
+      for (const a of answer.alerts) receiveAlert(a);
+    } catch {
+      // No alerts listed (an older server): pushed ones still show.
+    }
   }
 
   async function loadStats(token: string | null): Promise<void> {
@@ -213,6 +242,8 @@ export const useSupervisorStore = defineStore('supervisor', () => {
     availability.value = 'idle';
     message.value = null;
     rosterError.value = null;
+    alerts.value = [];
+    dismissed.value = new Set();
   }
 
   return {
@@ -225,6 +256,10 @@ export const useSupervisorStore = defineStore('supervisor', () => {
     waitingTotal,
     sortedAgents,
     agentsByStatus,
+    alerts,
+    openAlerts,
+    receiveAlert,
+    dismissAlert,
     receiveStats,
     receiveAgentState,
     load,
