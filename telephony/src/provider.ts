@@ -56,6 +56,13 @@ export interface OriginateRequest {
 }
 
 /**
+ * What a provider says of one call it was asked about: still in progress, or over. `reason` is the
+ * provider's word for how it ended (Twilio's status, `not-found`, `channel-gone`); `endedAt` is when,
+ * if the provider knows it.
+ */
+export type CallPresence = { live: true } | { live: false; reason: string; endedAt?: Date };
+
+/**
  * One interface for every provider: events in (`onEvent`), commands out. Knows nothing of
  * MongoDB or customers.
  */
@@ -71,6 +78,14 @@ export interface TelephonyProvider {
   hangup(callId: string, reason?: string): Promise<void>;
   /** Place an outbound call; the answer arrives as events for the returned call id. */
   originate(request: OriginateRequest): Promise<{ callId: string }>;
+  /**
+   * Asks the provider itself which of these calls are still in progress: how the server finds the
+   * callers who hung up while their events were lost (the server was down or slow). Answers every
+   * id asked, each `live` or not; a call the provider does not know is not live. When the provider
+   * cannot say for every call (unreachable, refused) it throws a ProviderError and answers for none:
+   * not knowing is never taken for "gone".
+   */
+  checkCalls(callIds: readonly string[]): Promise<Map<string, CallPresence>>;
   /** Release connections (WebSockets, timers). */
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ import { PopDelivery } from './pop-delivery';
 import { Offers } from './offers';
 import { Answering } from './answering';
 import { Ending, RANK } from './ending';
+import { CallReconciler, reconcileCounter, type ReconcileOptions } from './reconcile';
 
 export type { CallServiceDeps, CallServiceOptions } from './call-parts';
 
@@ -38,6 +39,8 @@ export class CallService implements PresenceListener {
   private readonly ending: Ending;
   private seq = 0;
   private readonly arrivals = new ArrivalOrder();
+  private readonly reconcilers: CallReconciler[] = [];
+  private readonly reconciled: ReturnType<typeof reconcileCounter>;
 
   constructor(deps: CallServiceDeps) {
     const states = new AgentStates({
@@ -59,6 +62,7 @@ export class CallService implements PresenceListener {
     this.offers = new Offers(this.parts, this.delivery);
     this.answering = new Answering(this.parts, this.offers);
     this.ending = new Ending(this.parts, this.offers);
+    this.reconciled = reconcileCounter(deps.metrics.registry);
   }
 
   /** Every provider's events arrive here. */
@@ -69,15 +73,63 @@ export class CallService implements PresenceListener {
         return this.incoming(event);
       case 'call.ringing':
       case 'call.answered':
-        await this.ending.advanceProviderStatus(event.callId, RANK[event.type], event.type);
+        await Promise.all([
+          this.ending.advanceProviderStatus(event.callId, RANK[event.type], event.type),
+          this.ending.seen([event.callId], event.at),
+        ]);
         return;
       case 'call.ended':
-        return this.ending.ended(event.callId, event.reason, event.at);
-      case 'call.dtmf':
-        return this.line.keyPressed(event.callId, event.digit);
-      case 'call.waiting':
-        return this.line.waitingInstruction(event.callId);
+        await this.ending.ended(event.callId, event.reason, event.at);
+        return;
+      case 'call.dtmf': {
+        const [instruction] = await Promise.all([
+          this.line.keyPressed(event.callId, event.digit),
+          this.ending.seen([event.callId], event.at),
+        ]);
+        return instruction;
+      }
+      case 'call.waiting': {
+        // The provider asks what a waiting caller hears: the caller is still there.
+        const [instruction] = await Promise.all([
+          this.line.waitingInstruction(event.callId),
+          this.ending.seen([event.callId], event.at),
+        ]);
+        return instruction;
+      }
     }
+  }
+
+  /**
+   * The provider says a call is over though no hang-up arrived (the reconciler asked it): the call
+   * ends exactly as that hang-up would have ended it. True when this ended it (not a hang-up first).
+   */
+  async providerGone(event: Extract<CallEvent, { type: 'call.ended' }>): Promise<boolean> {
+    if (await this.parts.outbound?.(event)) return false;
+    return this.ending.ended(event.callId, event.reason, event.at);
+  }
+
+  /**
+   * Reconciles calls whose provider went quiet with the provider (reconcile.ts): `start()` runs a
+   * pass at once and then every `everyMs`; `close()` stops it.
+   */
+  reconciler(options: ReconcileOptions): CallReconciler {
+    const reconciler = new CallReconciler(
+      {
+        models: this.parts.models,
+        clock: this.parts.clock,
+        logger: this.parts.logger.child({ part: 'reconcile' }),
+        providers: this.parts.providers,
+        counter: this.reconciled,
+        calls: {
+          providerGone: (event) => this.providerGone(event),
+          finishEnded: (callId, reason, at) => this.ending.finishEnded(callId, reason, at),
+          seen: (callIds, at) => this.ending.seen(callIds, at),
+        },
+      },
+      options,
+    );
+    this.reconcilers.push(reconciler);
+    return reconciler;
   }
 
   private async incoming(event: Extract<CallEvent, { type: 'call.incoming' }>): Promise<CallInstruction> {
@@ -130,6 +182,7 @@ export class CallService implements PresenceListener {
       offers: [],
       providerStatus: 'ringing',
       providerRank: 0,
+      providerSeenAt: event.at,
       interactionId,
     };
     const stage = this.parts.metrics.popStage;
@@ -212,6 +265,7 @@ export class CallService implements PresenceListener {
 
   /** Stops timers (shutdown). Offers still pending are replayed or moved on by the next process. */
   close(): void {
+    for (const reconciler of this.reconcilers) reconciler.stop();
     this.parts.states.close();
     this.parts.timers.close();
   }

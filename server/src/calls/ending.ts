@@ -1,7 +1,7 @@
 // Ending: provider statuses move a call forward only (a late "ringing" never undoes "completed"),
 // and the caller's hang-up ends it once, whatever the order of events: wrap-up for a call that
 // was talked, abandoned for one that was not (the agent it was offered to is free again).
-import type { Call } from '../db/schemas/call.model';
+import { LIVE_CALL_STATES, type Call } from '../db/schemas/call.model';
 import type { CallParts } from './call-parts';
 import type { Offers } from './offers';
 
@@ -23,19 +23,50 @@ export class Ending {
     return res.modifiedCount === 1;
   }
 
-  /** The caller hung up (or the provider ended the call): once, whatever the order of events. */
-  async ended(callId: string, reason: string, at: Date): Promise<void> {
-    if (!(await this.advanceProviderStatus(callId, RANK['call.ended'], 'call.ended'))) return;
-    this.deps.timers.disarm(`ack:${callId}`);
-    this.deps.timers.disarm(`accept:${callId}`);
-    await this.end(callId, reason, at);
+  /**
+   * The provider showed the call is going on (an event, or its answer to the reconciler): it is not
+   * asked about until it has been quiet again for a while.
+   */
+  async seen(callIds: readonly string[], at: Date): Promise<void> {
+    if (callIds.length === 0) return;
+    await this.deps.models.Call.updateMany(
+      { _id: { $in: [...callIds] }, state: { $in: [...LIVE_CALL_STATES] } },
+      { $set: { providerSeenAt: at } },
+    );
   }
 
-  /** Moves the call to its end from whatever state it is in now; read again when it moved meanwhile. */
-  private async end(callId: string, reason: string, at: Date): Promise<void> {
+  /**
+   * The caller hung up (or the provider ended the call): once, whatever the order of events. True
+   * when this report is the one that ended the call.
+   */
+  async ended(callId: string, reason: string, at: Date): Promise<boolean> {
+    if (!(await this.advanceProviderStatus(callId, RANK['call.ended'], 'call.ended'))) return false;
+    this.deps.timers.disarm(`ack:${callId}`);
+    this.deps.timers.disarm(`accept:${callId}`);
+    return this.end(callId, reason, at);
+  }
+
+  /**
+   * A call the provider reported ended whose ending stopped halfway (the process stopped, or the
+   * database went away, between the two writes of `ended`): finished the way `ended` finishes. A
+   * virtual-hold call is left alone: its caller hung up on purpose, and it keeps its place in line.
+   */
+  async finishEnded(callId: string, reason: string, at: Date): Promise<boolean> {
+    const call = await this.deps.models.Call.findById(callId, { providerRank: 1, virtualHold: 1 }).lean();
+    if (!call || call.virtualHold || call.providerRank < RANK['call.ended']) return false;
+    this.deps.timers.disarm(`ack:${callId}`);
+    this.deps.timers.disarm(`accept:${callId}`);
+    return this.end(callId, reason, at);
+  }
+
+  /**
+   * Moves the call to its end from whatever state it is in now; read again when it moved meanwhile.
+   * True when this moved it (false: ended already, or a virtual-hold call that keeps its place).
+   */
+  private async end(callId: string, reason: string, at: Date): Promise<boolean> {
     const { models, clock } = this.deps;
     const call = await models.Call.findById(callId).lean();
-    if (!call || TERMINAL.includes(call.state)) return;
+    if (!call || TERMINAL.includes(call.state)) return false;
     if (call.virtualHold && call.state !== 'connecting' && call.state !== 'connected') {
       // The caller hung up after asking for a callback: the call keeps its place in line.
       if (call.interactionId) {
@@ -44,7 +75,7 @@ export class Ending {
           { $set: { summary: 'Inbound call: asked to be called back while waiting (kept the place in line)' } },
         );
       }
-      return;
+      return false;
     }
     const now = clock.now();
     const talked = call.state === 'connected' || call.state === 'connecting';
@@ -88,5 +119,6 @@ export class Ending {
     if (next === 'abandoned') await this.deps.stats.abandoned(call.queue, now);
     this.deps.logger.info({ callId, reason, state: next }, 'call ended');
     if (!talked) await this.offers.dispatch(call.queue);
+    return true;
   }
 }

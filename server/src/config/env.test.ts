@@ -41,6 +41,22 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reconciles quiet calls every minute by default, or as configured, or never', () => {
+    expect(loadConfig({}).calls.reconcile).toEqual({ everyMs: 60_000, quietMs: 120_000 });
+    expect(loadConfig({ CALL_RECONCILE_EVERY_MS: '30000', CALL_RECONCILE_QUIET_MS: '90000' }).calls.reconcile).toEqual({
+      everyMs: 30_000,
+      quietMs: 90_000,
+    });
+    expect(loadConfig({ CALL_RECONCILE_EVERY_MS: '0' }).calls.reconcile.everyMs).toBe(0);
+    expect(() => loadConfig({ CALL_RECONCILE_EVERY_MS: '10' })).toThrow(
+      /CALL_RECONCILE_EVERY_MS must be 0 \(off\) or at least 1000 \(got "10"\)/,
+    );
+    expect(() => loadConfig({ CALL_RECONCILE_QUIET_MS: '1000' })).toThrow(
+      /CALL_RECONCILE_QUIET_MS must be at least 5000/,
+    );
+    expect(() => loadConfig({ CALL_RECONCILE_QUIET_MS: 'soon' })).toThrow(/CALL_RECONCILE_QUIET_MS must be a number/);
+  });
+
   it('names the variable and never echoes a secret', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(ConfigError);
     expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(

@@ -1,7 +1,8 @@
 // The ARI REST actions the Asterisk adapter takes on a call: checking the credentials, holding and
 // mixing bridges, what a waiting caller hears, the goodbye, and cleaning up after the call.
 import type { Client } from 'ari-client';
-import type { CallInstruction } from '../provider';
+import { z } from 'zod';
+import { ProviderError, type CallInstruction } from '../provider';
 import type { AsteriskOptions, PromptName } from './asterisk-options';
 
 /** A call the adapter looks after, keyed by the caller's channel id. */
@@ -26,6 +27,34 @@ export async function checkCredentials(options: Pick<AsteriskOptions, 'url' | 'u
   });
   if (probe.status === 401) throw new Error('ARI refused the username or password (ARI_USERNAME / ARI_PASSWORD)');
   if (!probe.ok) throw new Error(`ARI answered ${probe.status} at ${options.url}`);
+}
+
+/** `GET /channels` answers a list of Channel models; the id is all we read. */
+const channelListSchema = z.array(z.object({ id: z.string() }));
+
+/**
+ * The ids of every channel Asterisk has now (`GET /channels`). A plain request with a deadline:
+ * ari-client's never settles when Asterisk cannot be reached. Failures are ProviderErrors.
+ */
+export async function listChannelIds(
+  options: Pick<AsteriskOptions, 'url' | 'username' | 'password'>,
+  timeoutMs = 10_000,
+): Promise<Set<string>> {
+  const action = 'list the channels';
+  const auth = Buffer.from(`${options.username}:${options.password}`).toString('base64');
+  let res: Response;
+  try {
+    res = await fetch(`${options.url.replace(/\/$/, '')}/ari/channels`, {
+      headers: { authorization: `Basic ${auth}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw new ProviderError('asterisk', action, 'ARI could not be reached', undefined, { cause: err });
+  }
+  if (!res.ok) throw new ProviderError('asterisk', action, `ARI answered ${res.status}`, res.status);
+  const parsed = channelListSchema.safeParse(await res.json().catch(() => undefined));
+  if (!parsed.success) throw new ProviderError('asterisk', action, 'ARI answered something other than channels');
+  return new Set(parsed.data.map((c) => c.id));
 }
 
 export function stopWaiting(call: ActiveCall): void {

@@ -4,6 +4,7 @@ import type {
   AgentEndpoint,
   CallEventHandler,
   CallInstruction,
+  CallPresence,
   OriginateRequest,
   TelephonyProvider,
 } from '../provider';
@@ -11,6 +12,7 @@ import {
   bridgeWithAgent,
   checkCredentials,
   holdInBridge,
+  listChannelIds,
   releaseCall,
   sayGoodbye,
   stopWaiting,
@@ -284,6 +286,31 @@ export class AsteriskProvider implements TelephonyProvider {
     } catch (err) {
       this.log('error', 'reconciling calls after reconnect failed', { err: String(err) });
     }
+  }
+
+  /**
+   * One `GET /channels` lists every channel Asterisk has: a call is live while its caller's channel
+   * is listed. A call that is not is forgotten here too (its timers stopped, its bridges destroyed)
+   * without an event: the caller of `checkCalls` ends it.
+   */
+  async checkCalls(callIds: readonly string[]): Promise<Map<string, CallPresence>> {
+    const live = await listChannelIds(this.options);
+    const answers = new Map<string, CallPresence>();
+    for (const callId of callIds) {
+      if (live.has(callId)) {
+        answers.set(callId, { live: true });
+        continue;
+      }
+      answers.set(callId, { live: false, reason: 'channel-gone' });
+      const call = this.calls.get(callId);
+      if (call && !call.ended) {
+        call.ended = true;
+        this.calls.delete(callId);
+        stopWaiting(call);
+        if (this.client) void releaseCall(this.client, call); // failures ignored
+      }
+    }
+    return answers;
   }
 
   async hangup(callId: string, reason = 'normal'): Promise<void> {

@@ -7,10 +7,12 @@ import {
   type AgentEndpoint,
   type CallEventHandler,
   type CallInstruction,
+  type CallPresence,
   type OriginateRequest,
   type TelephonyProvider,
 } from '../provider';
 import { twiml } from './twiml';
+import { CALL_SID, CALL_STATUSES, twilioCallPresence } from './call-presence';
 
 const { validateRequest } = twilio;
 type RequestOptions<T> = RequestClient.RequestOptions<T>;
@@ -42,36 +44,26 @@ export interface WebhookResponse {
 
 // Twilio posts these fields form-encoded; only what we use is required.
 const voiceSchema = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
+  CallSid: z.string().regex(CALL_SID),
   From: z.string().default(''),
   To: z.string().default(''),
   CallStatus: z.string(),
   CallerName: z.string().optional(),
 });
 const waitSchema = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
+  CallSid: z.string().regex(CALL_SID),
   CallStatus: z.string().optional(),
 });
 const gatherSchema = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
+  CallSid: z.string().regex(CALL_SID),
   Digits: z
     .string()
     .regex(/^[0-9*#]{0,20}$/)
     .default(''),
 });
 const statusSchema = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i),
-  CallStatus: z.enum([
-    'queued',
-    'initiated',
-    'ringing',
-    'in-progress',
-    'completed',
-    'busy',
-    'failed',
-    'no-answer',
-    'canceled',
-  ]),
+  CallSid: z.string().regex(CALL_SID),
+  CallStatus: z.enum(CALL_STATUSES),
   Timestamp: z.string().optional(),
   CallDuration: z.string().optional(),
 });
@@ -305,6 +297,13 @@ export class TwilioProvider implements TelephonyProvider {
       }),
     );
     return { callId: call.sid };
+  }
+
+  /** Each call's Call resource, a few at a time (call-presence.ts): live while queued, ringing or in progress. */
+  checkCalls(callIds: readonly string[]): Promise<Map<string, CallPresence>> {
+    return twilioCallPresence(callIds, (callSid) =>
+      rest('read the call status', () => this.client.calls(callSid).fetch()),
+    );
   }
 
   /** Sends a text message (Messages API); delivery reports arrive at `/telephony/twilio/sms-status`. */

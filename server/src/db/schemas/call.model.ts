@@ -4,6 +4,15 @@ import type { ScreenPop } from '@ringside/shared';
 export type CallState =
   'queued' | 'routing' | 'offered' | 'connecting' | 'connected' | 'wrap_up' | 'ended' | 'abandoned';
 
+/** States of a call whose caller is (as far as we know) still on the line. */
+export const LIVE_CALL_STATES = [
+  'queued',
+  'routing',
+  'offered',
+  'connecting',
+  'connected',
+] as const satisfies readonly CallState[];
+
 /** One call, from the provider's first event to the agent's wrap-up; its pop is stored with it. */
 export interface Call {
   /** The provider's call id (Twilio CallSid, ARI channel id). */
@@ -35,6 +44,11 @@ export interface Call {
   /** Provider status, only ever moving forward (rank). */
   providerStatus: string;
   providerRank: number;
+  /**
+   * The last time the provider showed the call was going on: its first event, any later one, or its
+   * answer to the reconciler (calls/reconcile.ts). Absent on calls stored before it was recorded.
+   */
+  providerSeenAt?: Date;
   acceptedAt?: Date;
   connectedAt?: Date;
   endedAt?: Date;
@@ -74,6 +88,7 @@ export const callSchema = new Schema<Call>(
     },
     providerStatus: { type: String, default: 'ringing' },
     providerRank: { type: Number, default: 0 },
+    providerSeenAt: Date,
     acceptedAt: Date,
     connectedAt: Date,
     endedAt: Date,
@@ -91,6 +106,8 @@ export const callSchema = new Schema<Call>(
 callSchema.index({ state: 1, queue: 1, receivedAt: 1, seq: 1 });
 callSchema.index({ agentId: 1, state: 1 });
 callSchema.index({ customerId: 1, receivedAt: -1 });
+// Reconciliation: live calls the provider has been quiet about for a while.
+callSchema.index({ state: 1, providerSeenAt: 1 });
 
 /** Remembers which customer an agent chose for a number shared by several. */
 export interface CallerChoice {

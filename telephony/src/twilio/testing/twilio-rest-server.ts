@@ -1,6 +1,8 @@
 // A local stand-in for Twilio's REST API (the provider boundary), for tests and the call
 // simulator: it answers the Calls and Messages resources the way api.twilio.com does and
-// records every request, so tests can check what Ringside asked Twilio to do.
+// records every request, so tests can check what Ringside asked Twilio to do. It keeps each
+// call's status as Twilio would (placed → queued, hung up over REST → completed) for
+// `GET Calls/{sid}.json`; tests set a status to play what happened outside (the caller hung up).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +18,12 @@ export interface RecordedRequest {
   response?: { status: number; body: Record<string, unknown> };
 }
 
+/** A call's status as Twilio's Call resource gives it. */
+export type TwilioCallStatus =
+  'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
+
+const ENDED_STATUSES: ReadonlySet<TwilioCallStatus> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
+
 export interface TwilioRestServer {
   url: string;
   requests: RecordedRequest[];
@@ -27,6 +35,13 @@ export interface TwilioRestServer {
   outage(mode: { status: number } | 'unreachable' | null): void;
   /** Twilio's latency from now on: every answer comes `ms` after the request was read (0 ends it). */
   latency(ms: number): void;
+  /**
+   * What Twilio knows of a call from now on, as `GET Calls/{sid}.json` answers it: a status (an
+   * ended one with its `end_time`, now unless given), or `'not-found'` (a 404, as for a call whose
+   * records were deleted). A call the stand-in never heard of is `in-progress`: inbound calls reach
+   * Ringside as webhooks the tests post, never through here.
+   */
+  setCallStatus(callSid: string, status: TwilioCallStatus | 'not-found', endedAt?: Date): void;
   /** Resolves with the first (past or future) request that matches. */
   waitFor(match: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -56,6 +71,11 @@ export async function startTwilioRestServer(opts: {
 }): Promise<TwilioRestServer> {
   const requests: RecordedRequest[] = [];
   const messages: Array<Record<string, unknown> & { to: string | string[]; sentAt: Date }> = [];
+  const calls = new Map<string, { status: TwilioCallStatus; endedAt?: Date } | 'not-found'>();
+  const setCallStatus = (callSid: string, status: TwilioCallStatus | 'not-found', endedAt?: Date) => {
+    if (status === 'not-found') calls.set(callSid, status);
+    else calls.set(callSid, ENDED_STATUSES.has(status) ? { status, endedAt: endedAt ?? new Date() } : { status });
+  };
   const events = new EventEmitter<{ request: [RecordedRequest] }>();
   let down: { status: number } | 'unreachable' | null = null;
   let latencyMs = 0;
@@ -87,7 +107,23 @@ export async function startTwilioRestServer(opts: {
       const base = `/2010-04-01/Accounts/${opts.accountSid}`;
       const callMatch = new RegExp(`^${base}/Calls/(CA[0-9a-f]{32})\\.json$`).exec(url.pathname);
       const now = new Date().toUTCString();
-      if (callMatch && req.method === 'POST') {
+      if (callMatch?.[1] && req.method === 'GET') {
+        const known = calls.get(callMatch[1]) ?? { status: 'in-progress' as const };
+        if (known === 'not-found')
+          return reply(404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+        return reply(200, {
+          sid: callMatch[1],
+          account_sid: opts.accountSid,
+          status: known.status,
+          end_time: known.endedAt ? known.endedAt.toUTCString().replace('GMT', '+0000') : null,
+          date_updated: now,
+          api_version: '2010-04-01',
+          uri: url.pathname,
+        });
+      }
+      if (callMatch?.[1] && req.method === 'POST') {
+        // Hung up over REST: Twilio reports the call completed from then on.
+        if (params.Status === 'completed' || params.Status === 'canceled') setCallStatus(callMatch[1], params.Status);
         return reply(200, {
           sid: callMatch[1],
           account_sid: opts.accountSid,
@@ -98,8 +134,10 @@ export async function startTwilioRestServer(opts: {
       if (url.pathname === `${base}/Calls.json` && req.method === 'POST') {
         if (!params.To || !params.From)
           return reply(400, { code: 21201, message: "Missing required parameter 'To' or 'From'", status: 400 });
+        const callSid = sid('CA');
+        calls.set(callSid, { status: 'queued' });
         return reply(201, {
-          sid: sid('CA'),
+          sid: callSid,
           account_sid: opts.accountSid,
           to: params.To,
           from: params.From,
@@ -157,6 +195,7 @@ export async function startTwilioRestServer(opts: {
     latency(ms) {
       latencyMs = ms;
     },
+    setCallStatus,
     waitFor(match, timeoutMs = 5000) {
       const found = requests.find(match);
       if (found) return Promise.resolve(found);
