@@ -1,0 +1,69 @@
+// bench:pop's jobs: an admin's token, the dunning catch-up scan and the suggestions full run started
+// over HTTP as an admin would (the worker runs them), and what the jobs did during a phase.
+import jwt from 'jsonwebtoken';
+import type { Database } from '../../server/src/db/connection';
+import { hashPassword } from '../../server/src/auth/auth.service';
+import { SessionStore } from '../../server/src/auth/sessions';
+import { systemClock } from '../../server/src/clock';
+import { DUNNING_SCAN } from '../../server/src/dunning/scans';
+import { SUGGESTIONS_FULL } from '../../server/src/suggestions/suggestions.jobs';
+
+export const BENCH_JOBS = [DUNNING_SCAN, SUGGESTIONS_FULL] as const;
+
+export async function adminToken(db: Database, secret: string): Promise<string> {
+  const email = 'bench-admin@ringside.test';
+  await db.models.User.updateOne(
+    { email },
+    {
+      $set: { name: 'Bench Admin', roles: ['admin'], active: true, state: { status: 'offline', since: new Date() } },
+      $setOnInsert: { passwordHash: await hashPassword('ringside') },
+    },
+    { upsert: true },
+  );
+  const user = await db.models.User.findOne({ email }, { _id: 1 }).lean();
+  if (!user) throw new Error('no bench admin');
+  const expiresAt = new Date(Date.now() + 6 * 3_600_000);
+  const sid = await new SessionStore(db.models, systemClock).open(user._id.toString(), expiresAt);
+  return jwt.sign({ sub: user._id.toString(), sid, roles: ['admin'], name: 'Bench Admin' }, secret, {
+    expiresIn: '6h',
+  });
+}
+
+/**
+ * Starts a dunning scan (on a database without cases: the catch-up of every overdue invoice) and a
+ * suggestions full run, unless they run already, and waits until the worker has started both. The scan's answer comes when it ends;
+ * nobody waits for it here.
+ */
+export async function startJobs(db: Database, url: string, token: string): Promise<void> {
+  const headers = { authorization: `Bearer ${token}` };
+  const asked = new Date(Date.now() - 1000);
+  void fetch(`${url}/api/dunning/run`, { method: 'POST', headers, signal: AbortSignal.timeout(3_600_000) }).catch(
+    () => undefined,
+  );
+  const suggestions = await fetch(`${url}/api/suggestions/run`, { method: 'POST', headers });
+  if (suggestions.status !== 202 && suggestions.status !== 409)
+    throw new Error(`POST /api/suggestions/run answered ${suggestions.status}: ${await suggestions.text()}`);
+  // Each has started since it was asked for (on a small database it may have finished already).
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    // One query each (no $or): those under way, and those started since (and maybe done already).
+    const [running, recent] = await Promise.all([
+      db.models.JobRun.find({ _id: { $in: [...BENCH_JOBS] }, state: 'running' }, { _id: 1 }).lean(),
+      db.models.JobRun.find({ _id: { $in: [...BENCH_JOBS] }, startedAt: { $gte: asked } }, { _id: 1 }).lean(),
+    ]);
+    const started = [...new Set([...running, ...recent].map((r) => r._id))];
+    if (started.length === BENCH_JOBS.length) return;
+    if (Date.now() > deadline)
+      throw new Error(`the jobs did not start within 120 s (started: ${started.join(', ') || 'none'})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The long jobs that ran at some time since `since`, with how far they got. */
+export async function jobsSince(db: Database, since: Date): Promise<string> {
+  const runs = await db.models.JobRun.find({ heartbeatAt: { $gte: since } }).lean();
+  if (runs.length === 0) return 'none';
+  return runs
+    .map((r) => `${r._id} ${r.state}${r.phase ? ` (${r.phase} ${(r.done ?? 0).toLocaleString()})` : ''}`)
+    .join('; ');
+}
