@@ -180,6 +180,8 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   dialer.onHoldingLegEnded = (callId, reason, end) => calls.callbackLegEnded(callId, reason, end);
 
   supervisor.start();
+  // Calls whose hang-up was lost are asked about at their provider and ended (calls/reconcile.ts).
+  calls.reconciler(config.calls.reconcile).start();
   metrics.health.start();
   const name = deps.jobs?.name ?? processName();
   // The jobs read it to give way when the call path suffers (jobs/pacer.ts).

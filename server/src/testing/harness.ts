@@ -32,7 +32,15 @@ export async function freshDatabase(): Promise<Database & { drop(): Promise<void
 const TEST_JWT_SECRET = randomBytes(32).toString('base64url');
 
 export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', JWT_SECRET: TEST_JWT_SECRET, ...overrides });
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    JWT_SECRET: TEST_JWT_SECRET,
+    // Tests that move their clock by days would see every call as quiet: the reconciler's own tests turn it on.
+    CALL_RECONCILE_EVERY_MS: '0',
+    ...overrides,
+  });
 }
 
 export interface TestServer extends RunningServer {
