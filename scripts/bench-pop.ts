@@ -2,7 +2,7 @@
 // socket, at a steady call rate against a running server with a large customer base.
 //   npm run bench:pop -- [--customers 1000000] [--rate 50] [--seconds 60] [--agents 500]
 //                        [--provider twilio|asterisk|both] [--data-dir DIR] [--warmup true|false]
-//                        [--with-jobs true|false]
+//                        [--with-jobs true|false] [--find-knee true|false]
 // The database is kept in the cache directory and reused: the first run seeds it. The server runs as
 // `npm start` runs it (a web process and a worker, the jobs on). Each provider is measured with no
 // job running, then (--with-jobs, the default) while a dunning catch-up scan and a suggestions full
@@ -27,6 +27,7 @@ import { cleanSlate } from './bench-dunning/setup';
 import type { Database } from '../server/src/db/connection';
 import { callerNumbers, ensureAgents } from './bench-pop/setup';
 import { adminToken, jobsSince, startJobs } from './bench-pop/jobs';
+import { findKnee, sampleMemory } from './bench-pop/scale';
 
 const argsSchema = z.object({
   customers: z.coerce.number().int().min(1000).default(1_000_000),
@@ -42,6 +43,10 @@ const argsSchema = z.object({
   'with-jobs': z
     .enum(['true', 'false'])
     .default('true')
+    .transform((v) => v === 'true'),
+  'find-knee': z
+    .enum(['true', 'false'])
+    .default('false')
     .transform((v) => v === 'true'),
 });
 
@@ -190,6 +195,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       warmup: { type: 'string' },
       'with-jobs': { type: 'string' },
+      'find-knee': { type: 'string' },
     },
   });
   const args = benchArgs('bench:pop', argsSchema, values);
@@ -259,6 +265,22 @@ async function main(): Promise<void> {
         break;
       }
     }
+    if (args['find-knee']) {
+      // 20-second steps from the asked rate up, on Twilio's path, no job started.
+      const url = app.url;
+      const knee = await findKnee(
+        async (rate) => {
+          await cleanLine(db);
+          const r = await run('twilio', { url, agents, numbers, rate, seconds: 20, ari, quiet: true });
+          return { p99: r.pops.p99, missing: r.missing };
+        },
+        { from: args.rate, log: (line) => console.log(line) },
+      );
+      console.log(
+        `knee (p99 ≤ 100 ms, nothing missing, ${agents.length} consoles): ${knee.held === undefined ? `below ${args.rate}` : knee.held} calls/s${knee.broke ? `; ${knee.broke} calls/s did not hold` : ''}`,
+      );
+      return;
+    }
     const providers = args.provider === 'both' ? (['twilio', 'asterisk'] as const) : ([args.provider] as const);
     const phases = [
       ...providers.map((provider) => ({ provider, jobs: false })),
@@ -276,6 +298,7 @@ async function main(): Promise<void> {
       }
       const since = new Date();
       const before = await popStages(app.url, METRICS_TOKEN);
+      const memory = app.child.pid ? sampleMemory(app.child.pid) : undefined;
       const r = await run(provider, { url: app.url, agents, numbers, rate: args.rate, seconds: args.seconds, ari });
       const label = phase.jobs ? `${provider} with jobs` : provider;
       console.log(
@@ -291,6 +314,8 @@ async function main(): Promise<void> {
       console.log(`  per stage in the server: ${stageFigures(before, after)}`);
       if (provider === 'twilio')
         console.log(`  webhook answered (TwiML): p50 ${fmt(r.webhook.p50)}  p99 ${fmt(r.webhook.p99)}`);
+      const peak = memory?.stop();
+      if (peak) console.log(`  peak memory (RSS): web process ${peak.webMb} MB, worker ${peak.workerMb} MB`);
       console.log(`  jobs during the phase: ${await jobsSince(db, since)}`);
     }
   } finally {
