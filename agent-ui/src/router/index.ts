@@ -8,6 +8,10 @@ import {
 } from 'vue-router';
 import type { Role } from '@ringside/shared';
 import { useSessionStore } from '../stores/session';
+// Not lazy: the desk is where an agent starts and where a call's card appears. With its card and
+// pop components in the entry chunk, nothing is fetched between a `screenpop` event and the card
+// on screen, even for an agent who was on another page when the call came.
+import AgentDeskView from '../views/AgentDeskView.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -63,7 +67,7 @@ export function createAppRouter(history: RouterHistory = createWebHistory()): Ro
       {
         path: '/desk',
         name: 'desk',
-        component: () => import('../views/AgentDeskView.vue'),
+        component: AgentDeskView,
         meta: { roles: ['agent'] },
       },
       {

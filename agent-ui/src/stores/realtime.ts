@@ -4,6 +4,9 @@ import { useAgentStateStore } from './agent-state';
 import { useCallsStore } from './calls';
 import { useSupervisorStore } from './supervisor';
 
+/** Marked when a pop arrives on the socket, with `{callId}` as its detail. */
+export const SCREENPOP_MARK = 'ringside:screenpop';
+
 /**
  * Routes the server's events to the stores that own them, for one socket; returns what
  * detaches them. The pop is acknowledged as soon as the calls store holds it: an offer this
@@ -16,8 +19,9 @@ export function bindRealtime(socket: RingsideSocket): () => void {
 
   const onOffered: ServerToClientEvents['call:offered'] = (offer) => calls.receiveOffer(offer);
   const onPop: ServerToClientEvents['screenpop'] = (pop, ack) => {
-    // A mark for the pop's latency, in DevTools' performance panel and for the browser tests.
-    performance.mark('ringside:screenpop', { detail: { callId: pop.callId } });
+    // A mark for the pop's latency, in DevTools' performance panel, the browser tests and bench:paint
+    // (the desk marks `ringside:card-painted` once the card is on screen).
+    performance.mark(SCREENPOP_MARK, { detail: { callId: pop.callId } });
     ack(calls.receivePop(pop));
   };
   const onUpdated: ServerToClientEvents['call:updated'] = (update) => calls.receiveUpdate(update);
