@@ -9,7 +9,8 @@ import type { RingsideSocket } from '../realtime/gateway';
 import type { PresenceListener } from '../presence/presence.service';
 import type { CallParts, CallServiceDeps } from './call-parts';
 import { resolveCaller } from './caller-resolution';
-import { buildScreenPop } from '../screen-pop/screen-pop.service';
+import { assemblePop } from '../screen-pop/pop-part';
+import { PopFactsSource } from '../screen-pop/pop-source';
 import { Routing } from '../routing/routing.service';
 import { AgentStates } from '../routing/agent-state';
 import { QueueDirectory } from '../routing/queues';
@@ -41,6 +42,7 @@ export class CallService implements PresenceListener {
   private readonly arrivals = new ArrivalOrder();
   private readonly reconcilers: CallReconciler[] = [];
   private readonly reconciled: ReturnType<typeof reconcileCounter>;
+  private readonly popFacts: PopFactsSource;
 
   constructor(deps: CallServiceDeps) {
     const states = new AgentStates({
@@ -63,6 +65,12 @@ export class CallService implements PresenceListener {
     this.answering = new Answering(this.parts, this.offers);
     this.ending = new Ending(this.parts, this.offers);
     this.reconciled = reconcileCounter(deps.metrics.registry);
+    this.popFacts = new PopFactsSource({
+      models: deps.models,
+      clock: deps.clock,
+      logger: deps.logger.child({ part: 'pop' }),
+      observe: (stage, seconds) => deps.metrics.popStage.observe({ stage }, seconds),
+    });
   }
 
   /** Every provider's events arrive here. */
@@ -151,13 +159,14 @@ export class CallService implements PresenceListener {
     const { models } = this.parts;
     const started = performance.now();
     const resolution = await resolveCaller(models, event.from, this.parts.options.defaultCountry);
-    const pop = await buildScreenPop(models, {
-      callId: event.callId,
-      receivedAt: event.at,
-      caller: { raw: event.from, e164: resolution.e164 },
-      resolution,
-      now: this.parts.clock.now(),
-    });
+    // The caller's pop summary, read by id (the full build only when it is missing or stale).
+    const now = this.parts.clock.now();
+    const { facts } = await this.popFacts.factsFor(resolution.customer, now);
+    const pop = assemblePop(
+      { callId: event.callId, receivedAt: event.at, caller: { raw: event.from, e164: resolution.e164 }, resolution },
+      facts,
+      now,
+    );
     const queue = await this.parts.queues.forCall({ to: event.to, hasDunningCase: pop.dunning !== undefined });
     const customer = resolution.customer;
     const interactionId = callEntryId(event.callId);

@@ -21,6 +21,12 @@ import { loginAttemptsSchema, type LoginAttempts } from './schemas/login-attempt
 import { supervisorAlertSchema, type SupervisorAlert } from './schemas/supervisor-alert.model';
 import { jobRunSchema, type JobRun } from './schemas/job-run.model';
 import { callPathStatusSchema, type CallPathStatus } from './schemas/call-path-status.model';
+import {
+  popSummarySchema,
+  popSummaryStateSchema,
+  type PopSummary,
+  type PopSummaryState,
+} from './schemas/pop-summary.model';
 import { dropDuplicateCallEntries } from './migrations';
 
 /** Every model, registered on one connection (so tests can run apps on separate databases). */
@@ -48,6 +54,8 @@ export interface Models {
   SupervisorAlert: Model<SupervisorAlert>;
   JobRun: Model<JobRun>;
   CallPathStatus: Model<CallPathStatus>;
+  PopSummary: Model<PopSummary>;
+  PopSummaryState: Model<PopSummaryState>;
 }
 
 export function registerModels(conn: Connection): Models {
@@ -75,6 +83,8 @@ export function registerModels(conn: Connection): Models {
     SupervisorAlert: conn.model<SupervisorAlert>('SupervisorAlert', supervisorAlertSchema),
     JobRun: conn.model<JobRun>('JobRun', jobRunSchema),
     CallPathStatus: conn.model<CallPathStatus>('CallPathStatus', callPathStatusSchema),
+    PopSummary: conn.model<PopSummary>('PopSummary', popSummarySchema),
+    PopSummaryState: conn.model<PopSummaryState>('PopSummaryState', popSummaryStateSchema),
   };
 }
 

@@ -1,0 +1,275 @@
+// The pop-summary watcher: one change stream over every collection a pop shows (customers, orders,
+// invoices, payments, cases, interactions, suggestions, dunning cases). Each batch of changes is
+// reduced to the customers it touches (a burst for one customer → one rebuild), each is rebuilt
+// with the full build (pop-part.ts: summary and build cannot disagree), and then the stream's resume
+// token is stored, so a restarted watcher resumes where the last one stopped and loses nothing.
+// Run it in exactly one process (the worker). `backfillPopSummaries` fills in existing customers.
+import { Types } from 'mongoose';
+import type { ChangeStream, ChangeStreamDocument, Document, ResumeToken } from 'mongodb';
+import type { Database } from '../db/connection';
+import type { Models } from '../db/models';
+import type { Logger } from '../logger';
+import type { Clock } from '../clock';
+import type { CustomerDoc } from '../calls/caller-resolution';
+import { readCustomerPop } from './pop-part';
+import { rebuildSummary, writeSummaryIfUnchanged } from './summary-store';
+
+const STATE_ID = 'watcher';
+/** A caught-up watcher says so at least this often. */
+const BEAT_MS = 1000;
+/** Beats older than this: the call path builds pops in full (the watcher is gone or behind). */
+export const WATCHER_LIVE_MS = 10_000;
+/** Collections whose documents carry a `customerId`. */
+const BY_CUSTOMER_ID = ['orders', 'invoices', 'payments', 'cases', 'interactions', 'dunningcases'];
+/** Collections whose `_id` is the customer's. */
+const BY_ID = ['customers', 'customersuggestions'];
+const WATCHED = [...BY_ID, ...BY_CUSTOMER_ID];
+
+export interface PopSummariesOptions {
+  /** How long a first change waits for the rest of its burst before the rebuilds (default 25 ms). */
+  debounceMs?: number;
+  /** Customers rebuilt at once (default 8). */
+  concurrency?: number;
+  /** At most this many customers gathered before a rebuild, however long the burst (default 500). */
+  maxPending?: number;
+  /** How long one wait for changes lasts on the server (default 500 ms). */
+  maxAwaitMs?: number;
+  /** On a first start (no stored position), fill in every customer's summary in the background (default true). */
+  backfill?: boolean;
+}
+
+export interface PopSummaries {
+  /** Stops after the batch being rebuilt; changes not yet acknowledged are seen again on the next start. */
+  stop(): Promise<void>;
+  /** Customers rebuilt since start (tests, logs). */
+  readonly rebuilt: number;
+}
+
+/** The customers a change is about (none for a deletion of a document that carried a `customerId`). */
+export function customersOf(change: ChangeStreamDocument<Document>): Types.ObjectId[] {
+  if (!('ns' in change) || !change.ns || !('coll' in change.ns) || !('documentKey' in change)) return [];
+  const coll = change.ns.coll ?? '';
+  const key: unknown = change.documentKey?._id;
+  if (BY_ID.includes(coll)) return key instanceof Types.ObjectId ? [key] : [];
+  const full: unknown = 'fullDocument' in change ? change.fullDocument : undefined;
+  const customerId =
+    typeof full === 'object' && full !== null ? (full as { customerId?: unknown }).customerId : undefined;
+  return customerId instanceof Types.ObjectId ? [customerId] : [];
+}
+
+/** Starts the watcher: from the stored resume token, or from now when there is none (then run the backfill). */
+export async function startPopSummaries(
+  deps: { db: Database; logger: Logger; clock: Clock },
+  options: PopSummariesOptions = {},
+): Promise<PopSummaries> {
+  const watcher = new Watcher(deps, options);
+  const first = await watcher.open();
+  if (first && options.backfill !== false) {
+    // After the stream is open: whatever changes during the backfill is seen by the watcher too.
+    void backfillPopSummaries({ models: deps.db.models, clock: deps.clock, logger: deps.logger }).then(
+      (done) => deps.logger.info(done, 'pop summaries: backfill done'),
+      (err: unknown) =>
+        deps.logger.error({ err }, 'pop summaries: backfill failed (run scripts/backfill-pop-summaries.ts)'),
+    );
+  }
+  return watcher;
+}
+
+class Watcher implements PopSummaries {
+  rebuilt = 0;
+  private stream?: ChangeStream;
+  private stopped = false;
+  private loop?: Promise<void>;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly deps: { db: Database; logger: Logger; clock: Clock },
+    private readonly options: PopSummariesOptions,
+  ) {
+    this.logger = deps.logger.child({ part: 'pop-summaries' });
+  }
+
+  /** Opens the stream (resolves once the server watches: changes from here on are seen). True on a first start. */
+  async open(): Promise<boolean> {
+    const { models } = this.deps.db;
+    const state = await models.PopSummaryState.findById(STATE_ID).lean();
+    const token = state?.token as ResumeToken | undefined;
+    this.stream = this.watch(token);
+    if (!token) {
+      // A first start: the stream's position now is stored at once, so a restart before the first
+      // change still resumes from here (the backfill covers what was there before).
+      await this.stream.tryNext().then((first) => {
+        if (first) this.first = first;
+      });
+      await this.storeToken(false);
+    }
+    this.logger.info({ resumed: Boolean(token) }, 'pop summaries: watching');
+    this.loop = this.run();
+    return !token;
+  }
+
+  private first?: ChangeStreamDocument<Document>;
+
+  private watch(token: ResumeToken | undefined): ChangeStream {
+    const db = this.deps.db.conn.db;
+    if (!db) throw new Error('pop summaries: database not connected');
+    return db.watch([{ $match: { 'ns.coll': { $in: WATCHED } } }], {
+      fullDocument: 'updateLookup',
+      maxAwaitTimeMS: this.options.maxAwaitMs ?? 500,
+      ...(token ? { resumeAfter: token } : {}),
+    });
+  }
+
+  /**
+   * Stores the stream's position. `beat`: every change seen so far is in the summaries (the call
+   * path trusts summaries while these beats are recent, see pop-source.ts).
+   */
+  private async storeToken(beat: boolean): Promise<void> {
+    const token = this.stream?.resumeToken;
+    const now = this.deps.clock.now();
+    await this.deps.db.models.PopSummaryState.updateOne(
+      { _id: STATE_ID },
+      beat
+        ? { $set: { ...(token ? { token } : {}), at: now }, $unset: { stoppedAt: 1 } }
+        : { $set: { ...(token ? { token } : {}) }, $setOnInsert: { at: new Date(0) } },
+      { upsert: true },
+    );
+    if (beat) this.beatAt = performance.now();
+  }
+
+  private beatAt = -Infinity;
+
+  private async run(): Promise<void> {
+    const pending = new Map<string, Types.ObjectId>();
+    let debounced = false;
+    const add = (change: ChangeStreamDocument<Document>) => {
+      for (const id of customersOf(change)) pending.set(id.toHexString(), id);
+    };
+    if (this.first) add(this.first);
+    this.first = undefined;
+    let stored: ResumeToken | undefined = this.stream?.resumeToken;
+    while (!this.stopped) {
+      try {
+        const stream = this.stream;
+        if (!stream) return;
+        const change = await stream.tryNext();
+        if (this.stopped) return;
+        if (change) {
+          add(change);
+          if (pending.size < (this.options.maxPending ?? 500)) continue;
+        } else if (pending.size > 0 && !debounced && (this.options.debounceMs ?? 25) > 0) {
+          debounced = true; // let the rest of the burst arrive
+          await sleep(this.options.debounceMs ?? 25);
+          continue;
+        }
+        if (pending.size > 0) await this.rebuild([...pending.values()]);
+        pending.clear();
+        debounced = false;
+        const caughtUp = !change && stream.bufferedCount() === 0;
+        if (stream.resumeToken !== stored || (caughtUp && performance.now() - this.beatAt > BEAT_MS)) {
+          await this.storeToken(caughtUp);
+          stored = stream.resumeToken;
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        // Not acknowledged: everything since the stored token is seen again.
+        this.logger.error({ err }, 'pop summaries: change stream failed; resuming from the stored token');
+        pending.clear();
+        debounced = false;
+        await this.stream?.close().catch(() => undefined);
+        await sleep(1000);
+        if (this.stopped) return;
+        try {
+          const state = await this.deps.db.models.PopSummaryState.findById(STATE_ID).lean();
+          this.stream = this.watch(state?.token as ResumeToken | undefined);
+          stored = undefined;
+        } catch (reopenErr) {
+          this.logger.error({ err: reopenErr }, 'pop summaries: could not reopen the change stream');
+        }
+      }
+    }
+  }
+
+  private async rebuild(ids: Types.ObjectId[]): Promise<void> {
+    const { models } = this.deps.db;
+    const concurrency = this.options.concurrency ?? 8;
+    let next = 0;
+    const lane = async () => {
+      while (next < ids.length) {
+        const id = ids[next++];
+        if (!id) return;
+        await rebuildSummary(models, id, this.deps.clock.now());
+        this.rebuilt++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, lane));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.stream?.close().catch(() => undefined);
+    await this.loop;
+    // Calls stop trusting summaries at once (a next watcher beats again once it has caught up).
+    await this.deps.db.models.PopSummaryState.updateOne(
+      { _id: STATE_ID },
+      { $set: { stoppedAt: this.deps.clock.now() } },
+    ).catch((err: unknown) => this.logger.warn({ err }, 'pop summaries: stop not recorded'));
+    this.logger.info({ rebuilt: this.rebuilt }, 'pop summaries: stopped');
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** ObjectIds as numbers: the backfill walks the id space in ranges. */
+const ID_SPACE = 1n << 96n;
+/** Customers built at once by the backfill. */
+const BACKFILL_LANES = 8;
+const hex = (n: bigint) => new Types.ObjectId(n.toString(16).padStart(24, '0'));
+
+/**
+ * A summary for every customer that has none (`rebuild`: for every customer), walking `_id` ranges
+ * whose width adapts so each holds about `batch` customers (a range, never `{}` plus `limit`). A
+ * summary the watcher or a call wrote meanwhile is kept (the write is conditional).
+ */
+export async function backfillPopSummaries(
+  deps: { models: Models; clock: Clock; logger?: Logger },
+  opts: { batch?: number; rebuild?: boolean } = {},
+): Promise<{ customers: number; written: number }> {
+  const { models, clock } = deps;
+  const batch = opts.batch ?? 500;
+  let span = 1n << 64n; // one second of ObjectId time
+  let lo = 0n;
+  let customers = 0;
+  let written = 0;
+  while (lo < ID_SPACE) {
+    const hi = lo + span > ID_SPACE ? ID_SPACE : lo + span;
+    const range = { $gte: hex(lo), ...(hi < ID_SPACE ? { $lt: hex(hi) } : {}) };
+    const docs = await models.Customer.find({ _id: range }, { nameKeys: 0 })
+      .limit(batch * 4 + 1)
+      .lean<CustomerDoc[]>();
+    if (docs.length > batch * 4 && span > 1n) {
+      span /= 2n; // too many at once: the same range, narrower
+      continue;
+    }
+    if (docs.length > 0) {
+      const seen = new Map(
+        (await models.PopSummary.find({ _id: range }, { rev: 1 }).lean()).map((s) => [s._id.toHexString(), s.rev]),
+      );
+      const todo = docs.filter((c) => opts.rebuild || !seen.has(c._id.toHexString()));
+      for (let i = 0; i < todo.length; i += BACKFILL_LANES) {
+        const wrote = await Promise.all(
+          todo.slice(i, i + BACKFILL_LANES).map(async (customer) => {
+            const facts = await readCustomerPop(models, customer);
+            return writeSummaryIfUnchanged(models, customer, facts, clock.now(), seen.get(customer._id.toHexString()));
+          }),
+        );
+        written += wrote.filter(Boolean).length;
+      }
+      customers += docs.length;
+      deps.logger?.info({ customers, written }, 'pop summaries: backfill progress');
+    }
+    lo = hi;
+    if (docs.length < batch / 2 && span < ID_SPACE) span *= 2n;
+  }
+  return { customers, written };
+}

@@ -1,0 +1,103 @@
+// Pop summaries in the database: one document per customer (`popsummaries`, `_id` = customer id)
+// holding what its pop shows. Written by the watcher (summaries.ts), by the backfill and, when a
+// call finds none or a stale one, by the call path after a full build.
+import type { Types } from 'mongoose';
+import type { Models } from '../db/models';
+import type { PopSummary } from '../db/schemas/pop-summary.model';
+import type { CustomerDoc } from '../calls/caller-resolution';
+import { isDuplicateKey } from '../errors';
+import { upsertWrite } from '../db/upsert';
+import { POP_PART_VERSION, customerPopSchema, readCustomerPop, type CustomerPopFacts } from './pop-part';
+
+/** A stored summary as read: its facts when it can be used for `customer`, and its revision. */
+export interface StoredSummary {
+  rev: number;
+  /** Undefined when the summary is of another version, unreadable, or older than the customer document. */
+  facts?: CustomerPopFacts;
+}
+
+/** One read by id. Undefined: there is none. */
+export async function readSummary(models: Models, customer: CustomerDoc): Promise<StoredSummary | undefined> {
+  const doc = await models.PopSummary.findById(customer._id).lean<PopSummary>();
+  if (!doc) return undefined;
+  return { rev: doc.rev, ...(usable(doc, customer) ? { facts: factsOf(doc) } : {}) };
+}
+
+function usable(doc: PopSummary, customer: CustomerDoc): boolean {
+  return doc.version === POP_PART_VERSION && sameTime(doc.customerUpdatedAt, customer.updatedAt);
+}
+
+function sameTime(a: Date | null | undefined, b: Date | null | undefined): boolean {
+  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
+}
+
+function factsOf(doc: PopSummary): CustomerPopFacts | undefined {
+  const part = customerPopSchema.safeParse(doc.part);
+  if (!part.success) return undefined;
+  return { part: part.data, dues: doc.dues.map((d) => ({ dueAt: d.dueAt, open: d.open })) };
+}
+
+function contentOf(customer: CustomerDoc, facts: CustomerPopFacts, builtAt: Date) {
+  return {
+    version: POP_PART_VERSION,
+    customerUpdatedAt: customer.updatedAt ?? null,
+    builtAt,
+    part: facts.part,
+    dues: facts.dues,
+  };
+}
+
+/** The watcher's write: whatever is there is replaced (it reads after every change it rebuilds for). */
+export async function writeSummary(
+  models: Models,
+  customer: CustomerDoc,
+  facts: CustomerPopFacts,
+  builtAt: Date,
+): Promise<void> {
+  await upsertWrite(() =>
+    models.PopSummary.updateOne(
+      { _id: customer._id },
+      { $set: contentOf(customer, facts, builtAt), $inc: { rev: 1 } },
+      { upsert: true },
+    ),
+  );
+}
+
+/**
+ * The call path's and the backfill's write: only over the revision read before the build (`seen`
+ * undefined: only when there is none), so a build that read older data never replaces the
+ * watcher's newer one. False when someone else wrote meanwhile (theirs stays).
+ */
+export async function writeSummaryIfUnchanged(
+  models: Models,
+  customer: CustomerDoc,
+  facts: CustomerPopFacts,
+  builtAt: Date,
+  seen: number | undefined,
+): Promise<boolean> {
+  const content = contentOf(customer, facts, builtAt);
+  if (seen === undefined) {
+    try {
+      await models.PopSummary.collection.insertOne({ _id: customer._id, rev: 1, ...content });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+  const result = await models.PopSummary.updateOne(
+    { _id: customer._id, rev: seen },
+    { $set: content, $inc: { rev: 1 } },
+  );
+  return result.modifiedCount > 0;
+}
+
+/** Rebuilds one customer's summary with the full build (a customer that is gone loses it). */
+export async function rebuildSummary(models: Models, customerId: Types.ObjectId, now: Date): Promise<void> {
+  const customer = await models.Customer.findById(customerId, { nameKeys: 0 }).lean<CustomerDoc>();
+  if (!customer) {
+    await models.PopSummary.deleteOne({ _id: customerId });
+    return;
+  }
+  await writeSummary(models, customer, await readCustomerPop(models, customer), now);
+}
