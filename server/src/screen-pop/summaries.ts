@@ -32,7 +32,11 @@ export interface PopSummariesOptions {
   concurrency?: number;
   /** At most this many customers gathered before a rebuild, however long the burst (default 500). */
   maxPending?: number;
-  /** How long one wait for changes lasts on the server (default 500 ms). */
+  /**
+   * How long one wait for changes lasts on the server (default 50 ms). SecantusDB answers a waiting
+   * change stream only when this runs out, not when a change arrives: a change reaches its summary
+   * about 3× this later (measured: 500 ms → ~1.1 s, 50 ms → ~0.2 s, 5 ms → ~0.07 s).
+   */
   maxAwaitMs?: number;
   /** On a first start (no stored position), fill in every customer's summary in the background (default true). */
   backfill?: boolean;
@@ -115,7 +119,7 @@ class Watcher implements PopSummaries {
     if (!db) throw new Error('pop summaries: database not connected');
     return db.watch([{ $match: { 'ns.coll': { $in: WATCHED } } }], {
       fullDocument: 'updateLookup',
-      maxAwaitTimeMS: this.options.maxAwaitMs ?? 500,
+      maxAwaitTimeMS: this.options.maxAwaitMs ?? 50,
       ...(token ? { resumeAfter: token } : {}),
     });
   }
