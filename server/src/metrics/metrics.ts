@@ -5,7 +5,11 @@ import { CallPathHealth } from './call-path-health';
 export interface Metrics {
   registry: Registry;
   popLatency: Histogram<'provider'>;
-  /** Where a pop's milliseconds go: resolve+build, reserve, store, deliver (sent → acknowledged). */
+  /**
+   * Where a pop's milliseconds go: resolve+build (the caller look-up and the pop, together), within it
+   * popsummary (the pop summary's read by id) and popbuild (the full build, only when the summary was
+   * missing or stale), then wait, reserve, store, deliver (sent → acknowledged).
+   */
   popStage: Histogram<'stage'>;
   calls: Counter<'provider'>;
   queueWaiting: Gauge<'queue'>;
