@@ -184,8 +184,19 @@ class Watcher implements PopSummaries {
         await sleep(1000);
         if (this.stopped) return;
         try {
-          const state = await this.deps.db.models.PopSummaryState.findById(STATE_ID).lean();
-          this.stream = this.watch(state?.token as ResumeToken | undefined);
+          if (historyLost(err)) {
+            // The stored position is older than the server keeps: start from now and rebuild everyone.
+            this.logger.error('pop summaries: resume point lost; rebuilding every summary');
+            await this.deps.db.models.PopSummaryState.deleteOne({ _id: STATE_ID });
+            this.stream = this.watch(undefined);
+            const { models } = this.deps.db;
+            void backfillPopSummaries({ models, clock: this.deps.clock, logger: this.logger }, { rebuild: true }).catch(
+              (backfillErr: unknown) => this.logger.error({ err: backfillErr }, 'pop summaries: rebuild failed'),
+            );
+          } else {
+            const state = await this.deps.db.models.PopSummaryState.findById(STATE_ID).lean();
+            this.stream = this.watch(state?.token as ResumeToken | undefined);
+          }
           stored = undefined;
         } catch (reopenErr) {
           this.logger.error({ err: reopenErr }, 'pop summaries: could not reopen the change stream');
@@ -220,6 +231,12 @@ class Watcher implements PopSummaries {
     ).catch((err: unknown) => this.logger.warn({ err }, 'pop summaries: stop not recorded'));
     this.logger.info({ rebuilt: this.rebuilt }, 'pop summaries: stopped');
   }
+}
+
+/** The server no longer has the stream's history from the stored token (MongoDB's codes). */
+function historyLost(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return code === 286 || code === 280;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
