@@ -114,33 +114,27 @@ async function ensureBrowserAgent(db: Database): Promise<Types.ObjectId> {
 }
 
 /**
- * `n` customers, each the only one with its first phone, from bench:pop's pool of callers: they are
- * made the browser agent's for the run; `restore` gives them their owners back.
+ * `n` customers without an owner, each the only one with its first phone, from bench:pop's pool of
+ * callers: the browser agent owns them for the run; `restore` leaves them without an owner again
+ * (as it does at the start for any an interrupted run left owned).
  */
 async function ownCustomers(db: Database, agentId: Types.ObjectId, n: number) {
   const { Customer } = db.models;
+  await Customer.updateMany({ ownerId: agentId }, { $unset: { ownerId: 1 } });
   const pool = await Customer.find({}, { phones: 1, ownerId: 1 }).limit(20_000).lean();
   const chosen: typeof pool = [];
   for (const c of pool.reverse()) {
     const e164 = c.phones[0]?.e164;
-    if (!e164) continue;
+    if (!e164 || c.ownerId) continue;
     if ((await Customer.find({ phoneKeys: e164 }, { _id: 1 }).limit(2).lean()).length === 1) chosen.push(c);
     if (chosen.length === n) break;
   }
-  if (chosen.length < n) throw new Error(`only ${chosen.length} customers with a number of their own`);
+  if (chosen.length < n) throw new Error(`only ${chosen.length} unowned customers with a number of their own`);
   await Customer.updateMany({ _id: { $in: chosen.map((c) => c._id) } }, { $set: { ownerId: agentId } });
   return {
     numbers: chosen.map((c) => c.phones[0]?.e164 ?? ''),
     phones: new Set(chosen.flatMap((c) => c.phones.map((p) => p.e164))),
-    restore: () =>
-      Customer.bulkWrite(
-        chosen.map((c) => ({
-          updateOne: {
-            filter: { _id: c._id },
-            update: c.ownerId ? { $set: { ownerId: c.ownerId } } : { $unset: { ownerId: 1 } },
-          },
-        })),
-      ),
+    restore: () => Customer.updateMany({ ownerId: agentId }, { $unset: { ownerId: 1 } }),
   };
 }
 
@@ -152,6 +146,8 @@ async function openDesk(url: string): Promise<{ browser: Browser; page: Page; er
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
   });
   const context = await browser.newContext({ baseURL: url, viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+  // tsx compiles with esbuild's keepNames: functions sent to page.evaluate call its `__name` helper.
+  await context.addInitScript({ content: 'globalThis.__name = (fn) => fn;' });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -197,6 +193,16 @@ function paintedMarks(page: Page, callId: string): Promise<{ pop: number; painte
   );
 }
 
+/** What the desk shows and which marks it holds, for a call that was not painted in time. */
+async function pageState(page: Page): Promise<string> {
+  const marks = await page.evaluate(() =>
+    performance.getEntriesByType('mark').map((m) => `${m.name} ${JSON.stringify((m as { detail?: unknown }).detail)}`),
+  );
+  const cards = await page.getByTestId('offer-card').count();
+  const state = await page.getByTestId('agent-state').textContent();
+  return `${cards} offer card(s), state "${state?.trim() ?? '?'}", marks [${marks.join(', ')}]`;
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -227,7 +233,8 @@ async function main(): Promise<void> {
     await cleanSlate(bench);
     await db.models.Callback.deleteMany({});
     await db.models.JobRun.deleteMany({});
-    const consoles = await ensureAgents(db, args.agents, JWT_SECRET);
+    // ensureAgents answers every bench agent an earlier, larger run left: --agents of them connect.
+    const consoles = (await ensureAgents(db, args.agents, JWT_SECRET)).slice(0, args.agents);
     const agentId = await ensureBrowserAgent(db);
     const owned = await ownCustomers(db, agentId, args.calls + args['warmup-calls']);
     restore = owned.restore;
@@ -243,6 +250,8 @@ async function main(): Promise<void> {
       TWILIO_API_BASE: twilioRest.url,
       PUBLIC_URL: TWILIO.publicUrl,
       OFFER_ACK_TIMEOUT_MS: '10000',
+      // The browser agent never accepts: an offer left ringing must not set it away before it is cancelled.
+      OFFER_ACCEPT_TIMEOUT_MS: '120000',
       DUNNING_LADDER: '3:sms,14:letter,45:legal',
     });
     const url = app.url;
@@ -264,20 +273,34 @@ async function main(): Promise<void> {
       post,
     );
     await new Promise((r) => setTimeout(r, 5_000)); // the load steady before the first call
+    let lastSeen = '';
+    const strays = new Map<string, string>();
+    // Available, and holding no call; a call it holds that is not a measured one is cancelled.
     const free = async () => {
-      const u = await db.models.User.findById(agentId, { state: 1 }).lean();
-      return u?.state.status === 'available' && !u.state.callId;
+      const u = await db.models.User.findById(agentId, { state: 1, console: 1 }).lean();
+      lastSeen = JSON.stringify({ state: u?.state, console: u?.console });
+      const stray = u?.state.callId;
+      if (stray && !strays.has(stray)) {
+        const call = await db.models.Call.findById(stray, { offers: 1, fromE164: 1 }).lean();
+        strays.set(stray, `${call?.fromE164 ?? '?'}: ${call?.offers.at(-1)?.reason ?? '?'}`);
+        await post('/telephony/twilio/status', { CallSid: stray, AccountSid: TWILIO.sid, CallStatus: 'canceled' });
+      }
+      return u?.state.status === 'available' && !stray;
     };
     const toPop: number[] = [];
     const toPaint: number[] = [];
     const total: number[] = [];
-    let missing = 0;
+    let missing = 0; // warm-up calls included
     for (const [i, from] of owned.numbers.entries()) {
-      await until('the browser agent available again', free);
+      await until('the browser agent available again', free, 60_000).catch((err: unknown) => {
+        throw new Error(`${String(err)}; last seen ${lastSeen}`);
+      });
       const callSid = newCallSid();
       const marks = paintedMarks(desk.page, callSid);
+      marks.catch(() => undefined); // awaited below, after the webhook: not an unhandled rejection meanwhile
       const sentAt = Date.now();
-      const answer = await post('/telephony/twilio/voice', {
+      // The server answers the webhook after the pop is pushed: the page is watched meanwhile.
+      const answer = post('/telephony/twilio/voice', {
         CallSid: callSid,
         AccountSid: TWILIO.sid,
         From: from,
@@ -285,14 +308,22 @@ async function main(): Promise<void> {
         CallStatus: 'ringing',
         Direction: 'inbound',
       });
-      if (answer.status !== 200) throw new Error(`voice webhook answered ${answer.status}: ${answer.body}`);
-      const seen = await marks;
+      const [seen, answered] = await Promise.all([marks, answer.catch((err: unknown) => String(err))]);
+      if (typeof answered === 'string' || answered.status !== 200)
+        console.log(`  call ${i + 1}: voice webhook ${typeof answered === 'string' ? answered : answered.status}`);
       await post('/telephony/twilio/status', { CallSid: callSid, AccountSid: TWILIO.sid, CallStatus: 'canceled' });
-      if (i < args['warmup-calls']) continue;
+      if ((i + 1) % 50 === 0) console.log(`  ${i + 1} / ${owned.numbers.length} calls to the desk`);
       if (!seen) {
         missing += 1;
+        const agent = await db.models.User.findById(agentId, { state: 1 }).lean();
+        const call = await db.models.Call.findById(callSid, { state: 1, offers: 1 }).lean();
+        console.log(
+          `  call ${i + 1}: not painted within ${CALL_TIMEOUT_MS / 1000} s; the call: ${JSON.stringify(call)}; ` +
+            `the agent: ${JSON.stringify(agent?.state)}; the page: ${await pageState(desk.page)}`,
+        );
         continue;
       }
+      if (i < args['warmup-calls']) continue;
       toPop.push(seen.pop - sentAt);
       toPaint.push(seen.painted - seen.pop);
       total.push(seen.painted - sentAt);
@@ -306,6 +337,7 @@ async function main(): Promise<void> {
       `\nbackground: ${bg.sent} calls at ${bg.rate.toFixed(1)} calls/s held, ${bg.errors} errors; ` +
         `measured: ${total.length} painted, ${missing} missing; page errors: ${desk.errors.length ? desk.errors.join(' | ') : 'none'}`,
     );
+    if (strays.size) console.log(`  other calls offered to the desk (cancelled): ${[...strays.values()].join('; ')}`);
     console.log(line('(a) webhook sent → screenpop', toPop));
     console.log(line('(b) screenpop → card painted', toPaint));
     console.log(line('(c) webhook sent → card painted', total));
