@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import { addCustomer, startCallsHarness, type CallsHarness, DEMO_PASSWORD, isCallable } from '@ringside/server/testing';
 import { collectPageErrors, launchChromium, newConsoleContext, signIn, watchForPop } from './support/browser';
 import { ensureConsoleBuilt } from './support/console-build';
@@ -40,6 +40,39 @@ const ZONES = [
 function daytimeZone(now = new Date()): string | null {
   const soon = new Date(now.getTime() + 10 * 60_000);
   return ZONES.find((zone) => isCallable(now, zone) && isCallable(soon, zone)) ?? null;
+}
+
+/**
+ * The call's `ringside:screenpop` and `ringside:card-painted` marks as epoch ms (the page's
+ * Date.now() − performance.now() when read, the clock the test's Date.now() is on), waiting for
+ * the second; and the resources (other than the socket's) the page started fetching between them.
+ */
+async function cardMarks(
+  page: Page,
+  callId: string,
+): Promise<{ pop: number; painted: number; resourcesBetween: string[] }> {
+  await page.waitForFunction(
+    (id) =>
+      performance
+        .getEntriesByName('ringside:card-painted', 'mark')
+        .some((m) => (m as PerformanceMark).detail?.callId === id),
+    callId,
+  );
+  return page.evaluate((id) => {
+    const at = (name: string) =>
+      performance.getEntriesByName(name, 'mark').find((m) => (m as PerformanceMark).detail?.callId === id)?.startTime ??
+      Number.NaN;
+    const pop = at('ringside:screenpop');
+    const painted = at('ringside:card-painted');
+    const toEpoch = Date.now() - performance.now();
+    const resourcesBetween = performance
+      .getEntriesByType('resource')
+      .filter(
+        (r) => r.startTime >= pop && r.startTime <= painted && !new URL(r.name).pathname.startsWith('/socket.io/'),
+      )
+      .map((r) => r.name);
+    return { pop: toEpoch + pop, painted: toEpoch + painted, resourcesBetween };
+  }, callId);
 }
 
 let h: CallsHarness;
@@ -118,10 +151,23 @@ describe('agent console and supervisor wallboard in Chromium', () => {
 
   it('shows the whole pop in the agent page while the phone rings, and measures webhook → visible pop', async () => {
     const { visible } = await watchForPop(agent);
+    // What the page asks the network for while the call comes (its own socket aside).
+    const requests: Array<{ url: string; at: number }> = [];
+    const onRequest = (request: Request) => {
+      if (!new URL(request.url()).pathname.startsWith('/socket.io/'))
+        requests.push({ url: request.url(), at: Date.now() });
+    };
+    agent.on('request', onRequest);
     const sentAt = Date.now();
     const webhook = await h.incoming(CALLER);
     const answeredAt = Date.now();
     await visible;
+    // The desk marks the card painted for this call, and nothing was fetched between the pop and that mark.
+    const marks = await cardMarks(agent, webhook.callSid);
+    agent.off('request', onRequest);
+    expect(marks.painted).toBeGreaterThanOrEqual(marks.pop);
+    expect(requests.filter((r) => r.at >= marks.pop && r.at <= marks.painted)).toEqual([]);
+    expect(marks.resourcesBetween).toEqual([]);
     const seenByTest = Date.now();
     const { stampedAt, receivedAt } = await agent.evaluate(() => {
       const mark = performance.getEntriesByName('ringside:screenpop').at(-1);
