@@ -242,6 +242,16 @@ describe('pop summaries', () => {
   });
 
   it('resumes after a restart in the middle of the stream: nothing written meanwhile is lost', async () => {
+    // Written just before the stop: seen by this watcher or, unacknowledged, by the next one.
+    await db.models.Case.create({
+      customerId: jan,
+      number: 'C-2',
+      kind: 'service',
+      subject: 'Hose leaks',
+      status: 'open',
+      priority: 'normal',
+      openedAt: systemClock.now(),
+    });
     await watcher?.stop();
     watcher = undefined;
     const state = await db.models.PopSummaryState.findById('watcher').lean();
@@ -269,7 +279,9 @@ describe('pop summaries', () => {
     expect([await revOf(anna), await revOf(jan)]).toEqual([annaBefore, janBefore]);
 
     watcher = await startPopSummaries({ db, logger, clock: systemClock }, { backfill: false });
-    expect((await caughtUp(jan, janBefore)).recentPurchases.map((l) => l.sku)).toEqual(['HOSE-1']);
+    const janPop = await caughtUp(jan, janBefore);
+    expect(janPop.recentPurchases.map((l) => l.sku)).toEqual(['HOSE-1']);
+    expect(janPop.openCases.map((c) => c.number)).toEqual(['C-2']);
     const annaPop = await caughtUp(anna, annaBefore);
     expect(annaPop.dunning).toMatchObject({ status: 'paused', pausedReason: 'promise' });
     expect(annaPop.lastInteractions[0]?.summary).toBe('Promised to pay');
