@@ -1,6 +1,6 @@
 // Paint benchmark: webhook sent → the offer card painted in a real Chromium, under load.
 //   npm run bench:paint -- [--customers 1000000] [--rate 50] [--agents 499] [--calls 200]
-//                          [--warmup-calls 20] [--data-dir DIR]
+//                          [--warmup-calls 20] [--max-seconds 900] [--data-dir DIR]
 // The server runs as `npm start` runs it. One Chromium page is signed in on the desk as a dedicated
 // agent (bench-paint-agent@ringside.test, no skills: it is never chosen for a queue's calls) while
 // --agents Socket.IO consoles (bench-agent-N, as bench:pop's) take --rate calls/s of background load.
@@ -36,6 +36,8 @@ const argsSchema = z.object({
   agents: z.coerce.number().int().min(1).max(5000).default(499),
   calls: z.coerce.number().int().min(1).max(5000).default(200),
   'warmup-calls': z.coerce.number().int().min(0).max(1000).default(20),
+  /** The measured calls stop after this long, with what they have (a machine that cannot keep up). */
+  'max-seconds': z.coerce.number().positive().max(7200).default(900),
   'data-dir': z.string().optional(),
 });
 
@@ -291,7 +293,15 @@ async function main(): Promise<void> {
     const toPaint: number[] = [];
     const total: number[] = [];
     let missing = 0; // warm-up calls included
+    let webhookErrors = 0;
+    let offered = 0;
+    const measuring = Date.now();
     for (const [i, from] of owned.numbers.entries()) {
+      if (Date.now() - measuring > args['max-seconds'] * 1000) {
+        console.log(`  stopped after ${args['max-seconds']} s: ${i} of ${owned.numbers.length} calls offered`);
+        break;
+      }
+      offered += 1;
       await until('the browser agent available again', free, 60_000).catch((err: unknown) => {
         throw new Error(`${String(err)}; last seen ${lastSeen}`);
       });
@@ -308,9 +318,11 @@ async function main(): Promise<void> {
         CallStatus: 'ringing',
         Direction: 'inbound',
       });
-      const [seen, answered] = await Promise.all([marks, answer.catch((err: unknown) => String(err))]);
-      if (typeof answered === 'string' || answered.status !== 200)
-        console.log(`  call ${i + 1}: voice webhook ${typeof answered === 'string' ? answered : answered.status}`);
+      void answer.then(
+        (res) => (webhookErrors += res.status === 200 ? 0 : 1),
+        () => (webhookErrors += 1),
+      );
+      const seen = await marks;
       await post('/telephony/twilio/status', { CallSid: callSid, AccountSid: TWILIO.sid, CallStatus: 'canceled' });
       if ((i + 1) % 50 === 0) console.log(`  ${i + 1} / ${owned.numbers.length} calls to the desk`);
       if (!seen) {
@@ -335,7 +347,8 @@ async function main(): Promise<void> {
     };
     console.log(
       `\nbackground: ${bg.sent} calls at ${bg.rate.toFixed(1)} calls/s held, ${bg.errors} errors; ` +
-        `measured: ${total.length} painted, ${missing} missing; page errors: ${desk.errors.length ? desk.errors.join(' | ') : 'none'}`,
+        `measured: ${offered} calls to the desk, ${total.length} painted and measured, ${missing} not painted in time, ` +
+        `${webhookErrors} webhook errors; page errors: ${desk.errors.length ? desk.errors.join(' | ') : 'none'}`,
     );
     if (strays.size) console.log(`  other calls offered to the desk (cancelled): ${[...strays.values()].join('; ')}`);
     console.log(line('(a) webhook sent → screenpop', toPop));
