@@ -18,6 +18,7 @@ import { spawnWorker, leaveWithParent, type WorkerProcess } from './jobs/worker-
 import { firstSuggestions, startWorker } from './worker';
 import { localScans, queuedScans } from './dunning/scans';
 import { roleOf } from './roles';
+import { startPopSummaries, type PopSummaries } from './screen-pop/summaries';
 import { logFirstCallSteps, seedDemoIfEmpty } from './seed/demo';
 import { prepareConsole } from './http/console';
 import { startDatabase } from './db/embedded-db.mjs';
@@ -117,8 +118,10 @@ async function main(): Promise<void> {
   jobs.callbacks.use(server.app.dialer);
   await jobs.start();
   // `--role all`: the batch jobs run in this process too, giving way to the call path all the same.
+  let popSummaries: PopSummaries | undefined;
   if (role === 'all') {
     jobs.dunning.use(localScans({ service: server.app.dunning, runs: jobs.runs, logger, pace: jobs.pacer.pace }));
+    popSummaries = await startPopSummaries({ db, logger, clock: systemClock }, { pace: jobs.pacer.pace });
     await firstSuggestions(db, jobs, logger);
   }
   // By default one worker process beside this one, on the same database and Twilio endpoint.
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
     force.unref();
     await server.close();
     await workerProcess?.stop();
+    await popSummaries?.stop();
     await jobs.stop();
     await asterisk?.close();
     await twilioSandbox?.close();

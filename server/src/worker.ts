@@ -1,4 +1,4 @@
-// The worker: the batch jobs (the dunning scan, the suggestions runs) apart from the call path.
+// The worker: the batch jobs (the dunning scan, the suggestions runs, the pop summaries) apart from the call path.
 // `npm start` runs it beside the web process; `--role worker` runs it alone (scale-out), and
 // `--role all` runs it inside the web process (a small install, tests).
 import type { TwilioProvider } from '@ringside/telephony';
@@ -12,9 +12,12 @@ import { AuditService } from './audit/audit.service';
 import { CallbackService } from './callbacks/callbacks.service';
 import { createDunningService } from './dunning/create';
 import { localScans } from './dunning/scans';
+import { startPopSummaries } from './screen-pop/summaries';
 
 /** A database with fewer orders than this gets its first suggestions at once (the demo); a larger one waits for its window. */
 const FIRST_RUN_AT_ONCE_ORDERS = 200_000;
+/** …and its customers' pop summaries at once below this many customers. */
+const FIRST_RUN_AT_ONCE_CUSTOMERS = 50_000;
 
 export interface Worker {
   jobs: Scheduler;
@@ -42,15 +45,35 @@ export async function startWorker(deps: {
   const dunning = createDunningService({ config, db, logger, clock, sms: deps.twilio, callbacks, audit, customers });
   jobs.dunning.use(localScans({ service: dunning, runs: jobs.runs, logger, pace: jobs.pacer.pace }));
   await jobs.start();
+  // Every customer's pop kept in one document (a call reads it in one go), giving way to the call path too.
+  const popSummaries = await startPopSummaries({ db, logger, clock }, await popSummaryOptions(db, jobs, logger));
   await firstSuggestions(db, jobs, logger);
   logger.info('worker started');
   return {
     jobs,
     async stop() {
+      await popSummaries.stop();
       await jobs.stop();
       await dunning.close();
     },
   };
+}
+
+/**
+ * The first start's backfill of every customer's pop summary runs at once on a small database (the
+ * demo); on a large one it would be hours of reads while the first calls come in, so it waits for
+ * `scripts/backfill-pop-summaries.ts` (run it in a quiet hour). Meanwhile a caller without a summary
+ * gets the full build, which writes theirs.
+ */
+async function popSummaryOptions(db: Database, jobs: Scheduler, logger: Logger) {
+  const customers = await db.models.Customer.estimatedDocumentCount();
+  const backfill = customers < FIRST_RUN_AT_ONCE_CUSTOMERS;
+  if (!backfill && (await db.models.PopSummary.estimatedDocumentCount()) < customers)
+    logger.info(
+      { customers },
+      'pop summaries: not filled in at start on a database this large; run scripts/backfill-pop-summaries.ts in a quiet hour (callers without one get the full build meanwhile)',
+    );
+  return { pace: jobs.pacer.pace, backfill };
 }
 
 /**

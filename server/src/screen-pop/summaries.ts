@@ -40,6 +40,8 @@ export interface PopSummariesOptions {
   maxAwaitMs?: number;
   /** On a first start (no stored position), fill in every customer's summary in the background (default true). */
   backfill?: boolean;
+  /** Awaited before each batch of rebuilds and of the backfill: they give way to the call path (jobs/pacer.ts). */
+  pace?: () => Promise<void>;
 }
 
 export interface PopSummaries {
@@ -70,7 +72,10 @@ export async function startPopSummaries(
   const first = await watcher.open();
   if (first && options.backfill !== false) {
     // After the stream is open: whatever changes during the backfill is seen by the watcher too.
-    void backfillPopSummaries({ models: deps.db.models, clock: deps.clock, logger: deps.logger }).then(
+    void backfillPopSummaries(
+      { models: deps.db.models, clock: deps.clock, logger: deps.logger },
+      options.pace ? { pace: options.pace } : {},
+    ).then(
       (done) => deps.logger.info(done, 'pop summaries: backfill done'),
       (err: unknown) =>
         deps.logger.error({ err }, 'pop summaries: backfill failed (run scripts/backfill-pop-summaries.ts)'),
@@ -207,6 +212,7 @@ class Watcher implements PopSummaries {
 
   private async rebuild(ids: Types.ObjectId[]): Promise<void> {
     const { models } = this.deps.db;
+    await this.options.pace?.();
     const concurrency = this.options.concurrency ?? 8;
     let next = 0;
     const lane = async () => {
@@ -254,7 +260,7 @@ const hex = (n: bigint) => new Types.ObjectId(n.toString(16).padStart(24, '0'));
  */
 export async function backfillPopSummaries(
   deps: { models: Models; clock: Clock; logger?: Logger },
-  opts: { batch?: number; rebuild?: boolean } = {},
+  opts: { batch?: number; rebuild?: boolean; pace?: () => Promise<void> } = {},
 ): Promise<{ customers: number; written: number }> {
   const { models, clock } = deps;
   const batch = opts.batch ?? 500;
@@ -273,6 +279,7 @@ export async function backfillPopSummaries(
       continue;
     }
     if (docs.length > 0) {
+      await opts.pace?.();
       const seen = new Map(
         (await models.PopSummary.find({ _id: range }, { rev: 1 }).lean()).map((s) => [s._id.toHexString(), s.rev]),
       );
