@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${role.slice(6)}\n`);
     process.exit(2);
   }
+  // A worker started by a web process goes with it, from the first moment.
+  const parent = role === 'worker' ? leaveWithParent() : undefined;
   let config: Config;
   let secrets: ReturnType<typeof keptSecrets> | undefined;
   try {
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
     log: (line) => logger.info(line),
   });
   const db = await connectDatabase(database.uri);
-  if (role === 'worker') return runWorker({ config, db, logger, stopDatabase: () => database.stop() });
+  if (role === 'worker') return runWorker({ config, db, logger, stopDatabase: () => database.stop(), parent });
   await ensureIndexes(db.models);
   const demoSeeded = config.seedDemo && (await seedDemoIfEmpty(db.models, { customers: config.demoCustomers, logger }));
   const jobs = createScheduler({ db, logger, clock: systemClock }, role === 'all' ? {} : { run: WEB_JOBS });
@@ -175,6 +177,7 @@ async function runWorker(deps: {
   db: Awaited<ReturnType<typeof connectDatabase>>;
   logger: ReturnType<typeof createLogger>;
   stopDatabase: () => Promise<void>;
+  parent: ReturnType<typeof leaveWithParent> | undefined;
 }): Promise<void> {
   const { config, db, logger } = deps;
   await ensureIndexes(db.models);
@@ -199,7 +202,7 @@ async function runWorker(deps: {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  leaveWithParent(() => void shutdown('the web process went'));
+  deps.parent?.onGone(() => void shutdown('the web process went'));
 }
 
 /** Keeps trying to connect a provider that is down at start (1 s, doubling up to 30 s). */

@@ -56,8 +56,25 @@ export function spawnWorker(deps: { logger: Logger; env: NodeJS.ProcessEnv }): W
   };
 }
 
-/** In the worker: leave when the parent goes (its IPC channel closes). */
-export function leaveWithParent(onParentGone: () => void): void {
-  if (!process.send) return;
-  process.on('disconnect', onParentGone);
+/**
+ * In the worker: leave when the parent goes (its IPC channel closes). Call it first thing: until
+ * `onParentGone` is given (the worker is up and can stop cleanly), a parent that goes ends this
+ * process at once; after, `onParentGone` runs (also when the parent went meanwhile).
+ */
+export function leaveWithParent(): { onGone(onParentGone: () => void): void } {
+  let gone = false;
+  let handler: (() => void) | undefined;
+  if (process.send) {
+    process.on('disconnect', () => {
+      gone = true;
+      if (handler) handler();
+      else process.exit(0);
+    });
+  }
+  return {
+    onGone(onParentGone) {
+      handler = onParentGone;
+      if (gone || (process.send && !process.connected)) onParentGone();
+    },
+  };
 }
