@@ -257,9 +257,10 @@ export class CustomerSearch {
     let span = DAY;
     let docs: Array<Pick<FoundCustomer, 'nameKeys' | 'labels'>> = [];
     for (;;) {
-      docs = await this.models.Customer.find({ createdAt: { $gte: new Date(now - span) } }, { nameKeys: 1, labels: 1 })
-        .sort({ _id: -1 })
-        .lean();
+      docs = await this.models.Customer.find(
+        { createdAt: { $gte: new Date(now - span) } },
+        { nameKeys: 1, labels: 1 },
+      ).lean();
       if (docs.length >= this.tuning.sampleSize || now - span <= FLOOR) break;
       span *= docs.length === 0 ? 16 : Math.min(16, Math.max(2, (this.tuning.sampleSize / docs.length) * 1.3));
     }
