@@ -5,9 +5,7 @@
 // (its "position key"), then newest first (createdAt, then _id, both descending). A label search
 // has no key: newest first. Every page is a keyset page: it starts strictly after the cursor.
 import { z } from 'zod';
-import { foldLatin, foldText, letterCount, MIN_NAME_PREFIX, prefixRange } from '@ringside/shared';
-
-export { letterCount };
+import { foldLatin, foldText, MIN_NAME_PREFIX, prefixRange } from '@ringside/shared';
 
 /** Letters or digits a name prefix needs after folding: fewer would match too much to be useful. */
 export const MIN_PREFIX = MIN_NAME_PREFIX;
@@ -25,6 +23,11 @@ export interface Position {
   at: number;
   /** The _id as 24 hex digits. */
   id: string;
+}
+
+/** How many letters and digits `text` has once folded ("Łó-dź" → 4). */
+export function letterCount(text: string): number {
+  return [...foldLatin(text)].filter((ch) => /[\p{L}\p{N}]/u.test(ch)).length;
 }
 
 /**
