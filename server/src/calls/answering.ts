@@ -177,8 +177,12 @@ export class Answering {
     if (current.state === 'connected') {
       // Wrapped up before the provider reported the end: hang up so the line is free.
       await this.deps.providers[call.provider]?.hangup(call._id).catch(() => undefined);
-      await this.deps.states.wrapUp(agentOid, call._id, false);
     }
+    // The agent's state still naming this call (on it, or reserved for it) is behind the call: a
+    // process that ended the call was stopped before it moved the agent (found by `npm run
+    // test:faults`: the wrap-up was refused, "busy with a call", and the agent stayed on a call that
+    // had ended). It follows the call to wrap-up, then becomes available.
+    await this.deps.states.wrapUp(agentOid, call._id, false);
     await this.offers.setAgentStatus(agentId, 'available');
   }
 }

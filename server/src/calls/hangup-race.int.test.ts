@@ -75,4 +75,17 @@ describe('a hang-up racing the accept', () => {
     expect(heard[0]).toMatchObject({ kind: 'hangup', wrapUp: true });
     expect(await agent.emit('call:wrapup', { callId: callSid, disposition: 'resolved' })).toEqual({ ok: true });
   });
+
+  it('wraps up a call whose ending was cut short: the agent still on it follows the call and becomes available', async () => {
+    const { callSid } = await h.incoming('601 777 888');
+    await until(() => agent.pops.some((p) => p.callId === callSid), 3000, 'pop');
+    expect(await agent.emit('call:accept', { callId: callSid })).toEqual({ ok: true });
+    await until(async () => (await h.models.User.findById(agent.id, { state: 1 }).lean())?.state.status === 'on_call');
+    // The process that ended the call was killed after it wrote the call and before it moved the agent.
+    await h.models.Call.updateOne({ _id: callSid }, { $set: { state: 'wrap_up', endedAt: new Date() } });
+    expect(await agent.emit('call:wrapup', { callId: callSid, disposition: 'resolved' })).toEqual({ ok: true });
+    const after = await h.models.User.findById(agent.id, { state: 1 }).lean();
+    expect(after?.state.status).toBe('available');
+    expect((await h.models.Call.findById(callSid, { state: 1 }).lean())?.state).toBe('ended');
+  });
 });
