@@ -116,6 +116,23 @@ export class Answering {
   }
 
   /** Disposition and note (and, for a shared number, which customer it was); the agent is free again. */
+  /**
+   * A wrap-up of a call that is over already (wrapped up, or ended by a process that stopped before
+   * it moved the agent on) while the agent still shows in that call: the agent is freed, nothing else
+   * changes. Without it the agent stayed in wrap-up (or on the call) with nothing left to finish.
+   */
+  private async freeAgentOfEndedCall(agentOid: Types.ObjectId, callId: string): Promise<boolean> {
+    const { models } = this.deps;
+    const [over, agent] = await Promise.all([
+      models.Call.exists({ _id: callId, agentId: agentOid, state: { $in: ['ended', 'abandoned'] } }),
+      models.User.findById(agentOid, { state: 1 }).lean(),
+    ]);
+    if (!over || agent?.state.callId !== callId || agent.state.status === 'available') return false;
+    await this.deps.states.wrapUp(agentOid, callId, false);
+    await this.offers.setAgentStatus(agentOid.toString(), 'available');
+    return true;
+  }
+
   async wrapUp(agentId: string, input: CallWrapup): Promise<void> {
     const { models, clock } = this.deps;
     const agentOid = new Types.ObjectId(agentId);
@@ -124,7 +141,10 @@ export class Answering {
       agentId: agentOid,
       state: { $in: ['wrap_up', 'connected'] },
     }).lean();
-    if (!current) throw conflict('no call of yours to wrap up with this id');
+    if (!current) {
+      if (await this.freeAgentOfEndedCall(agentOid, input.callId)) return;
+      throw conflict('no call of yours to wrap up with this id');
+    }
     const agent = await models.User.findById(agentOid, { roles: 1, name: 1 }).lean();
     let customerId = current.customerId;
     if (input.customerId) {

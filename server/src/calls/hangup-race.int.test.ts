@@ -88,4 +88,19 @@ describe('a hang-up racing the accept', () => {
     expect(after?.state.status).toBe('available');
     expect((await h.models.Call.findById(callSid, { state: 1 }).lean())?.state).toBe('ended');
   });
+
+  it('frees an agent left in a call that is over already when the wrap-up comes again', async () => {
+    const { callSid } = await h.incoming('601 777 888');
+    await until(() => agent.pops.some((p) => p.callId === callSid), 3000, 'pop');
+    expect(await agent.emit('call:accept', { callId: callSid })).toEqual({ ok: true });
+    expect(await h.status(callSid, 'completed', { CallDuration: '2' })).toBe(204);
+    await until(async () => (await h.models.Call.findById(callSid, { state: 1 }).lean())?.state === 'wrap_up');
+    // Ended by a process stopped before it moved the agent on: the call is over, the agent is not.
+    await h.models.Call.updateOne({ _id: callSid }, { $set: { state: 'ended' } });
+    await h.models.User.updateOne({ _id: agent.id }, { $set: { 'state.status': 'wrap_up', 'state.callId': callSid } });
+    expect(await agent.emit('call:wrapup', { callId: callSid, disposition: 'resolved' })).toEqual({ ok: true });
+    expect((await h.models.User.findById(agent.id, { state: 1 }).lean())?.state.status).toBe('available');
+    // Once free, a wrap-up of it again is refused as before.
+    expect(await agent.emit('call:wrapup', { callId: callSid, disposition: 'resolved' })).toMatchObject({ ok: false });
+  });
 });
