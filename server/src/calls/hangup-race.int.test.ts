@@ -103,4 +103,27 @@ describe('a hang-up racing the accept', () => {
     // Once free, a wrap-up of it again is refused as before.
     expect(await agent.emit('call:wrapup', { callId: callSid, disposition: 'resolved' })).toMatchObject({ ok: false });
   });
+
+  it('puts back in line a call whose accept was cut short (its process killed while connecting)', async () => {
+    const { callSid } = await h.incoming('601 777 888');
+    await until(() => agent.pops.some((p) => p.callId === callSid), 3000, 'pop');
+    // Accepted by a process that died asking the provider to ring the agent: connecting, and nobody left to finish it.
+    await h.models.Call.updateOne(
+      { _id: callSid },
+      { $set: { state: 'connecting', acceptedAt: new Date(Date.now() - 60_000), 'offers.0.outcome': 'accepted' } },
+    );
+    // The accept timeout (4 s here) finds it still connecting: it is offered again, to the same agent (who did nothing wrong).
+    await until(
+      async () => ((await h.models.Call.findById(callSid).lean())?.offers.length ?? 0) === 2,
+      8000,
+      'offered again',
+    );
+    const call = await h.models.Call.findById(callSid).lean();
+    expect(call?.state).toBe('offered');
+    expect(call?.passedBy).toEqual([]);
+    expect(await agent.emit('call:accept', { callId: callSid })).toEqual({ ok: true });
+    expect(await h.status(callSid, 'completed', { CallDuration: '3' })).toBe(204);
+    await until(async () => (await h.models.Call.findById(callSid, { state: 1 }).lean())?.state === 'wrap_up');
+    expect(await agent.emit('call:wrapup', { callId: callSid, disposition: 'resolved' })).toEqual({ ok: true });
+  });
 });

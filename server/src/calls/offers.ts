@@ -14,6 +14,9 @@ import type { Reservation } from '../routing/routing.service';
 import type { NextState } from '../routing/agent-state';
 import { AppError, isDuplicateKey, notFound } from '../errors';
 
+/** A call connecting this long was accepted by a process that did not finish the accept. */
+const CONNECT_CUT_SHORT_MS = 5000;
+
 /** Why an offer was taken back, as the console is told it. */
 const WITHDRAWN = {
   declined: 'declined',
@@ -250,6 +253,7 @@ export class Offers implements PresenceListener {
       serverLate ? { status: 'available', backOfTheLine: true } : { status: 'away', reason: `missed call (${why})` },
       !serverLate,
     );
+    if (!moved && why === 'not accepted') return this.acceptCutShort(call._id, agentId);
     if (moved) {
       if (serverLate) this.deps.logger.warn({ callId: call._id, lateMs: Math.round(lateMs) }, 'the server was late');
       this.deps.stats.offerMissed({
@@ -262,6 +266,31 @@ export class Offers implements PresenceListener {
       });
     }
     return moved;
+  }
+
+  /**
+   * The accept timeout found the call still connecting: accepted, but the process carrying out the
+   * accept never finished it (it was killed while asking the provider to ring the agent; found by
+   * `npm run test:faults`). After CONNECT_CUT_SHORT_MS of connecting the call goes back in line and
+   * its agent, who did nothing wrong, stays available; else the caller waited until they hung up.
+   */
+  private async acceptCutShort(callId: string, agentId: Types.ObjectId): Promise<boolean> {
+    const before = new Date(this.deps.clock.now().getTime() - CONNECT_CUT_SHORT_MS);
+    const stuck = await this.deps.models.Call.exists({
+      _id: callId,
+      agentId,
+      state: 'connecting',
+      acceptedAt: { $lte: before },
+    });
+    if (!stuck) return false;
+    return this.passOn(
+      callId,
+      agentId,
+      'not accepted',
+      { status: 'available', backOfTheLine: true },
+      false,
+      'connecting',
+    );
   }
 
   /** Lateness of this process that excuses a console (a quarter of the wait, 250 ms to 2 s). */
@@ -279,9 +308,10 @@ export class Offers implements PresenceListener {
     agentNext: NextState,
     /** False: the agent may be offered this call again (the server, not the agent, was late). */
     passedByAgent = true,
+    from: 'offered' | 'connecting' = 'offered',
   ): Promise<boolean> {
     const { models, clock } = this.deps;
-    const filter: QueryFilter<Call> = { _id: callId, agentId, state: 'offered' };
+    const filter: QueryFilter<Call> = { _id: callId, agentId, state: from };
     if (why === 'not acknowledged') filter.offerAckedAt = { $exists: false };
     const call = await models.Call.findOneAndUpdate(
       filter,
