@@ -279,9 +279,6 @@ export class ServerProcess {
           'tsx',
           '--max-semi-space-size=64',
           'server/src/main.ts',
-          // One process per server, its jobs in it: what is killed here is the call path itself.
-          '--role',
-          'all',
         ],
         {
           cwd: ROOT,
