@@ -13,6 +13,41 @@ export function benchArgs<S extends z.ZodType>(name: string, schema: S, values: 
   process.exit(2);
 }
 
+/** The Twilio account the benchmarks sign their webhooks with (the stand-in accepts it). */
+export const BENCH_TWILIO = {
+  sid: `AC${'b'.repeat(32)}`,
+  token: 'bench-auth-token-1234',
+  publicUrl: 'https://bench.ringside.test',
+};
+
+/**
+ * The dunning ladder while a benchmark runs: no call rung. Its callbacks would be offered to the
+ * benchmark's consoles, which answer inbound pops only; the scan's reading, texts and letters are all
+ * there.
+ */
+export const BENCH_LADDER = '3:sms,14:letter,45:legal';
+
+/** What every benchmark's server is started with: the benchmark database, its secret, the Twilio stand-in. */
+export function benchServerEnv(deps: {
+  uri: string;
+  jwtSecret: string;
+  twilioApiBase: string;
+}): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    MONGODB_URI: deps.uri,
+    SEED_DEMO: 'false',
+    LOG_LEVEL: 'warn',
+    JWT_SECRET: deps.jwtSecret,
+    TWILIO_ACCOUNT_SID: BENCH_TWILIO.sid,
+    TWILIO_AUTH_TOKEN: BENCH_TWILIO.token,
+    TWILIO_API_BASE: deps.twilioApiBase,
+    PUBLIC_URL: BENCH_TWILIO.publicUrl,
+    OFFER_ACK_TIMEOUT_MS: '10000',
+    DUNNING_LADDER: BENCH_LADDER,
+  };
+}
+
 /** Starts `server/src/main.ts` with this environment on a free port; resolves when /healthz answers. */
 export async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();

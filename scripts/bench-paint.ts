@@ -23,7 +23,7 @@ import { newCallSid, postTwilioWebhook, startTwilioRestServer } from '@ringside/
 import { buildConsoleSync, consoleBuildState } from '@ringside/server/testing';
 import { hashPassword } from '../server/src/auth/auth.service';
 import type { Database } from '../server/src/db/connection';
-import { benchArgs, startApp } from './bench-app';
+import { BENCH_TWILIO, benchArgs, benchServerEnv, startApp } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import { cleanSlate } from './bench-dunning/setup';
 import { fmt, summary } from './bench-pop/figures';
@@ -41,7 +41,7 @@ const argsSchema = z.object({
   'data-dir': z.string().optional(),
 });
 
-const TWILIO = { sid: `AC${'b'.repeat(32)}`, token: 'bench-auth-token-1234', publicUrl: 'https://bench.ringside.test' };
+const TWILIO = BENCH_TWILIO;
 const JWT_SECRET = randomBytes(32).toString('base64url');
 const BROWSER_AGENT = { email: 'bench-paint-agent@ringside.test', password: 'ringside', name: 'Bench Paint Agent' };
 /** A measured call not painted by then counts as missing. */
@@ -242,19 +242,9 @@ async function main(): Promise<void> {
     restore = owned.restore;
     const background = (await callerNumbers(db)).filter((n) => !owned.phones.has(n));
     app = await startApp({
-      NODE_ENV: 'development',
-      MONGODB_URI: bench.uri,
-      SEED_DEMO: 'false',
-      LOG_LEVEL: 'warn',
-      JWT_SECRET,
-      TWILIO_ACCOUNT_SID: TWILIO.sid,
-      TWILIO_AUTH_TOKEN: TWILIO.token,
-      TWILIO_API_BASE: twilioRest.url,
-      PUBLIC_URL: TWILIO.publicUrl,
-      OFFER_ACK_TIMEOUT_MS: '10000',
+      ...benchServerEnv({ uri: bench.uri, jwtSecret: JWT_SECRET, twilioApiBase: twilioRest.url }),
       // The browser agent never accepts: an offer left ringing must not set it away before it is cancelled.
       OFFER_ACCEPT_TIMEOUT_MS: '120000',
-      DUNNING_LADDER: '3:sms,14:letter,45:legal',
     });
     const url = app.url;
     const post: Post = (path, params) =>

@@ -20,7 +20,7 @@ import {
   startAriServer,
   type AriServer,
 } from '@ringside/telephony/testing';
-import { benchArgs, startApp } from './bench-app';
+import { BENCH_TWILIO, benchArgs, benchServerEnv, startApp } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import { floor, fmt, popStages, stageFigures, summary } from './bench-pop/figures';
 import { cleanSlate } from './bench-dunning/setup';
@@ -50,14 +50,7 @@ const argsSchema = z.object({
     .transform((v) => v === 'true'),
 });
 
-/**
- * The dunning ladder while the benchmark runs: no call rung. Its callbacks would be offered to the
- * benchmark's consoles, which answer inbound pops only; the scan's reading, texts and letters are all
- * there.
- */
-const BENCH_LADDER = '3:sms,14:letter,45:legal';
-
-const TWILIO = { sid: `AC${'b'.repeat(32)}`, token: 'bench-auth-token-1234', publicUrl: 'https://bench.ringside.test' };
+const TWILIO = BENCH_TWILIO;
 const ARI = { username: 'ringside', password: 'bench-ari-password', app: 'ringside' };
 const JWT_SECRET = randomBytes(32).toString('base64url');
 const METRICS_TOKEN = randomBytes(16).toString('hex');
@@ -220,22 +213,12 @@ async function main(): Promise<void> {
 
     const floors = await floor(db, numbers);
     app = await startApp({
-      NODE_ENV: 'development',
-      MONGODB_URI: bench.uri,
-      SEED_DEMO: 'false',
-      LOG_LEVEL: 'warn',
-      JWT_SECRET,
-      TWILIO_ACCOUNT_SID: TWILIO.sid,
-      TWILIO_AUTH_TOKEN: TWILIO.token,
-      TWILIO_API_BASE: twilioRest.url,
-      PUBLIC_URL: TWILIO.publicUrl,
+      ...benchServerEnv({ uri: bench.uri, jwtSecret: JWT_SECRET, twilioApiBase: twilioRest.url }),
       ARI_URL: ari.url,
       ARI_USERNAME: ARI.username,
       ARI_PASSWORD: ARI.password,
       ARI_APP: ARI.app,
-      OFFER_ACK_TIMEOUT_MS: '10000',
       METRICS_TOKEN,
-      DUNNING_LADDER: BENCH_LADDER,
     });
     if (args.provider !== 'twilio') {
       const deadline = Date.now() + 20_000;
