@@ -1,10 +1,13 @@
 // Customer search on the benchmark database (1,000,000 customers by default): phone lookup in
-// the written forms people use, and name-prefix search without diacritics, through the same
-// service the API uses. Prints p50/p99 per form.
+// the written forms people use, name-prefix search without diacritics (3 letters or more) and
+// label pages, each first page and the next one through its cursor, through the same service the
+// API uses. Prints p50/p99 per form. The first search of a process reads the frequency sample
+// (search/search.ts); a warm-up search takes it out of the figures.
 //   npm run bench:search -- [--customers 1000000] [--samples 2000]
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { foldLatin } from '@ringside/shared';
+import { letterCount, MIN_PREFIX } from '../server/src/customers/search/keys';
 import { benchArgs } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import { CustomerService } from '../server/src/customers/customers.service';
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
     const international00 = e164.map((p) => `00${p.slice(1, 3)} ${p.slice(3)}`);
     const prefixes = picked
       .map((c) => foldLatin(c.name).split(' ').at(-1)?.slice(0, 4) ?? '')
-      .filter((p) => p.length >= 3);
+      .filter((p) => letterCount(p) >= MIN_PREFIX);
 
     console.log(`customers: ${total.toLocaleString()}; samples: ${picked.length}`);
     await time(e164.slice(0, 50), async (p) => ((await models.Customer.findOne({ phoneKeys: p }).lean()) ? 1 : 0)); // warm-up
@@ -76,18 +79,50 @@ async function main(): Promise<void> {
     console.log(
       `phone search (API service), "00CC …" written:   ${stats(via00.ms)}  found ${via00.found}/${international00.length}`,
     );
-    const names = await time(
-      prefixes,
-      async (q) => (await service.search({ q, limit: 20 }, supervisor)).customers.length,
+    await service.search({ q: 'warm', limit: 20 }, supervisor); // reads the frequency sample
+    const cursors: Array<{ q: string; cursor: string }> = [];
+    const names = await time(prefixes, async (q) => {
+      const answer = await service.search({ q, limit: 20 }, supervisor);
+      if (answer.cursor) cursors.push({ q, cursor: answer.cursor });
+      return answer.customers.length;
+    });
+    console.log(
+      `name prefix, 3–4 letters, first page of 20:     ${stats(names.ms)}  found ${names.found}/${prefixes.length}`,
+    );
+    const nextNames = await time(
+      cursors.map((c) => JSON.stringify(c)),
+      async (c) => {
+        const { q, cursor } = JSON.parse(c) as { q: string; cursor: string };
+        return (await service.search({ q, after: cursor, page: 2, limit: 20 }, supervisor)).customers.length;
+      },
     );
     console.log(
-      `name prefix, 3–4 letters without diacritics:    ${stats(names.ms)}  found ${names.found}/${prefixes.length}`,
+      `name prefix, next page via cursor:              ${stats(nextNames.ms)}  found ${nextNames.found}/${cursors.length}`,
     );
-    const labels = await time(
-      ['vip', 'b2b', 'late-payer', 'new'],
-      async (label) => (await service.search({ label, limit: 20 }, supervisor)).customers.length,
+    const labelNames = ['vip', 'b2b', 'late-payer', 'new', 'wholesale', 'newsletter'];
+    const labelRuns = Array.from(
+      { length: Math.max(100, Math.ceil(args.samples / 4)) },
+      (_, i) => labelNames[i % labelNames.length] ?? 'vip',
     );
-    console.log(`label, first page of 20:                        ${stats(labels.ms)}`);
+    const labelCursors: Array<{ label: string; cursor: string }> = [];
+    const labels = await time(labelRuns, async (label) => {
+      const answer = await service.search({ label, limit: 20 }, supervisor);
+      if (answer.cursor) labelCursors.push({ label, cursor: answer.cursor });
+      return answer.customers.length;
+    });
+    console.log(
+      `label, first page of 20:                        ${stats(labels.ms)}  found ${labels.found}/${labelRuns.length}`,
+    );
+    const nextLabels = await time(
+      labelCursors.map((c) => JSON.stringify(c)),
+      async (c) => {
+        const { label, cursor } = JSON.parse(c) as { label: string; cursor: string };
+        return (await service.search({ label, after: cursor, page: 2, limit: 20 }, supervisor)).customers.length;
+      },
+    );
+    console.log(
+      `label, next page via cursor:                    ${stats(nextLabels.ms)}  found ${nextLabels.found}/${labelCursors.length}`,
+    );
   } finally {
     await bench.stop();
   }

@@ -112,3 +112,8 @@ export function prefixRange(prefix: string): { $gte: string; $lt: string } {
   const last = prefix.codePointAt(prefix.length - 1) ?? 0;
   return { $gte: prefix, $lt: prefix.slice(0, -1) + String.fromCodePoint(last + 1) };
 }
+
+/** How many letters and digits `text` has once folded ("Łó-dź" → 4): what a name prefix is measured by. */
+export function letterCount(text: string): number {
+  return [...foldLatin(text)].filter((ch) => /[\p{L}\p{N}]/u.test(ch)).length;
+}

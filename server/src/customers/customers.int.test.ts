@@ -86,19 +86,44 @@ describe('customer search', () => {
     expect(names(await api('agent1', 'GET', '/api/customers?q=zzz'))).toEqual([]);
   });
 
-  it('filters by label and pages without totals', async () => {
-    const first = await api('agent1', 'GET', '/api/customers?label=late-payer&limit=10');
-    const third = await api('agent1', 'GET', '/api/customers?label=late-payer&limit=10&page=3');
-    expect((first.body.customers as unknown[]).length).toBe(10);
-    expect(first.body.hasMore).toBe(true);
-    expect((third.body.customers as unknown[]).length).toBe(5);
-    expect(third.body.hasMore).toBe(false);
-    const all = new Set<string>();
-    for (const page of [1, 2, 3])
-      for (const n of names(await api('agent1', 'GET', `/api/customers?label=late-payer&limit=10&page=${page}`)))
-        all.add(n);
-    expect(all.size).toBe(25);
+  it('filters by label and pages with a cursor, without totals', async () => {
+    const all: string[] = [];
+    let path = '/api/customers?label=late-payer&limit=10';
+    const sizes: number[] = [];
+    for (let page = 1; page <= 5; page++) {
+      const res = await api('agent1', 'GET', path);
+      expect(res.status).toBe(200);
+      const customers = res.body.customers as Array<{ name: string }>;
+      sizes.push(customers.length);
+      all.push(...customers.map((c) => c.name));
+      if (!res.body.hasMore) {
+        expect(res.body.cursor).toBeUndefined();
+        break;
+      }
+      path = `/api/customers?label=late-payer&limit=10&page=${page + 1}&after=${encodeURIComponent(String(res.body.cursor))}`;
+    }
+    expect(sizes).toEqual([10, 10, 5]);
+    expect(new Set(all).size).toBe(25);
     expect(names(await api('agent1', 'GET', '/api/customers?q=kowalski 1&label=late-payer'))).toHaveLength(10);
+  });
+
+  it('pages a name prefix with the cursor round trip, and refuses what it cannot use', async () => {
+    const first = await api('agent1', 'GET', '/api/customers?q=kowal&limit=20');
+    expect(first.body).toMatchObject({ hasMore: true, cursor: expect.any(String) });
+    const second = await api('agent1', 'GET', `/api/customers?q=kowal&limit=20&after=${String(first.body.cursor)}`);
+    expect(second.body.hasMore).toBe(false);
+    expect(new Set([...names(first), ...names(second)]).size).toBe(25);
+    const short = await api('agent1', 'GET', '/api/customers?q=ko');
+    expect(short.status).toBe(400);
+    expect(short.body.error).toMatchObject({
+      message: expect.stringMatching(/at least 3 letters/),
+      details: [{ path: 'q' }],
+    });
+    const bad = await api('agent1', 'GET', '/api/customers?q=kowal&after=xyz');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.message).toMatch(/after: is not a cursor/);
+    const foreign = await api('agent1', 'GET', `/api/customers?q=nowak&after=${String(first.body.cursor)}`);
+    expect(foreign.body.error?.message).toMatch(/another search/);
   });
 
   it('rejects searches it cannot run', async () => {
@@ -181,6 +206,11 @@ describe('portfolio access control', () => {
     expect((await api('agent1', 'GET', `/api/customers/${ids.lodz}`)).status).toBe(200);
     expect((await api('supervisor', 'GET', `/api/customers/${ids.kovacs}`)).status).toBe(200);
     expect(names(await api('supervisor', 'GET', '/api/customers?q=kovacs'))).toEqual(['Kovács Anna']);
+    // Label pages keep to the portfolio too.
+    expect(names(await api('agent1', 'GET', '/api/customers?label=vip'))).toEqual([]);
+    expect(names(await api('agent2', 'GET', '/api/customers?label=vip'))).toEqual(['Kovács Anna']);
+    expect(names(await api('agent2', 'GET', '/api/customers?label=b2b'))).toEqual([]);
+    expect(names(await api('agent1', 'GET', '/api/customers?label=b2b'))).toEqual(['Piekarnia Łódź']);
   });
 
   it("offers another owner's caller with identity only, and refuses the customer by socket", async () => {

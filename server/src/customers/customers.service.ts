@@ -1,20 +1,22 @@
 import { Types, type QueryFilter } from 'mongoose';
 import { z } from 'zod';
-import {
-  foldLatin,
-  foldText,
-  nameKeys,
-  normalizePhone,
-  prefixRange,
-  type CountryCode,
-  objectIdOf,
-} from '@ringside/shared';
+import { nameKeys, normalizePhone, type CountryCode, objectIdOf, type CustomerSearchAnswer } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { Viewer } from '../auth/viewer';
 import { toObjectId } from '../db/ids';
 import type { Customer, Phone } from '../db/schemas/customer.model';
 import { badRequest, conflict, notFound, parseOrThrow } from '../errors';
 import { authorize, defineAbilityFor, scopeOf, subjects, type AppAbility } from '../auth/policy';
+import {
+  decodeCursor,
+  encodeCursor,
+  letterCount,
+  MIN_PREFIX,
+  prefixRanges,
+  type KeyRange,
+  type Position,
+} from './search/keys';
+import { CustomerSearch, type Page, type SearchTuning } from './search/search';
 
 /** The fields of a customer in lists and search results. */
 const SUMMARY = { kind: 1, name: 1, email: 1, phones: 1, labels: 1, ownerId: 1 } as const;
@@ -96,7 +98,11 @@ export const customerSearchSchema = z.object({
   q: z.string().trim().max(100).optional(),
   phone: z.string().trim().max(40).optional(),
   label: label.optional(),
-  page: z.coerce.number().int().min(1).max(1000).default(1),
+  /** The `cursor` of the page before (`cursor=` is accepted as well). */
+  after: z.string().max(2000).optional(),
+  cursor: z.string().max(2000).optional(),
+  /** The page's number, for display: pages are found by `after`, never skipped to. */
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
@@ -132,10 +138,15 @@ export const toSummary = (
 
 /** Customers: search on indexed, normalized keys (never regex), access by portfolio, validation. */
 export class CustomerService {
+  private readonly finder: CustomerSearch;
+
   constructor(
     private readonly models: Models,
     private readonly defaultCountry: string,
-  ) {}
+    tuning?: SearchTuning,
+  ) {
+    this.finder = new CustomerSearch(models, tuning);
+  }
 
   private portfolioCache: { value: boolean; until: number } | undefined;
 
@@ -172,67 +183,77 @@ export class CustomerService {
   }
 
   /**
-   * One query on one index: a phone (any written form) on `phoneKeys`, an email on `emailKey`,
-   * a name prefix as a range on `nameKeys` (folded: "lodz" finds "Łódź"), a label on `labels`.
-   * Pages with `limit + 1`: no exact totals on a hot path.
+   * A phone (any written form) on `phoneKeys`, an email on `emailKey`: one indexed equality.
+   * A name prefix (folded: "lodz" finds "Łódź"; at least MIN_PREFIX letters) and a label: keyset
+   * pages through bounded reads (search/search.ts), with an opaque `cursor` to the next page.
+   * No exact totals on a hot path: `hasMore` says whether another page follows.
    */
-  async search(
-    input: unknown,
-    viewer: Viewer,
-  ): Promise<{ customers: CustomerSummary[]; page: number; hasMore: boolean }> {
+  async search(input: unknown, viewer: Viewer): Promise<CustomerSearchAnswer> {
     const p = parseOrThrow(customerSearchSchema, input, 'search');
     // One filter at most (policy.test.ts): a second would need a second query per search.
     const [scope, ...more] = scopeOf(await this.abilityFor(viewer), 'read', 'Customer');
     if (!scope) return { customers: [], page: p.page, hasMore: false };
     if (more.length) throw new Error('customer search: the policy gave more than one scope');
     const filter: QueryFilter<Customer> = { ...scope };
+    const token = p.after ?? p.cursor;
     const phone = p.phone ?? (p.q && /^[+(]?[\d\s().-]{6,}$/.test(p.q) ? p.q : undefined);
-    if (phone) {
-      const n = normalizePhone(phone, this.defaultCountry as CountryCode);
-      if (!n) throw badRequest(`"${phone}" is not a phone number`);
-      filter.phoneKeys = n.e164;
-    } else if (p.q && p.q.includes('@')) {
-      filter.emailKey = p.q.toLowerCase();
-    } else if (p.q) {
-      const latin = foldLatin(p.q);
-      const written = foldText(p.q);
-      if (!latin) throw badRequest('q must contain letters or digits');
-      // $elemMatch: on an array both bounds must hold for the same key, not for any two keys.
-      const ranges = [...new Set([latin, written])].filter(Boolean).map((k) => ({ $elemMatch: prefixRange(k) }));
-      if (ranges.length > 1) {
-        // Written in two scripts: one indexed range each, merged here. An `$or` would make the
-        // database read every customer.
-        if (p.label) filter.labels = p.label;
-        const want = p.page * p.limit + 1;
-        const found = await Promise.all(
-          ranges.map((r) =>
-            this.models.Customer.find({ ...filter, nameKeys: r }, SUMMARY)
-              .limit(want)
-              .lean(),
-          ),
-        );
-        const merged = [...new Map(found.flat().map((d) => [d._id.toString(), d])).values()].sort(
-          (x, y) => x.name.localeCompare(y.name) || x._id.toString().localeCompare(y._id.toString()),
-        );
-        const pageDocs = merged.slice((p.page - 1) * p.limit, p.page * p.limit + 1);
-        return {
-          customers: pageDocs.slice(0, p.limit).map(toSummary),
-          page: p.page,
-          hasMore: pageDocs.length > p.limit,
-        };
-      }
-      filter.nameKeys = ranges[0];
+    if (phone || (p.q && p.q.includes('@'))) {
+      if (token || p.page > 1)
+        throw badRequest('phone and email searches have one page', [
+          { path: 'after', message: 'not used by phone and email searches' },
+        ]);
+      if (phone) {
+        const n = normalizePhone(phone, this.defaultCountry as CountryCode);
+        if (!n) throw badRequest(`"${phone}" is not a phone number`);
+        filter.phoneKeys = n.e164;
+      } else filter.emailKey = (p.q ?? '').toLowerCase();
+      if (p.label) filter.labels = p.label;
+      const docs = await this.models.Customer.find(filter, SUMMARY)
+        .limit(p.limit + 1)
+        .lean();
+      return { customers: docs.slice(0, p.limit).map(toSummary), page: 1, hasMore: docs.length > p.limit };
     }
-    if (p.label) {
-      filter.labels = p.label;
+    if (!p.q && !p.label) throw badRequest('give q (name, email or phone), phone or label');
+    if (p.page > 1 && !token)
+      throw badRequest('page: send the cursor of the page before as after=…', [
+        { path: 'after', message: 'is required for a page after the first' },
+      ]);
+    if (p.q) {
+      const letters = letterCount(p.q);
+      if (letters < MIN_PREFIX)
+        throw badRequest(`q: give at least ${MIN_PREFIX} letters of the name`, [
+          { path: 'q', message: `needs at least ${MIN_PREFIX} letters`, minimum: MIN_PREFIX, got: letters },
+        ]);
+      const ranges = prefixRanges(p.q);
+      const after = token ? this.cursorOrThrow(token, 'name', ranges) : undefined;
+      const found = await this.finder.byName({
+        ranges,
+        scope: filter,
+        ...(p.label ? { label: p.label } : {}),
+        limit: p.limit,
+        ...(after ? { after } : {}),
+      });
+      return this.answer(found, p.page, 'name');
     }
-    if (!phone && !p.q && !p.label) throw badRequest('give q (name, email or phone), phone or label');
-    // No hint: the embedded database reads the whole collection when given one.
-    const docs = await this.models.Customer.find(filter, SUMMARY)
-      .skip((p.page - 1) * p.limit)
-      .limit(p.limit + 1)
-      .lean();
-    return { customers: docs.slice(0, p.limit).map(toSummary), page: p.page, hasMore: docs.length > p.limit };
+    const label = p.label ?? '';
+    const after = token ? this.cursorOrThrow(token, 'label') : undefined;
+    const found = await this.finder.byLabel({ label, scope: filter, limit: p.limit, ...(after ? { after } : {}) });
+    return this.answer(found, p.page, 'label');
+  }
+
+  private cursorOrThrow(token: string, kind: 'name' | 'label', ranges?: KeyRange[]): Position {
+    const c = decodeCursor(token, kind, ranges);
+    if (!c.ok) throw badRequest(`after: ${c.reason}; start again without it`, [{ path: 'after', message: c.reason }]);
+    return c.position;
+  }
+
+  private answer(found: Page, page: number, kind: 'name' | 'label'): CustomerSearchAnswer {
+    return {
+      customers: found.docs.map(toSummary),
+      page,
+      hasMore: found.next !== undefined,
+      ...(found.next ? { cursor: encodeCursor(kind, found.next) } : {}),
+    };
   }
 
   async get(id: string, viewer: Viewer) {

@@ -15,12 +15,20 @@ export const customerSummarySchema = z.object({
 });
 export type CustomerSummary = z.infer<typeof customerSummarySchema>;
 
-/** `GET /api/customers?q=&phone=&label=`: one page; `hasMore` when another follows (no totals). */
+/**
+ * `GET /api/customers?q=&phone=&label=&after=`: one page; `hasMore` when another follows (no
+ * totals), and then `cursor`, an opaque token: send it back as `after=` for the next page.
+ * A name prefix needs at least `MIN_NAME_PREFIX` letters (a 400 with `details[0].path` `q`).
+ */
 export const customerSearchAnswerSchema = z.object({
   customers: z.array(customerSummarySchema),
   page: z.number().int(),
   hasMore: z.boolean(),
+  cursor: z.string().optional(),
 });
+
+/** Letters (or digits) a name prefix needs, accents and case aside. */
+export const MIN_NAME_PREFIX = 3;
 export type CustomerSearchAnswer = z.infer<typeof customerSearchAnswerSchema>;
 
 /**

@@ -96,3 +96,9 @@ customerSchema.index({ emailKey: 1 }, { sparse: true });
 // One array per compound index: MongoDB refuses to index two arrays together.
 customerSchema.index({ labels: 1 });
 customerSchema.index({ ownerId: 1, nameKeys: 1 });
+// Search pages (customers/search/search.ts): a frequent name key or a label read newest first in
+// windows of createdAt, the ties of one createdAt by _id; the newest customers as a sample.
+customerSchema.index({ nameKeys: 1, createdAt: 1, _id: 1 });
+customerSchema.index({ labels: 1, createdAt: 1, _id: 1 });
+customerSchema.index({ ownerId: 1, labels: 1, createdAt: 1, _id: 1 });
+customerSchema.index({ createdAt: 1 });
