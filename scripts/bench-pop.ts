@@ -21,7 +21,7 @@ import {
   type AriServer,
 } from '@ringside/telephony/testing';
 import { BENCH_TWILIO, benchArgs, benchServerEnv, startApp } from './bench-app';
-import { openBenchDatabase } from './bench-db';
+import { openBenchDatabase, readyPopSummaries } from './bench-db';
 import { floor, fmt, popStages, stageFigures, summary } from './bench-pop/figures';
 import { cleanSlate } from './bench-dunning/setup';
 import type { Database } from '../server/src/db/connection';
@@ -203,7 +203,8 @@ async function main(): Promise<void> {
   try {
     // The database as the seed left it: no dunning cases or callbacks left by other benchmarks
     // (bench:dunning leaves ~300k cases and their callbacks, which the app would start dialing).
-    await cleanSlate(bench);
+    const cleaned = await cleanSlate(bench);
+    await readyPopSummaries(bench, { stale: cleaned });
     await db.models.Callback.deleteMany({});
     await db.models.JobRun.deleteMany({});
     const agents = await ensureAgents(db, args.agents, JWT_SECRET);

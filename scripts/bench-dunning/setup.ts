@@ -16,24 +16,29 @@ import { n, seconds } from './report';
 /** The day of the catch-up scan and of the built state: Monday 11:00 in Warsaw, the day after the seeded data's "now". */
 export const DAY0 = new Date('2026-11-02T10:00:00Z');
 
-/** Removes what earlier runs of the ladder left: cases, documents, figures, its callbacks, audits and contact history. */
-export async function cleanSlate(bench: BenchDatabase): Promise<void> {
+/**
+ * Removes what earlier runs of the ladder left: cases, documents, figures, its callbacks, audits and
+ * contact history. True when there was any (pop summaries written meanwhile show it: rebuild them).
+ */
+export async function cleanSlate(bench: BenchDatabase): Promise<boolean> {
   const { models } = bench.db;
   const mongo = bench.db.conn.db;
   if (!mongo) throw new Error('no database');
+  const hadCases = (await models.DunningCase.estimatedDocumentCount()) > 0;
   await Promise.all(
     ['dunningcases', 'dunningdocuments', 'dunningstats'].map((name) => mongo.dropCollection(name).catch(() => false)),
   );
   await models.DunningCase.createIndexes();
   await models.Callback.deleteMany({ source: 'dunning' });
   await models.Audit.deleteMany({ entity: 'dunning_case' });
-  await models.Case.deleteMany({ number: { $regex: '^LEGAL-' } });
+  const legal = await models.Case.deleteMany({ number: { $regex: '^LEGAL-' } });
   // The ladder's reminders in the contact history (dated from the benchmark's day on; seeded ones are older).
-  await models.Interaction.deleteMany({
+  const reminders = await models.Interaction.deleteMany({
     at: { $gte: new Date(DAY0.getTime() - DAY_MS) },
     type: { $in: ['sms', 'letter'] },
     summary: { $regex: '^Payment reminder (\\(SMS to|letter:)' },
   });
+  return hadCases || legal.deletedCount > 0 || reminders.deletedCount > 0;
 }
 
 /** Reads the overdue invoices once, untimed, so that the measured scans find the database's files in memory. */

@@ -2,17 +2,14 @@
 // the pop assembled from it at a given moment. The full build (screen-pop.service.ts) and the pop
 // summaries (summaries.ts) both go through here, so they cannot disagree in logic.
 import { z } from 'zod';
-import type { Types } from 'mongoose';
 import { popCustomerSchema, screenPopSchema, type PopCustomer, type ScreenPop } from '@ringside/shared';
 import type { Models } from '../db/models';
 import type { PopDue } from '../db/schemas/pop-summary.model';
 import type { CallerResolution, CustomerDoc } from '../calls/caller-resolution';
 import { interactionView } from '../interactions/interaction.view';
+import { POP_LIMITS, readPopRows, type PopRows } from './pop-rows';
 
 const DAY = 86_400_000;
-const RECENT_LINES = 10;
-const LAST_INTERACTIONS = 5;
-const OPEN_CASES = 5;
 
 /** Raise when the part's shape or meaning changes: stored summaries of another version are rebuilt. */
 export const POP_PART_VERSION = 1;
@@ -100,22 +97,12 @@ export function balanceAt(
 
 /** One round of parallel indexed reads (no joins): everything the pop shows of `customer`. */
 export async function readCustomerPop(models: Models, customer: CustomerDoc): Promise<CustomerPopFacts> {
-  const customerId: Types.ObjectId = customer._id;
-  const [owner, invoices, orders, suggestions, cases, interactions, dunning] = await Promise.all([
-    customer.ownerId ? models.User.findById(customer.ownerId, { name: 1 }).lean() : null,
-    models.Invoice.find({ customerId, status: 'open' }, { amount: 1, paid: 1, dueAt: 1, currency: 1, number: 1 })
-      .limit(1000)
-      .lean(),
-    models.Order.find({ customerId }, { lines: 1, placedAt: 1 }).sort({ placedAt: -1 }).limit(RECENT_LINES).lean(),
-    models.CustomerSuggestions.findById(customerId).lean(),
-    models.Case.find({ customerId, status: { $in: ['open', 'pending'] } })
-      .sort({ openedAt: -1 })
-      .limit(OPEN_CASES)
-      .lean(),
-    models.Interaction.find({ customerId }).sort({ at: -1 }).limit(LAST_INTERACTIONS).lean(),
-    models.DunningCase.findOne({ customerId, status: { $in: ['open', 'paused'] } }).lean(),
-  ]);
+  return composeCustomerPop(customer, await readPopRows(models, customer));
+}
 
+/** The pop's part of `customer` from its rows (pure: the full build, the backfill and the checker agree). */
+export function composeCustomerPop(customer: CustomerDoc, rows: PopRows): CustomerPopFacts {
+  const { owner, invoices, orders, suggestions, cases, interactions, dunning } = rows;
   const currency = customer.creditTerms?.currency ?? 'EUR';
   let outstanding = 0;
   const dues: PopDue[] = [];
@@ -146,33 +133,10 @@ export async function readCustomerPop(models: Models, customer: CustomerDoc): Pr
       paymentTermsDays: customer.creditTerms?.paymentTermsDays ?? 0,
       available: round2(Math.max(0, limit - outstanding)),
     },
-    recentPurchases: orders
-      .flatMap((o) =>
-        o.lines.map((l) => ({
-          orderId: o._id.toString(),
-          placedAt: o.placedAt.toISOString(),
-          sku: l.sku,
-          name: l.name,
-          quantity: l.quantity,
-          amount: round2(l.quantity * l.unitPrice),
-        })),
-      )
-      .slice(0, RECENT_LINES),
-    suggestions: (suggestions?.items ?? []).map((s) => ({
-      sku: s.sku,
-      name: s.name,
-      reason: s.reason,
-      score: s.score,
-    })),
-    openCases: cases.map((c) => ({
-      id: c._id.toString(),
-      number: c.number,
-      subject: c.subject,
-      status: c.status,
-      priority: c.priority,
-      openedAt: c.openedAt.toISOString(),
-    })),
-    lastInteractions: interactions.map(interactionView),
+    recentPurchases: recentPurchasesOf(orders),
+    suggestions: suggestionsOf(suggestions),
+    openCases: openCasesOf(cases),
+    lastInteractions: lastInteractionsOf(interactions),
     ...(dunning
       ? {
           dunning: {
@@ -207,6 +171,36 @@ export async function readCustomerPop(models: Models, customer: CustomerDoc): Pr
   };
   return { part, dues };
 }
+
+export const recentPurchasesOf = (orders: PopRows['orders']): CustomerPop['recentPurchases'] =>
+  orders
+    .flatMap((o) =>
+      o.lines.map((l) => ({
+        orderId: o._id.toString(),
+        placedAt: o.placedAt.toISOString(),
+        sku: l.sku,
+        name: l.name,
+        quantity: l.quantity,
+        amount: round2(l.quantity * l.unitPrice),
+      })),
+    )
+    .slice(0, POP_LIMITS.recentLines);
+
+export const suggestionsOf = (suggestions: PopRows['suggestions']): CustomerPop['suggestions'] =>
+  (suggestions?.items ?? []).map((s) => ({ sku: s.sku, name: s.name, reason: s.reason, score: s.score }));
+
+export const openCasesOf = (cases: PopRows['cases']): CustomerPop['openCases'] =>
+  cases.map((c) => ({
+    id: c._id.toString(),
+    number: c.number,
+    subject: c.subject,
+    status: c.status,
+    priority: c.priority,
+    openedAt: c.openedAt.toISOString(),
+  }));
+
+export const lastInteractionsOf = (interactions: PopRows['interactions']): CustomerPop['lastInteractions'] =>
+  interactions.map(interactionView);
 
 export function toPopCustomer(c: CustomerDoc, owner?: { id: string; name: string }): PopCustomer {
   return {

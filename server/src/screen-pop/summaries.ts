@@ -1,7 +1,9 @@
 // The pop-summary watcher: one change stream over every collection a pop shows (customers, orders,
 // invoices, payments, cases, interactions, suggestions, dunning cases). Each batch of changes is
-// reduced to the customers it touches (a burst for one customer → one rebuild), each is rebuilt
-// with the full build (pop-part.ts: summary and build cannot disagree), and then the stream's resume
+// reduced to the customers it touches (a burst for one customer → one rebuild). A customer whose
+// changes touch one part only (interactions, orders, cases, suggestions) gets that part re-read and
+// set; any other change gets the full build (pop-part.ts: summary and build cannot disagree,
+// summaries.int.test.ts checks both against a fresh build). Then the stream's resume
 // token is stored, so a restarted watcher resumes where the last one stopped and loses nothing.
 // Run it in exactly one process (the worker). `backfillPopSummaries` fills in existing customers.
 import { Types } from 'mongoose';
@@ -11,8 +13,9 @@ import type { Models } from '../db/models';
 import type { Logger } from '../logger';
 import type { Clock } from '../clock';
 import type { CustomerDoc } from '../calls/caller-resolution';
-import { readCustomerPop } from './pop-part';
-import { rebuildSummary, writeSummaryIfUnchanged } from './summary-store';
+import { composeCustomerPop } from './pop-part';
+import { readPopRowsInRange } from './pop-rows';
+import { rebuildSummary, refreshSummaryParts, writeSummariesIfUnchanged, type SummaryPart } from './summary-store';
 
 const STATE_ID = 'watcher';
 /** A caught-up watcher says so at least this often. */
@@ -61,6 +64,27 @@ export function customersOf(change: ChangeStreamDocument<Document>): Types.Objec
   const customerId =
     typeof full === 'object' && full !== null ? (full as { customerId?: unknown }).customerId : undefined;
   return customerId instanceof Types.ObjectId ? [customerId] : [];
+}
+
+/**
+ * The one part of a summary a change can alter, when only one can (its other parts stay):
+ * undefined when the change may alter more (customers, invoices, payments, dunning cases).
+ */
+export function partOf(change: ChangeStreamDocument<Document>): SummaryPart | undefined {
+  const coll = 'ns' in change && change.ns && 'coll' in change.ns ? change.ns.coll : undefined;
+  return coll ? PART_OF[coll] : undefined;
+}
+const PART_OF: Record<string, SummaryPart> = {
+  interactions: 'lastInteractions',
+  orders: 'recentPurchases',
+  cases: 'openCases',
+  customersuggestions: 'suggestions',
+};
+
+/** A customer to rebuild: some parts of its summary, or all of it. */
+interface Pending {
+  id: Types.ObjectId;
+  parts: Set<SummaryPart> | 'all';
 }
 
 /** Starts the watcher: from the stored resume token, or from now when there is none (then run the backfill). */
@@ -149,10 +173,19 @@ class Watcher implements PopSummaries {
   private beatAt = -Infinity;
 
   private async run(): Promise<void> {
-    const pending = new Map<string, Types.ObjectId>();
+    const pending = new Map<string, Pending>();
     let debounced = false;
     const add = (change: ChangeStreamDocument<Document>) => {
-      for (const id of customersOf(change)) pending.set(id.toHexString(), id);
+      const part = partOf(change);
+      for (const id of customersOf(change)) {
+        const key = id.toHexString();
+        const seen = pending.get(key);
+        if (!seen) pending.set(key, { id, parts: part ? new Set([part]) : 'all' });
+        else if (seen.parts !== 'all') {
+          if (part) seen.parts.add(part);
+          else seen.parts = 'all';
+        }
+      }
     };
     if (this.first) add(this.first);
     this.first = undefined;
@@ -210,20 +243,21 @@ class Watcher implements PopSummaries {
     }
   }
 
-  private async rebuild(ids: Types.ObjectId[]): Promise<void> {
+  private async rebuild(todo: Pending[]): Promise<void> {
     const { models } = this.deps.db;
     await this.options.pace?.();
     const concurrency = this.options.concurrency ?? 8;
     let next = 0;
     const lane = async () => {
-      while (next < ids.length) {
-        const id = ids[next++];
-        if (!id) return;
-        await rebuildSummary(models, id, this.deps.clock.now());
+      while (next < todo.length) {
+        const one = todo[next++];
+        if (!one) return;
+        if (one.parts === 'all') await rebuildSummary(models, one.id, this.deps.clock.now());
+        else await refreshSummaryParts(models, one.id, one.parts, this.deps.clock.now());
         this.rebuilt++;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, lane));
   }
 
   async stop(): Promise<void> {
@@ -249,8 +283,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** ObjectIds as numbers: the backfill walks the id space in ranges. */
 const ID_SPACE = 1n << 96n;
-/** Customers built at once by the backfill. */
-const BACKFILL_LANES = 8;
 const hex = (n: bigint) => new Types.ObjectId(n.toString(16).padStart(24, '0'));
 
 /**
@@ -259,7 +291,7 @@ const hex = (n: bigint) => new Types.ObjectId(n.toString(16).padStart(24, '0'));
  * summary the watcher or a call wrote meanwhile is kept (the write is conditional).
  */
 export async function backfillPopSummaries(
-  deps: { models: Models; clock: Clock; logger?: Logger },
+  deps: { models: Models; clock: Clock; logger?: Logger; progress?: (customers: number) => void },
   opts: { batch?: number; rebuild?: boolean; pace?: () => Promise<void> } = {},
 ): Promise<{ customers: number; written: number }> {
   const { models, clock } = deps;
@@ -284,17 +316,23 @@ export async function backfillPopSummaries(
         (await models.PopSummary.find({ _id: range }, { rev: 1 }).lean()).map((s) => [s._id.toHexString(), s.rev]),
       );
       const todo = docs.filter((c) => opts.rebuild || !seen.has(c._id.toHexString()));
-      for (let i = 0; i < todo.length; i += BACKFILL_LANES) {
-        const wrote = await Promise.all(
-          todo.slice(i, i + BACKFILL_LANES).map(async (customer) => {
-            const facts = await readCustomerPop(models, customer);
-            return writeSummaryIfUnchanged(models, customer, facts, clock.now(), seen.get(customer._id.toHexString()));
+      if (todo.length > 0) {
+        // One range read per collection for the whole batch, the pop of each made as at call time.
+        const rows = await readPopRowsInRange(models, todo, range);
+        const now = clock.now();
+        written += await writeSummariesIfUnchanged(
+          models,
+          todo.flatMap((customer) => {
+            const id = customer._id.toHexString();
+            const own = rows.get(id);
+            return own ? [{ customer, facts: composeCustomerPop(customer, own), seen: seen.get(id) }] : [];
           }),
+          now,
         );
-        written += wrote.filter(Boolean).length;
       }
       customers += docs.length;
-      deps.logger?.info({ customers, written }, 'pop summaries: backfill progress');
+      deps.logger?.debug({ customers, written }, 'pop summaries: backfill progress');
+      deps.progress?.(customers);
     }
     lo = hi;
     if (docs.length < batch / 2 && span < ID_SPACE) span *= 2n;

@@ -7,7 +7,17 @@ import type { PopSummary } from '../db/schemas/pop-summary.model';
 import type { CustomerDoc } from '../calls/caller-resolution';
 import { isDuplicateKey } from '../errors';
 import { upsertWrite } from '../db/upsert';
-import { POP_PART_VERSION, customerPopSchema, readCustomerPop, type CustomerPopFacts } from './pop-part';
+import {
+  POP_PART_VERSION,
+  customerPopSchema,
+  lastInteractionsOf,
+  openCasesOf,
+  readCustomerPop,
+  recentPurchasesOf,
+  suggestionsOf,
+  type CustomerPopFacts,
+} from './pop-part';
+import { readLastInteractions, readOpenCases, readRecentOrders } from './pop-rows';
 
 /** A stored summary as read: its facts when it can be used for `customer`, and its revision. */
 export interface StoredSummary {
@@ -92,6 +102,35 @@ export async function writeSummaryIfUnchanged(
   return result.modifiedCount > 0;
 }
 
+/**
+ * `writeSummaryIfUnchanged` for many customers in one round trip (the backfill). Answers how many
+ * were written; the others were written by someone else meanwhile (theirs stays).
+ */
+export async function writeSummariesIfUnchanged(
+  models: Models,
+  entries: readonly { customer: CustomerDoc; facts: CustomerPopFacts; seen: number | undefined }[],
+  builtAt: Date,
+): Promise<number> {
+  if (entries.length === 0) return 0;
+  const ops = entries.map(({ customer, facts, seen }) => {
+    const content = contentOf(customer, facts, builtAt);
+    return seen === undefined
+      ? { insertOne: { document: { _id: customer._id, rev: 1, ...content } } }
+      : { updateOne: { filter: { _id: customer._id, rev: seen }, update: { $set: content, $inc: { rev: 1 } } } };
+  });
+  try {
+    const result = await models.PopSummary.collection.bulkWrite(ops, { ordered: false });
+    return result.insertedCount + result.modifiedCount;
+  } catch (err) {
+    // Unordered: every other write was carried out; only inserts that met a summary written meanwhile failed.
+    const result = (err as { result?: { insertedCount?: number; modifiedCount?: number } }).result;
+    const raw = (err as { writeErrors?: unknown }).writeErrors;
+    const writeErrors = Array.isArray(raw) ? (raw as unknown[]) : raw ? [raw] : [];
+    if (!result || writeErrors.length === 0 || !writeErrors.every(isDuplicateKey)) throw err;
+    return (result.insertedCount ?? 0) + (result.modifiedCount ?? 0);
+  }
+}
+
 /** Rebuilds one customer's summary with the full build (a customer that is gone loses it). */
 export async function rebuildSummary(models: Models, customerId: Types.ObjectId, now: Date): Promise<void> {
   const customer = await models.Customer.findById(customerId, { nameKeys: 0 }).lean<CustomerDoc>();
@@ -100,4 +139,44 @@ export async function rebuildSummary(models: Models, customerId: Types.ObjectId,
     return;
   }
   await writeSummary(models, customer, await readCustomerPop(models, customer), now);
+}
+
+/** The parts of a summary that one kind of write changes (the others stay as they are). */
+export type SummaryPart = 'lastInteractions' | 'recentPurchases' | 'openCases' | 'suggestions';
+
+/**
+ * Re-reads only `parts` of a customer's summary and sets them (an interaction → its last
+ * interactions: one read, not the full build). A customer without a summary of this version gets
+ * the full build instead.
+ */
+export async function refreshSummaryParts(
+  models: Models,
+  customerId: Types.ObjectId,
+  parts: ReadonlySet<SummaryPart>,
+  now: Date,
+): Promise<void> {
+  const set: Record<string, unknown> = { builtAt: now };
+  await Promise.all(
+    [...parts].map(async (part) => {
+      set[`part.${part}`] = await readPart(models, customerId, part);
+    }),
+  );
+  const result = await models.PopSummary.updateOne(
+    { _id: customerId, version: POP_PART_VERSION },
+    { $set: set, $inc: { rev: 1 } },
+  );
+  if (result.matchedCount === 0) await rebuildSummary(models, customerId, now);
+}
+
+async function readPart(models: Models, customerId: Types.ObjectId, part: SummaryPart): Promise<unknown> {
+  switch (part) {
+    case 'lastInteractions':
+      return lastInteractionsOf(await readLastInteractions(models, customerId));
+    case 'recentPurchases':
+      return recentPurchasesOf(await readRecentOrders(models, customerId));
+    case 'openCases':
+      return openCasesOf(await readOpenCases(models, customerId));
+    case 'suggestions':
+      return suggestionsOf(await models.CustomerSuggestions.findById(customerId, { items: 1 }).lean());
+  }
 }
