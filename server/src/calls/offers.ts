@@ -107,10 +107,17 @@ export class Offers implements PresenceListener {
    * Offers waiting calls of a queue to free agents, oldest first. Serialized per queue in this
    * process; across processes every claim is an atomic update, so nothing is double-booked.
    */
-  dispatch(queue: string): Promise<void> {
-    return this.serialized(queue, () => this.dispatchOnce(queue)).catch((err: unknown) => {
+  async dispatch(queue: string): Promise<void> {
+    try {
+      // Nobody waiting (the usual case): no turn in the queue's line, where arrivals wait behind
+      // it. Safe without the turn: whoever frees an agent wrote that before this read, and a call
+      // queued after this read is followed by its own dispatch (admit), which sees that agent. A
+      // call being routed counts as waiting: its dispatch may find nobody and put it back.
+      if (!(await this.deps.models.Call.exists({ state: { $in: ['queued', 'routing'] }, queue }))) return;
+      await this.serialized(queue, () => this.dispatchOnce(queue));
+    } catch (err) {
       this.deps.logger.error({ err, queue }, 'dispatch failed');
-    });
+    }
   }
 
   private async dispatchOnce(queue: string): Promise<void> {
