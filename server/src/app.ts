@@ -182,6 +182,8 @@ export function createApp(deps: AppDeps, httpServer: HttpServer): App {
   supervisor.start();
   // Calls whose hang-up was lost are asked about at their provider and ended (calls/reconcile.ts).
   calls.reconciler(config.calls.reconcile).start();
+  // Offers whose timers went with a killed process are moved on by any process (calls/offers.ts).
+  calls.sweepOverdueOffers(config.calls.offerSweepEveryMs);
   metrics.health.start();
   const name = deps.jobs?.name ?? processName();
   // The jobs read it to give way when the call path suffers (jobs/pacer.ts).

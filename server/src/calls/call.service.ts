@@ -43,6 +43,8 @@ export class CallService implements PresenceListener {
   private readonly reconcilers: CallReconciler[] = [];
   private readonly reconciled: ReturnType<typeof reconcileCounter>;
   private readonly popFacts: PopFactsSource;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(deps: CallServiceDeps) {
     const states = new AgentStates({
@@ -138,6 +140,26 @@ export class CallService implements PresenceListener {
     );
     this.reconcilers.push(reconciler);
     return reconciler;
+  }
+
+  /**
+   * Every `everyMs` (0: never), moves on offers whose deadline passed unseen: their timers lived in a
+   * process that is gone (Offers.sweepOverdue). Stopped by `close()`.
+   */
+  sweepOverdueOffers(everyMs: number): void {
+    if (everyMs <= 0 || this.sweepTimer || this.closed) return;
+    const next = () => {
+      this.sweepTimer = setTimeout(() => {
+        this.offers
+          .sweepOverdue()
+          .catch((err: unknown) => this.parts.logger.warn({ err }, 'sweeping overdue offers failed'))
+          .finally(() => {
+            if (!this.closed) next();
+          });
+      }, everyMs);
+      this.sweepTimer.unref();
+    };
+    next();
   }
 
   private async incoming(event: Extract<CallEvent, { type: 'call.incoming' }>): Promise<CallInstruction> {
@@ -274,6 +296,8 @@ export class CallService implements PresenceListener {
 
   /** Stops timers (shutdown). Offers still pending are replayed or moved on by the next process. */
   close(): void {
+    this.closed = true;
+    clearTimeout(this.sweepTimer);
     for (const reconciler of this.reconcilers) reconciler.stop();
     this.parts.states.close();
     this.parts.timers.close();

@@ -16,6 +16,10 @@ import { AppError, isDuplicateKey, notFound } from '../errors';
 
 /** A call connecting this long was accepted by a process that did not finish the accept. */
 const CONNECT_CUT_SHORT_MS = 5000;
+/** A deadline passed this long ago with no timer acting on it: the timer's process is gone. */
+const OVERDUE_MARGIN_MS = 3000;
+/** Overdue calls moved on per sweep at most (the next sweep takes the rest). */
+const SWEEP_BATCH = 200;
 
 /** Why an offer was taken back, as the console is told it. */
 const WITHDRAWN = {
@@ -298,6 +302,54 @@ export class Offers implements PresenceListener {
       false,
       'connecting',
     );
+  }
+
+  /**
+   * Offers whose deadline passed OVERDUE_MARGIN_MS ago with nobody acting on it: their timers lived
+   * only in the memory of a process that is gone (killed right after offering or accepting; found
+   * by `npm run test:faults`). Any process may move them on, as the timers would have; the agent,
+   * whose console most likely went with that process, stays available at the back of the line. A
+   * process that is alive but late races this through the same state-checked write (one wins).
+   * Answers how many calls moved.
+   */
+  async sweepOverdue(): Promise<number> {
+    const { models, clock, options } = this.deps;
+    const now = clock.now().getTime();
+    const ago = (ms: number) => new Date(now - ms - OVERDUE_MARGIN_MS);
+    const [offered, connecting] = await Promise.all([
+      // Bounded: only calls offered right now (one per reserved agent at most), older than the deadline.
+      models.Call.find(
+        {
+          state: 'offered',
+          offeredAt: { $lt: ago(Math.min(options.offerAckTimeoutMs, options.offerAcceptTimeoutMs)) },
+        },
+        { agentId: 1, offeredAt: 1, offerAckedAt: 1 },
+      )
+        .limit(SWEEP_BATCH)
+        .lean(),
+      models.Call.find({ state: 'connecting', acceptedAt: { $lt: ago(CONNECT_CUT_SHORT_MS) } }, { agentId: 1 })
+        .limit(SWEEP_BATCH)
+        .lean(),
+    ]);
+    let moved = 0;
+    const back = { status: 'available', backOfTheLine: true } as const;
+    for (const call of offered) {
+      if (!call.agentId || !call.offeredAt) continue;
+      const age = now - call.offeredAt.getTime() - OVERDUE_MARGIN_MS;
+      const why =
+        !call.offerAckedAt && age > options.offerAckTimeoutMs
+          ? 'not acknowledged'
+          : age > options.offerAcceptTimeoutMs
+            ? 'not accepted'
+            : undefined;
+      if (why && (await this.passOn(call._id, call.agentId, why, back, false))) moved++;
+    }
+    for (const call of connecting) {
+      if (call.agentId && (await this.passOn(call._id, call.agentId, 'not accepted', back, false, 'connecting')))
+        moved++;
+    }
+    if (moved > 0) this.deps.logger.warn({ moved }, 'overdue offers moved on (their process went)');
+    return moved;
   }
 
   /** Lateness of this process that excuses a console (a quarter of the wait, 250 ms to 2 s). */

@@ -57,6 +57,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CALL_RECONCILE_QUIET_MS: 'soon' })).toThrow(/CALL_RECONCILE_QUIET_MS must be a number/);
   });
 
+  it('sweeps offers left by a gone process every 2 s by default, or as configured, or never', () => {
+    expect(loadConfig({}).calls.offerSweepEveryMs).toBe(2000);
+    expect(loadConfig({ OFFER_SWEEP_EVERY_MS: '0' }).calls.offerSweepEveryMs).toBe(0);
+    expect(() => loadConfig({ OFFER_SWEEP_EVERY_MS: '100' })).toThrow(
+      /OFFER_SWEEP_EVERY_MS must be 0 \(off\) or at least 500/,
+    );
+  });
+
   it('names the variable and never echoes a secret', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(ConfigError);
     expect(() => loadConfig({ JWT_SECRET: 'short-secret' })).toThrow(

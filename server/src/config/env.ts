@@ -85,6 +85,11 @@ const envSchema = z
       .int()
       .min(5000, { error: 'must be at least 5000' })
       .default(120_000),
+    OFFER_SWEEP_EVERY_MS: z.coerce
+      .number({ error: 'must be a number' })
+      .int()
+      .refine((ms) => ms === 0 || ms >= 500, { error: 'must be 0 (off) or at least 500' })
+      .default(2000),
     HOLD_MUSIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
     TRUST_PROXY: z
       .string()
@@ -183,7 +188,11 @@ export interface Config {
    * Calls whose provider has been quiet for `quietMs` are asked about at the provider every
    * `everyMs` (0: never), and ended when their caller is gone (calls/reconcile.ts).
    */
-  calls: { reconcile: { everyMs: number; quietMs: number } };
+  calls: {
+    reconcile: { everyMs: number; quietMs: number };
+    /** How often offers whose deadline passed unseen (their process went) are moved on (0: never; calls/offers.ts). */
+    offerSweepEveryMs: number;
+  };
   holdMusicUrl: string | undefined;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For to believe (the client address of limits and logs). */
   trustProxy: boolean | number | string;
@@ -265,7 +274,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
     offers: { ackTimeoutMs: e.OFFER_ACK_TIMEOUT_MS, acceptTimeoutMs: e.OFFER_ACCEPT_TIMEOUT_MS },
     presence: { graceMs: e.CONSOLE_GRACE_MS },
     callbacks: { silentDialMs: e.CALLBACK_SILENT_DIAL_MS },
-    calls: { reconcile: { everyMs: e.CALL_RECONCILE_EVERY_MS, quietMs: e.CALL_RECONCILE_QUIET_MS } },
+    calls: {
+      reconcile: { everyMs: e.CALL_RECONCILE_EVERY_MS, quietMs: e.CALL_RECONCILE_QUIET_MS },
+      offerSweepEveryMs: e.OFFER_SWEEP_EVERY_MS,
+    },
     holdMusicUrl: e.HOLD_MUSIC_URL,
     trustProxy: trustProxyOf(e.TRUST_PROXY),
     metricsToken: e.METRICS_TOKEN,

@@ -39,6 +39,8 @@ export function testConfig(overrides: NodeJS.ProcessEnv = {}): Config {
     JWT_SECRET: TEST_JWT_SECRET,
     // Tests that move their clock by days would see every call as quiet: the reconciler's own tests turn it on.
     CALL_RECONCILE_EVERY_MS: '0',
+    // …and every offer as overdue: the sweep's own test turns it on.
+    OFFER_SWEEP_EVERY_MS: '0',
     ...overrides,
   });
 }
