@@ -303,13 +303,15 @@ export async function backfillPopSummaries(
   while (lo < ID_SPACE) {
     const hi = lo + span > ID_SPACE ? ID_SPACE : lo + span;
     const range = { $gte: hex(lo), ...(hi < ID_SPACE ? { $lt: hex(hi) } : {}) };
-    const docs = await models.Customer.find({ _id: range }, { nameKeys: 0 })
-      .limit(batch * 4 + 1)
-      .lean<CustomerDoc[]>();
-    if (docs.length > batch * 4 && span > 1n) {
-      span /= 2n; // too many at once: the same range, narrower
+    // Counted before the documents are read: the server reads a range whole before any limit, and
+    // a range grown over empty ids can reach into a million customers at once (ids are dense where
+    // customers were bulk-loaded). Counting them costs seconds once; reading them, minutes.
+    const many = await models.Customer.countDocuments({ _id: range }, { limit: batch * 4 + 1 });
+    if (many > batch * 4 && span > 1n) {
+      span = span > 8n ? span / 8n : 1n; // too many at once: the same range, narrower
       continue;
     }
+    const docs = many === 0 ? [] : await models.Customer.find({ _id: range }, { nameKeys: 0 }).lean<CustomerDoc[]>();
     if (docs.length > 0) {
       await opts.pace?.();
       const seen = new Map(
