@@ -148,6 +148,11 @@ const envSchema = z
       .min(0, { error: 'must be 0 or more' })
       .max(10_000, { error: 'must be at most 10000' })
       .default(10),
+    JOBS_WORK_SHARE: z.coerce
+      .number({ error: 'must be a number' })
+      .min(0.05, { error: 'must be between 0.05 and 1' })
+      .max(1, { error: 'must be between 0.05 and 1' })
+      .default(0.5),
     JOBS_YIELD_ABOVE_MS: z.coerce
       .number({ error: 'must be a number' })
       .int()
@@ -211,7 +216,7 @@ export interface Config {
    * How the batch jobs give way to the call path: a pause between batches, and holding while a web
    * process's pop p95 or event-loop stall is above `yieldAboveMs`.
    */
-  jobs: { pacer: { batchPauseMs: number; popP95Ms: number; loopLagMs: number } };
+  jobs: { pacer: { batchPauseMs: number; workShare: number; popP95Ms: number; loopLagMs: number } };
 }
 
 export type SecretVariable = 'JWT_SECRET' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN';
@@ -295,7 +300,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, options: Loa
       renderWorkers: e.DUNNING_RENDER_WORKERS,
     },
     jobs: {
-      pacer: { batchPauseMs: e.JOBS_BATCH_PAUSE_MS, popP95Ms: e.JOBS_YIELD_ABOVE_MS, loopLagMs: e.JOBS_YIELD_ABOVE_MS },
+      pacer: {
+        batchPauseMs: e.JOBS_BATCH_PAUSE_MS,
+        workShare: e.JOBS_WORK_SHARE,
+        popP95Ms: e.JOBS_YIELD_ABOVE_MS,
+        loopLagMs: e.JOBS_YIELD_ABOVE_MS,
+      },
     },
   };
 }

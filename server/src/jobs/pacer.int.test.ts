@@ -52,6 +52,18 @@ describe('Pacer', () => {
     }
   });
 
+  it('leaves the database alone after each batch as long as the batch used it (work share 0.5)', async () => {
+    await status(12, 3);
+    const shared = new Pacer({ models: db.models, clock: systemClock, logger }, { batchPauseMs: 0, workShare: 0.5 });
+    await shared.pace(); // the job begins: no batch done yet, no pause
+    await new Promise((r) => setTimeout(r, 400)); // a batch of 400 ms
+    const paused = performance.now();
+    await shared.pace();
+    expect(performance.now() - paused).toBeGreaterThanOrEqual(350);
+    await new Promise((r) => setTimeout(r, 6000)); // idle longer than any batch: no pause owed
+    expect(await settled(shared.pace())).toBe(true);
+  }, 15_000);
+
   it('pays no heed to a process whose word is stale (it stopped)', async () => {
     await status(900, 900, new Date(systemClock.now().getTime() - 60_000));
     expect(await settled(pacer().pace())).toBe(true);

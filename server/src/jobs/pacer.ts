@@ -7,8 +7,13 @@ import type { Logger } from '../logger';
 import type { CallPathHealth } from '../metrics/call-path-health';
 
 export interface PacerOptions {
-  /** Pause between two batches of a job's database work, ms (default 10). */
+  /** Pause between two batches of a job's database work, ms (default 10), at least. */
   batchPauseMs?: number;
+  /**
+   * The share of time a job works (default 0.5): after a batch that took t ms it pauses
+   * t × (1 − share) / share, so a job leaves the database to the call path for as long as it used it.
+   */
+  workShare?: number;
   /** Hold while any web process's pop p95 is above this, ms (default 100). */
   popP95Ms?: number;
   /** …or its event loop stalled longer than this, ms (default 100). */
@@ -22,6 +27,9 @@ export interface PacerOptions {
 /** Called by a job between batches: resolves when the next batch may go. */
 export type Pace = () => Promise<void>;
 
+/** A gap between two pace() calls longer than this is not one batch's work. */
+const MAX_BATCH_MS = 5000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Pacer {
@@ -29,6 +37,8 @@ export class Pacer {
   private checked = 0;
   private suffering: string | undefined;
   private lastLog = 0;
+  /** When the last pace() let its job go on (the batch since then is the job's work). */
+  private released: number | undefined;
   /** Time held so far (for the benchmark's figures and the logs), ms. */
   heldMs = 0;
 
@@ -38,6 +48,7 @@ export class Pacer {
   ) {
     this.o = {
       batchPauseMs: options.batchPauseMs ?? 10,
+      workShare: options.workShare ?? 0.5,
       popP95Ms: options.popP95Ms ?? 100,
       loopLagMs: options.loopLagMs ?? 100,
       maxHoldMs: options.maxHoldMs ?? 30_000,
@@ -46,7 +57,13 @@ export class Pacer {
   }
 
   readonly pace: Pace = async () => {
-    if (this.o.batchPauseMs > 0) await sleep(this.o.batchPauseMs);
+    // Batches of several jobs interleave through one pacer: the work since the last release is theirs together.
+    // Longer than a batch takes: the job was idle (or just began), not working.
+    const since = this.released === undefined ? Infinity : performance.now() - this.released;
+    const worked = since > MAX_BATCH_MS ? 0 : since;
+    const share = Math.min(1, Math.max(0.01, this.o.workShare));
+    const pause = Math.max(this.o.batchPauseMs, Math.min(this.o.maxHoldMs, (worked * (1 - share)) / share));
+    if (pause > 0) await sleep(pause);
     const from = performance.now();
     for (;;) {
       const why = await this.why();
@@ -60,6 +77,7 @@ export class Pacer {
       await sleep(this.o.checkEveryMs);
     }
     this.heldMs += performance.now() - from;
+    this.released = performance.now();
   };
 
   /** Why the jobs should hold now (undefined: they need not). */
