@@ -1,7 +1,8 @@
 // What the benchmarks share: checked options, and the server as `npm start` runs it, in a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { freePort } from '../server/src/db/embedded-db.mjs';
 
 /** A benchmark's command-line options, checked: a bad one ends the run with its reason (exit 2). */
@@ -48,12 +49,24 @@ export function benchServerEnv(deps: {
   };
 }
 
+/**
+ * The Node flags `npm start` gives the web process (package.json's start script, e.g. its heap size),
+ * so that a benchmark measures the process a deployment runs; the worker it starts picks its own.
+ */
+function startFlags(root: string): string[] {
+  const pkg = z
+    .object({ scripts: z.object({ start: z.string() }) })
+    .parse(JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')));
+  return pkg.scripts.start.split(/\s+/).filter((arg) => arg.startsWith('--'));
+}
+
 /** Starts `server/src/main.ts` with this environment on a free port; resolves when /healthz answers. */
 export async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+  const root = resolve(import.meta.dirname, '..');
+  const child = spawn(process.execPath, [...startFlags(root), '--import', 'tsx', 'server/src/main.ts'], {
     detached: false,
-    cwd: resolve(import.meta.dirname, '..'),
+    cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -58,6 +58,10 @@ export function createGateway(
     );
   });
   io.on('connection', (socket) => {
+    // The handshake has what we read of the upgrade request (`socket.handshake`); the request itself
+    // (headers, raw headers, parser state) would otherwise stay in memory for the socket's whole life
+    // (Socket.IO's "Memory usage" guide). Nothing here reads `socket.request` afterwards.
+    (socket.conn as { request: unknown }).request = null;
     void socket.join([
       userRoom(socket.data.userId),
       sessionRoom(socket.data.sessionId),
