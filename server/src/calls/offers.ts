@@ -4,7 +4,7 @@
 // choices that free or withdraw them. Presence's effects on calls and agents are here too.
 import type { Types } from 'mongoose';
 import { type QueryFilter } from 'mongoose';
-import { CONSOLE_DISCONNECTED, type AgentStatus, type OfferWithdrawnReason } from '@ringside/shared';
+import { CONSOLE_DISCONNECTED, type AgentStatus } from '@ringside/shared';
 import type { Call } from '../db/schemas/call.model';
 import type { CallParts } from './call-parts';
 import type { PopDelivery } from './pop-delivery';
@@ -13,71 +13,40 @@ import type { PresenceListener } from '../presence/presence.service';
 import type { Reservation } from '../routing/routing.service';
 import type { NextState } from '../routing/agent-state';
 import { AppError, isDuplicateKey, notFound } from '../errors';
-
-/** A call connecting this long was accepted by a process that did not finish the accept. */
-const CONNECT_CUT_SHORT_MS = 5000;
-/** A deadline passed this long ago with no timer acting on it: the timer's process is gone. */
-const OVERDUE_MARGIN_MS = 3000;
-/** Overdue calls moved on per sweep at most (the next sweep takes the rest). */
-const SWEEP_BATCH = 200;
-
-/** Why an offer was taken back, as the console is told it. */
-const WITHDRAWN = {
-  declined: 'declined',
-  'not accepted': 'not_accepted',
-  'not acknowledged': 'not_acknowledged',
-  [CONSOLE_DISCONNECTED]: 'console_disconnected',
-} as const satisfies Record<string, OfferWithdrawnReason>;
-
-type Decision = Reservation | 'queued' | 'duplicate';
-
-/** A new call waiting for its queue's turn to be decided. */
-interface Arrival {
-  call: Call;
-  queuedAt: number;
-  resolve(decision: Decision): void;
-  reject(err: unknown): void;
-}
+import { Admission } from './admission';
+import { OfferDeadlines, WITHDRAWN } from './offer-deadlines';
 
 export class Offers implements PresenceListener {
   private readonly dispatching = new Map<string, Promise<void>>();
-  /** Per queue: arrivals waiting for the turn in which they are decided together. */
-  private readonly arriving = new Map<string, Arrival[]>();
+  private readonly admission: Admission;
+  private readonly deadlines: OfferDeadlines;
 
   constructor(
     private readonly deps: CallParts,
     private readonly delivery: Pick<PopDelivery, 'sendOffer'>,
-  ) {}
+  ) {
+    this.admission = new Admission(deps, {
+      serialized: (queue, work) => this.serialized(queue, work),
+      dispatchOnce: (queue) => this.dispatchOnce(queue),
+    });
+    this.deadlines = new OfferDeadlines(deps, (callId, agentId, why, next, passedByAgent, from) =>
+      this.passOn(callId, agentId, why, next, passedByAgent, from),
+    );
+  }
 
   /**
    * A new call joins its queue. When nobody is waiting there, the agent is reserved first and
    * the call is stored already offered (one write instead of queue → claim → offer); otherwise
    * it waits behind the others. Only the decision is taken in line with the queue's other work
    * (so no call overtakes one that arrived before it); the writes and the pop happen after it.
-   * Arrivals that meet in the line are decided together (admitTogether): one turn, their
+   * Arrivals that meet in the line are decided together (admission.ts): one turn, their
    * reservations in parallel, instead of one turn of two round trips each, which at 50 calls/s on
    * a loaded database was all the line could carry. False when the call was known already (a
    * repeated webhook).
    */
   async admit(call: Call): Promise<boolean> {
     const { models } = this.deps;
-    const decision = await new Promise<Decision>((resolve, reject) => {
-      const waiting = this.arriving.get(call.queue);
-      const arrival = { call, queuedAt: performance.now(), resolve, reject };
-      if (waiting) {
-        waiting.push(arrival);
-        return;
-      }
-      const arrivals = [arrival];
-      this.arriving.set(call.queue, arrivals);
-      // The batch closes when its turn comes: every arrival until then is decided with it.
-      void this.serialized(call.queue, async () => {
-        if (this.arriving.get(call.queue) === arrivals) this.arriving.delete(call.queue);
-        await this.admitTogether(arrivals);
-      }).catch((err: unknown) => {
-        for (const a of arrivals) a.reject(err);
-      });
-    });
+    const decision = await this.admission.decide(call);
     if (decision === 'duplicate') return false;
     if (decision === 'queued') return true;
     const stage = this.deps.metrics.popStage;
@@ -102,57 +71,6 @@ export class Offers implements PresenceListener {
     stage.observe({ stage: 'store' }, (performance.now() - t1) / 1000);
     await this.offered(offered, decision);
     return true;
-  }
-
-  /**
-   * Decides arrivals of one queue in arrival order, in one turn of its line: an agent for each
-   * when nobody waits before them, reserved in parallel; from the first that found nobody on, they
-   * wait (agents reserved for later arrivals are released: theirs come first), as they would have
-   * one by one.
-   */
-  private async admitTogether(arrivals: Arrival[]): Promise<void> {
-    const { models } = this.deps;
-    const stage = this.deps.metrics.popStage;
-    const t0 = performance.now();
-    for (const a of arrivals) stage.observe({ stage: 'wait' }, (t0 - a.queuedAt) / 1000);
-    const queue = arrivals[0]?.call.queue ?? '';
-    try {
-      const [waiting, ...reservations] = await Promise.all([
-        models.Call.exists({ state: { $in: ['queued', 'routing'] }, queue }),
-        ...arrivals.map((a) => this.deps.routing.reserve(a.call)),
-      ]);
-      stage.observe({ stage: 'reserve' }, (performance.now() - t0) / 1000);
-      const firstUnserved = waiting ? 0 : reservations.findIndex((r) => !r);
-      const served = firstUnserved === -1 ? arrivals.length : firstUnserved;
-      const toQueue: Arrival[] = [];
-      for (const [i, a] of arrivals.entries()) {
-        const reservation = reservations[i];
-        if (i < served && reservation) {
-          a.resolve(reservation);
-          continue;
-        }
-        if (reservation) await this.deps.states.release(reservation.agent._id, a.call._id); // earlier callers first
-        toQueue.push(a);
-      }
-      if (toQueue.length === 0) return;
-      const stored = await Promise.all(
-        toQueue.map(async (a) => {
-          try {
-            await models.Call.create(a.call);
-            return a;
-          } catch (err) {
-            if (isDuplicateKey(err)) a.resolve('duplicate');
-            else a.reject(err);
-            return undefined;
-          }
-        }),
-      );
-      await this.dispatchOnce(queue); // an agent may have come free meanwhile
-      // Answered after the dispatch, as one by one: the provider hears of a call in its settled state.
-      for (const a of stored) a?.resolve('queued');
-    } catch (err) {
-      for (const a of arrivals) a.reject(err); // those decided already keep their decision
-    }
   }
 
   /** Runs one step of a queue's work after the previous one: arrivals and dispatch keep their order. */
@@ -275,17 +193,9 @@ export class Offers implements PresenceListener {
       ['accept', this.deps.options.offerAcceptTimeoutMs, 'not accepted'],
     ] as const) {
       this.deps.timers.arm(`${key}:${call._id}`, ms, async () => {
-        await this.offerTimedOut(call, agentId, why, this.serverLateness(armedAt, armedAt + ms));
+        await this.deadlines.timedOut(call, agentId, why, armedAt, armedAt + ms);
       });
     }
-  }
-
-  /**
-   * How late this process itself was over an offer's wait, ms: its timer fired late, or the event
-   * loop stalled in between (an answer that came in time was then read after the deadline).
-   */
-  private serverLateness(armedAt: number, dueAt: number): number {
-    return Math.max(performance.now() - dueAt, this.deps.metrics.health.stalledSince(armedAt));
   }
 
   /**
@@ -305,121 +215,9 @@ export class Offers implements PresenceListener {
     }
   }
 
-  /**
-   * An offer the agent did not acknowledge or accept in time goes to the next agent. A console that
-   * stayed silent while this process kept time sets its agent away, so that the next call does not
-   * wait on it too. When the process itself was late (stalled, overloaded), the silence may be
-   * ours: the call moves on all the same, the agent stays available at the back of the line, and
-   * supervisors hear that the server is late. Otherwise a slow server would set every agent away in
-   * turn, and calls would wait with agents sitting at their consoles.
-   */
-  private async offerTimedOut(
-    call: Call,
-    agentId: Types.ObjectId,
-    why: 'not acknowledged' | 'not accepted',
-    lateMs: number,
-  ): Promise<boolean> {
-    const serverLate = lateMs > this.lateBudgetMs(why);
-    const moved = await this.passOn(
-      call._id,
-      agentId,
-      why,
-      serverLate ? { status: 'available', backOfTheLine: true } : { status: 'away', reason: `missed call (${why})` },
-      !serverLate,
-    );
-    if (!moved && why === 'not accepted') return this.acceptCutShort(call._id, agentId);
-    if (moved) {
-      if (serverLate) this.deps.logger.warn({ callId: call._id, lateMs: Math.round(lateMs) }, 'the server was late');
-      this.deps.stats.offerMissed({
-        agentId: agentId.toString(),
-        callId: call._id,
-        queue: call.queue,
-        why,
-        serverLateMs: serverLate ? Math.round(lateMs) : undefined,
-        at: this.deps.clock.now(),
-      });
-    }
-    return moved;
-  }
-
-  /**
-   * The accept timeout found the call still connecting: accepted, but the process carrying out the
-   * accept never finished it (it was killed while asking the provider to ring the agent; found by
-   * `npm run test:faults`). After CONNECT_CUT_SHORT_MS of connecting the call goes back in line and
-   * its agent, who did nothing wrong, stays available; else the caller waited until they hung up.
-   */
-  private async acceptCutShort(callId: string, agentId: Types.ObjectId): Promise<boolean> {
-    const before = new Date(this.deps.clock.now().getTime() - CONNECT_CUT_SHORT_MS);
-    const stuck = await this.deps.models.Call.exists({
-      _id: callId,
-      agentId,
-      state: 'connecting',
-      acceptedAt: { $lte: before },
-    });
-    if (!stuck) return false;
-    return this.passOn(
-      callId,
-      agentId,
-      'not accepted',
-      { status: 'available', backOfTheLine: true },
-      false,
-      'connecting',
-    );
-  }
-
-  /**
-   * Offers whose deadline passed OVERDUE_MARGIN_MS ago with nobody acting on it: their timers lived
-   * only in the memory of a process that is gone (killed right after offering or accepting; found
-   * by `npm run test:faults`). Any process may move them on, as the timers would have; the agent,
-   * whose console most likely went with that process, stays available at the back of the line. A
-   * process that is alive but late races this through the same state-checked write (one wins).
-   * Answers how many calls moved.
-   */
-  async sweepOverdue(): Promise<number> {
-    const { models, clock, options } = this.deps;
-    const now = clock.now().getTime();
-    const ago = (ms: number) => new Date(now - ms - OVERDUE_MARGIN_MS);
-    const [offered, connecting] = await Promise.all([
-      // Bounded: only calls offered right now (one per reserved agent at most), older than the deadline.
-      models.Call.find(
-        {
-          state: 'offered',
-          offeredAt: { $lt: ago(Math.min(options.offerAckTimeoutMs, options.offerAcceptTimeoutMs)) },
-        },
-        { agentId: 1, offeredAt: 1, offerAckedAt: 1 },
-      )
-        .limit(SWEEP_BATCH)
-        .lean(),
-      models.Call.find({ state: 'connecting', acceptedAt: { $lt: ago(CONNECT_CUT_SHORT_MS) } }, { agentId: 1 })
-        .limit(SWEEP_BATCH)
-        .lean(),
-    ]);
-    let moved = 0;
-    const back = { status: 'available', backOfTheLine: true } as const;
-    for (const call of offered) {
-      if (!call.agentId || !call.offeredAt) continue;
-      const age = now - call.offeredAt.getTime() - OVERDUE_MARGIN_MS;
-      const why =
-        !call.offerAckedAt && age > options.offerAckTimeoutMs
-          ? 'not acknowledged'
-          : age > options.offerAcceptTimeoutMs
-            ? 'not accepted'
-            : undefined;
-      if (why && (await this.passOn(call._id, call.agentId, why, back, false))) moved++;
-    }
-    for (const call of connecting) {
-      if (call.agentId && (await this.passOn(call._id, call.agentId, 'not accepted', back, false, 'connecting')))
-        moved++;
-    }
-    if (moved > 0) this.deps.logger.warn({ moved }, 'overdue offers moved on (their process went)');
-    return moved;
-  }
-
-  /** Lateness of this process that excuses a console (a quarter of the wait, 250 ms to 2 s). */
-  private lateBudgetMs(why: 'not acknowledged' | 'not accepted'): number {
-    const wait =
-      why === 'not acknowledged' ? this.deps.options.offerAckTimeoutMs : this.deps.options.offerAcceptTimeoutMs;
-    return Math.min(2000, Math.max(250, wait / 4));
+  /** Offers whose deadline passed unseen (their process went) move on (offer-deadlines.ts). */
+  sweepOverdue(): Promise<number> {
+    return this.deadlines.sweepOverdue();
   }
 
   /** Takes an offer back from an agent and gives the call to the next one, keeping its place in line. */
