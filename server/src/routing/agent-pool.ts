@@ -42,6 +42,25 @@ export class AgentPool {
       .map((a) => a.id);
   }
 
+  /** Agents a reservation of this process is trying right now (see hold). */
+  private readonly held = new Set<string>();
+
+  /**
+   * Marks an agent as being tried by one reservation; false when another one of this process is
+   * trying them already (parallel reservations then spread over the candidates instead of all
+   * trying the longest idle first). `unhold` when the try is over.
+   */
+  hold(agentId: Types.ObjectId): boolean {
+    const key = agentId.toString();
+    if (this.held.has(key)) return false;
+    this.held.add(key);
+    return true;
+  }
+
+  unhold(agentId: Types.ObjectId): void {
+    this.held.delete(agentId.toString());
+  }
+
   /** False only when this process knows the agent is not free (unknown agents may be). */
   async maybeAvailable(agentId: Types.ObjectId): Promise<boolean> {
     await this.ensureLoaded();

@@ -50,10 +50,19 @@ export class Routing {
     const reason = `longest idle with skill ${call.skill}`;
     // Longest idle as this process sees it, each claimed by one conditional update on its _id.
     const candidates = await states.pool.candidates(call.skill, call.passedBy);
-    for (const id of candidates.slice(0, MAX_POOL_TRIES)) {
-      const agent = await states.reserve({ _id: id, ...eligible }, call._id);
-      if (agent) return { agent, reason };
-      states.pool.note(id, 'offline'); // offline here means "not free": the refresh knows better
+    let tries = 0;
+    for (const id of candidates) {
+      if (tries >= MAX_POOL_TRIES) break;
+      // Calls decided together reserve in parallel: each tries an agent no other one is trying.
+      if (!states.pool.hold(id)) continue;
+      tries++;
+      try {
+        const agent = await states.reserve({ _id: id, ...eligible }, call._id);
+        if (agent) return { agent, reason };
+        states.pool.note(id, 'offline'); // offline here means "not free": the refresh knows better
+      } finally {
+        states.pool.unhold(id);
+      }
     }
     // Nobody free as far as this process knows (or its view is stale): ask the database.
     const agent = await states.reserve({ ...eligible, _id: { $nin: call.passedBy } }, call._id, {
