@@ -22,6 +22,13 @@ export interface CallStatsSink {
 
 const POP_WINDOW = 1000;
 
+interface PendingInc {
+  queue: string;
+  day: string;
+  fields: Record<string, number>;
+  waiters: Array<{ resolve(): void; reject(err: unknown): void }>;
+}
+
 const dayOf = (at: Date) => at.toISOString().slice(0, 10);
 const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -57,16 +64,58 @@ export class SupervisorService implements CallStatsSink {
 
   private readonly queues: QueueDirectory;
 
-  private async inc(queue: string, at: Date, fields: Record<string, number>): Promise<void> {
+  /** Increments not yet written, by day document: one write per document at a time (see inc). */
+  private readonly pendingIncs = new Map<string, PendingInc>();
+  private flushingIncs = false;
+
+  /**
+   * Adds to a queue's day counters. Every call in a queue adds to the same document, so writes are
+   * grouped: the first goes at once, and whatever arrives while it is under way goes together in
+   * the next one (one write per document instead of one per call, which queued behind each other
+   * on the hot document). Resolves when the write that holds it is done.
+   */
+  private inc(queue: string, at: Date, fields: Record<string, number>): Promise<void> {
     const day = dayOf(at);
-    await upsertWrite(() =>
-      this.deps.models.QueueDayStats.updateOne(
-        { _id: `${queue}:${day}` },
-        { $inc: fields, $setOnInsert: { queue, day } },
-        { upsert: true },
-      ),
-    );
-    this.dirty = true;
+    const id = `${queue}:${day}`;
+    return new Promise<void>((resolve, reject) => {
+      let entry = this.pendingIncs.get(id);
+      if (!entry) {
+        entry = { queue, day, fields: {}, waiters: [] };
+        this.pendingIncs.set(id, entry);
+      }
+      for (const [field, n] of Object.entries(fields)) entry.fields[field] = (entry.fields[field] ?? 0) + n;
+      entry.waiters.push({ resolve, reject });
+      if (!this.flushingIncs) void this.flushIncs();
+    });
+  }
+
+  private async flushIncs(): Promise<void> {
+    this.flushingIncs = true;
+    try {
+      while (this.pendingIncs.size > 0) {
+        const batch = [...this.pendingIncs.entries()];
+        this.pendingIncs.clear();
+        await Promise.all(
+          batch.map(async ([id, entry]) => {
+            try {
+              await upsertWrite(() =>
+                this.deps.models.QueueDayStats.updateOne(
+                  { _id: id },
+                  { $inc: entry.fields, $setOnInsert: { queue: entry.queue, day: entry.day } },
+                  { upsert: true },
+                ),
+              );
+              for (const w of entry.waiters) w.resolve();
+            } catch (err) {
+              for (const w of entry.waiters) w.reject(err);
+            }
+          }),
+        );
+        this.dirty = true;
+      }
+    } finally {
+      this.flushingIncs = false;
+    }
   }
 
   offered(queue: string, at: Date) {
