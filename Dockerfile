@@ -21,4 +21,5 @@ COPY --from=build --chown=node:node /app /app
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "server/src/main.ts"]
+# As npm start: the web process with a bounded heap; the worker it forks gets its own flags.
+CMD ["node", "--max-old-space-size=1024", "--import", "tsx", "server/src/main.ts"]

@@ -277,7 +277,7 @@ export class ServerProcess {
           ...(process.env.FAULTS_NODE_ARGS ?? '').split(' ').filter(Boolean),
           '--import',
           'tsx',
-          '--max-semi-space-size=64',
+          '--max-old-space-size=1024', // as npm start (the worker it forks sets its own)
           'server/src/main.ts',
         ],
         {
