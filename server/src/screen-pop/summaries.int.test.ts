@@ -12,7 +12,7 @@ import type { CustomerDoc } from '../calls/caller-resolution';
 import { buildScreenPop } from './screen-pop.service';
 import { assemblePop } from './pop-part';
 import { readSummary } from './summary-store';
-import { backfillPopSummaries, startPopSummaries, type PopSummaries } from './summaries';
+import { WATCHER_LIVE_MS, backfillPopSummaries, startPopSummaries, type PopSummaries } from './summaries';
 
 const DAY = 86_400_000;
 const logger = createLogger('silent');
@@ -287,4 +287,20 @@ describe('pop summaries', () => {
     expect(annaPop.lastInteractions[0]?.summary).toBe('Promised to pay');
     await until(async () => !(await db.models.PopSummaryState.findById('watcher').lean())?.stoppedAt, 15_000, 'beat');
   });
+
+  it('keeps beating under writes that never stop (calls trust summaries only while it beats)', async () => {
+    // An interaction every 20 ms for 4 s: the server always has another change for the watcher.
+    const beats = new Set<number>();
+    const until = Date.now() + 4000;
+    while (Date.now() < until) {
+      await db.models.Interaction.create({ customerId: anna, type: 'note', at: systemClock.now(), summary: 'note' });
+      const state = await db.models.PopSummaryState.findById('watcher', { at: 1 }).lean();
+      if (state) beats.add(state.at.getTime());
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // A beat at least every second or so while the writes went on (not one at the end).
+    expect(beats.size).toBeGreaterThanOrEqual(3);
+    const last = await db.models.PopSummaryState.findById('watcher', { at: 1 }).lean();
+    expect(systemClock.now().getTime() - (last?.at.getTime() ?? 0)).toBeLessThan(WATCHER_LIVE_MS);
+  }, 20_000);
 });

@@ -198,7 +198,10 @@ class Watcher implements PopSummaries {
         if (this.stopped) return;
         if (change) {
           add(change);
-          if (pending.size < (this.options.maxPending ?? 500)) continue;
+          // The rest of what the server answered is at hand: gather it. Under steady writes the
+          // server always has more (tryNext never answers nothing), so the batch ends with what
+          // one wait for changes brought, not when changes stop.
+          if (stream.bufferedCount() > 0 && pending.size < (this.options.maxPending ?? 500)) continue;
         } else if (pending.size > 0 && !debounced && (this.options.debounceMs ?? 25) > 0) {
           debounced = true; // let the rest of the burst arrive
           await sleep(this.options.debounceMs ?? 25);
@@ -207,7 +210,8 @@ class Watcher implements PopSummaries {
         if (pending.size > 0) await this.rebuild([...pending.values()]);
         pending.clear();
         debounced = false;
-        const caughtUp = !change && stream.bufferedCount() === 0;
+        // Every change the server has handed over is in the summaries: at most one wait behind.
+        const caughtUp = stream.bufferedCount() === 0;
         if (stream.resumeToken !== stored || (caughtUp && performance.now() - this.beatAt > BEAT_MS)) {
           await this.storeToken(caughtUp);
           stored = stream.resumeToken;
