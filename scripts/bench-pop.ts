@@ -57,23 +57,57 @@ const METRICS_TOKEN = randomBytes(16).toString('hex');
 
 type AgentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/**
+ * The agents' consoles, connected once and kept for every round and phase (agents stay signed in;
+ * 500 consoles signing in again every round measured the sign-in storm, not the calls). Each one
+ * acknowledges every pop and hands it to the round under way.
+ */
+interface Consoles {
+  sockets: AgentSocket[];
+  onPop?: (callId: string) => void;
+  close(): void;
+}
+
+async function connectConsoles(url: string, agents: Array<{ token: string }>): Promise<Consoles> {
+  const consoles: Consoles = { sockets: [], close: () => consoles.sockets.forEach((s) => s.close()) };
+  for (const agent of agents) {
+    const socket: AgentSocket = connectSocket(url, {
+      auth: { token: agent.token },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    socket.on('screenpop', (pop, ack) => {
+      ack(true);
+      consoles.onPop?.(pop.callId);
+    });
+    consoles.sockets.push(socket);
+  }
+  await Promise.all(
+    consoles.sockets.map((s) => (s.connected ? undefined : new Promise<void>((r) => s.once('connect', () => r())))),
+  );
+  await Promise.all(
+    consoles.sockets.map(
+      (s) => new Promise<void>((r) => s.emit('agent:state:set', { status: 'available' }, () => r())),
+    ),
+  );
+  return consoles;
+}
+
 async function run(
   provider: 'twilio' | 'asterisk',
   ctx: {
     url: string;
-    agents: Array<{ id: string; name: string; token: string }>;
+    consoles: Consoles;
     numbers: string[];
     rate: number;
     seconds: number;
     ari: AriServer;
-    quiet?: boolean;
   },
 ) {
   const sent = new Map<string, number>();
   const latencies: number[] = [];
   const webhookMs: number[] = [];
   let errors = 0;
-  const sockets: AgentSocket[] = [];
 
   const twilioPost = (path: string, params: Record<string, string>) =>
     postTwilioWebhook({ serverUrl: ctx.url, publicUrl: TWILIO.publicUrl, authToken: TWILIO.token, path, params });
@@ -89,30 +123,14 @@ async function run(
     }).catch(() => (errors += 1));
   };
 
-  // The agents' consoles: acknowledge each pop; the caller then hangs up, freeing the agent.
-  for (const agent of ctx.agents) {
-    const socket: AgentSocket = connectSocket(ctx.url, {
-      auth: { token: agent.token },
-      transports: ['websocket'],
-      forceNew: true,
-    });
-    socket.on('screenpop', (pop, ack) => {
-      ack(true);
-      const t0 = sent.get(pop.callId);
-      if (t0 === undefined) return; // a call of an earlier phase
-      latencies.push(performance.now() - t0);
-      sent.delete(pop.callId);
-      setTimeout(() => void cancel(pop.callId).catch(() => (errors += 1)), 50);
-    });
-    sockets.push(socket);
-  }
-  await Promise.all(
-    sockets.map((s) => (s.connected ? undefined : new Promise<void>((r) => s.once('connect', () => r())))),
-  );
-  await Promise.all(
-    sockets.map((s) => new Promise<void>((r) => s.emit('agent:state:set', { status: 'available' }, () => r()))),
-  );
-  if (!ctx.quiet) console.log(`${provider}: ${sockets.length} agent consoles connected and available`);
+  // A pop at a console: the caller then hangs up, freeing the agent.
+  ctx.consoles.onPop = (callId) => {
+    const t0 = sent.get(callId);
+    if (t0 === undefined) return; // a call of an earlier round
+    latencies.push(performance.now() - t0);
+    sent.delete(callId);
+    setTimeout(() => void cancel(callId).catch(() => (errors += 1)), 50);
+  };
 
   let n = 0;
   const total = Math.round(ctx.rate * ctx.seconds);
@@ -157,13 +175,17 @@ async function run(
   // Let the last pops arrive.
   const deadline = Date.now() + 10_000;
   while (sent.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  for (const s of sockets) s.close();
+  // Callers still waiting hang up, so that the next round starts with nobody in line.
+  const missing = sent.size;
+  await Promise.all([...sent.keys()].map((callId) => cancel(callId)));
+  await new Promise((r) => setTimeout(r, 1000));
+  ctx.consoles.onPop = undefined;
   return {
     sentCalls: total,
     rate: total / elapsed,
     pops: summary(latencies),
     webhook: summary(webhookMs),
-    missing: sent.size,
+    missing,
     errors,
   };
 }
@@ -200,6 +222,7 @@ async function main(): Promise<void> {
   const twilioRest = await startTwilioRestServer({ accountSid: TWILIO.sid, authToken: TWILIO.token });
   const ari = await startAriServer({ username: ARI.username, password: ARI.password });
   let app: { url: string; child: ChildProcess } | undefined;
+  let consoles: Consoles | undefined;
   try {
     // The database as the seed left it: no dunning cases or callbacks left by other benchmarks
     // (bench:dunning leaves ~300k cases and their callbacks, which the app would start dialing).
@@ -236,10 +259,15 @@ async function main(): Promise<void> {
     const floorP99 = floors.db.p99 + floors.emit.p99;
     // A database that was just started reads its data from disk as calls touch it: warm it up
     // with unmeasured calls until a 10-second round is steady (p95 under 50 ms), at most 5 minutes.
+    await cleanLine(db);
+    const connected = await connectConsoles(app.url, agents);
+    consoles = connected;
+    console.log(
+      `${connected.sockets.length} agent consoles connected and available (they stay connected for every round)`,
+    );
     const warmStart = Date.now();
     for (let round = 1; args.warmup; round++) {
-      await cleanLine(db);
-      const w = await run('twilio', { url: app.url, agents, numbers, rate: args.rate, seconds: 10, ari, quiet: true });
+      const w = await run('twilio', { url: app.url, consoles: connected, numbers, rate: args.rate, seconds: 10, ari });
       console.log(`warm-up round ${round}: p95 ${fmt(w.pops.p95)}, ${w.missing} missing`);
       if (w.pops.p95 < 50 && w.missing === 0) break;
       if (Date.now() - warmStart > 300_000) {
@@ -254,8 +282,7 @@ async function main(): Promise<void> {
       const url = app.url;
       const knee = await findKnee(
         async (rate) => {
-          await cleanLine(db);
-          const r = await run('twilio', { url, agents, numbers, rate, seconds: 20, ari, quiet: true });
+          const r = await run('twilio', { url, consoles: connected, numbers, rate, seconds: 20, ari });
           return { p99: r.pops.p99, missing: r.missing };
         },
         { from: args.rate, log: (line) => console.log(line) },
@@ -273,7 +300,6 @@ async function main(): Promise<void> {
     const token = await adminToken(db, JWT_SECRET);
     for (const phase of phases) {
       const { provider } = phase;
-      await cleanLine(db);
       if (phase.jobs) {
         await startJobs(db, app.url, token);
         console.log(
@@ -283,7 +309,14 @@ async function main(): Promise<void> {
       const since = new Date();
       const before = await popStages(app.url, METRICS_TOKEN);
       const memory = app.child.pid ? sampleMemory(app.child.pid) : undefined;
-      const r = await run(provider, { url: app.url, agents, numbers, rate: args.rate, seconds: args.seconds, ari });
+      const r = await run(provider, {
+        url: app.url,
+        consoles: connected,
+        numbers,
+        rate: args.rate,
+        seconds: args.seconds,
+        ari,
+      });
       const label = phase.jobs ? `${provider} with jobs` : provider;
       console.log(
         `\n${label}: ${r.sentCalls} calls at ${r.rate.toFixed(1)} calls/s held; pops received ${r.pops.n}, missing ${r.missing}, errors ${r.errors}`,
@@ -303,6 +336,7 @@ async function main(): Promise<void> {
       console.log(`  jobs during the phase: ${await jobsSince(db, since)}`);
     }
   } finally {
+    consoles?.close();
     app?.child.kill('SIGTERM');
     await ari.close();
     await twilioRest.close();
