@@ -129,7 +129,7 @@ export async function readPopRowsInRange(
   const casesOf = by(cases);
   const interactionsOf = by(interactions);
   const dunningOf = by(dunning);
-  const suggestionsOf = new Map(suggestions.map((s) => [s._id.toHexString(), s]));
+  const suggestionsById = new Map(suggestions.map((s) => [s._id.toHexString(), s]));
   const rows = new Map<string, PopRows>();
   for (const customer of customers) {
     const id = customer._id.toHexString();
@@ -138,7 +138,7 @@ export async function readPopRowsInRange(
       // The same orders and cut-offs as the reads of one customer (readPopRows).
       invoices: (invoicesOf.get(id) ?? []).sort(byDateThenId('dueAt', 1)).slice(0, OPEN_INVOICES),
       orders: (ordersOf.get(id) ?? []).sort(byDateThenId('placedAt', -1)).slice(0, RECENT_LINES),
-      suggestions: suggestionsOf.get(id) ?? null,
+      suggestions: suggestionsById.get(id) ?? null,
       cases: (casesOf.get(id) ?? []).sort(byDateThenId('openedAt', -1)).slice(0, OPEN_CASES),
       interactions: (interactionsOf.get(id) ?? []).sort(byDateThenId('at', -1)).slice(0, LAST_INTERACTIONS),
       dunning: (dunningOf.get(id) ?? []).sort(byDateThenId('openedAt', -1))[0] ?? null,

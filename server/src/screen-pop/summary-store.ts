@@ -74,9 +74,9 @@ export async function writeSummary(
 }
 
 /**
- * The call path's and the backfill's write: only over the revision read before the build (`seen`
- * undefined: only when there is none), so a build that read older data never replaces the
- * watcher's newer one. False when someone else wrote meanwhile (theirs stays).
+ * The call path's write: only over the revision read before the build (`seen` undefined: only
+ * when there is none), so a build that read older data never replaces the watcher's newer one.
+ * False when someone else wrote meanwhile (theirs stays). The backfill's write, for one customer.
  */
 export async function writeSummaryIfUnchanged(
   models: Models,
@@ -85,25 +85,11 @@ export async function writeSummaryIfUnchanged(
   builtAt: Date,
   seen: number | undefined,
 ): Promise<boolean> {
-  const content = contentOf(customer, facts, builtAt);
-  if (seen === undefined) {
-    try {
-      await models.PopSummary.collection.insertOne({ _id: customer._id, rev: 1, ...content });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
-  }
-  const result = await models.PopSummary.updateOne(
-    { _id: customer._id, rev: seen },
-    { $set: content, $inc: { rev: 1 } },
-  );
-  return result.modifiedCount > 0;
+  return (await writeSummariesIfUnchanged(models, [{ customer, facts, seen }], builtAt)) === 1;
 }
 
 /**
- * `writeSummaryIfUnchanged` for many customers in one round trip (the backfill). Answers how many
+ * Conditional writes of many customers' summaries in one round trip (the backfill; one for the call path), each only over the revision read before its build. Answers how many
  * were written; the others were written by someone else meanwhile (theirs stays).
  */
 export async function writeSummariesIfUnchanged(
