@@ -52,11 +52,7 @@ export class Answering {
       { $set: { state: 'connected', connectedAt: clock.now() } },
     ).lean();
     if (!connected) return; // hung up meanwhile: `ended` has dealt with it
-    await this.deps.stats.answered(call.queue, (now.getTime() - call.receivedAt.getTime()) / 1000, now);
-    await this.deps.states.onCall(agentId, callId);
-    this.deps.realtime
-      .toUser(agentId)
-      .emit('call:updated', { callId, status: 'connected', at: clock.now().toISOString(), agentId });
+    await this.talking(call, agentId, now);
   }
 
   /**
@@ -94,11 +90,25 @@ export class Answering {
       { _id: call._id, state: 'connecting' },
       { $set: { state: 'connected', connectedAt: clock.now(), endReason: `called back (${result.providerCallId})` } },
     );
-    await this.deps.stats.answered(call.queue, (now.getTime() - call.receivedAt.getTime()) / 1000, now);
-    await this.deps.states.onCall(agentId, call._id);
-    this.deps.realtime
-      .toUser(agentId)
-      .emit('call:updated', { callId: call._id, status: 'connected', at: clock.now().toISOString(), agentId });
+    await this.talking(call, agentId, now);
+  }
+
+  /**
+   * The caller and the agent are connected: the agent is on the call and hears so, and the queue's
+   * day counts the answer (written in groups: the agent does not wait for it).
+   */
+  private async talking(call: Call, agentId: string, now: Date): Promise<void> {
+    await Promise.all([
+      this.deps.stats.answered(call.queue, (now.getTime() - call.receivedAt.getTime()) / 1000, now),
+      this.deps.states.onCall(agentId, call._id).then(() => {
+        this.deps.realtime.toUser(agentId).emit('call:updated', {
+          callId: call._id,
+          status: 'connected',
+          at: this.deps.clock.now().toISOString(),
+          agentId,
+        });
+      }),
+    ]);
   }
 
   /** The outbound leg of a virtual-hold callback ended: the agent moves to wrap-up. */

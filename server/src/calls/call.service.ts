@@ -77,6 +77,10 @@ export class CallService implements PresenceListener {
 
   /** Every provider's events arrive here. */
   async handleEvent(event: CallEvent): Promise<CallInstruction | void> {
+    // The usual hang-up, a caller who was waiting or offered, ends in one write, before any look at
+    // whether the call is a callback's outbound leg (a call this ends is an inbound one).
+    if (event.type === 'call.ended' && (await this.ending.endedUnanswered(event.callId, event.reason, event.at)))
+      return;
     if (event.type !== 'call.incoming' && (await this.parts.outbound?.(event))) return;
     switch (event.type) {
       case 'call.incoming':
@@ -89,7 +93,7 @@ export class CallService implements PresenceListener {
         ]);
         return;
       case 'call.ended':
-        await this.ending.ended(event.callId, event.reason, event.at);
+        await this.ending.ended(event.callId, event.reason, event.at, true);
         return;
       case 'call.dtmf': {
         const [instruction] = await Promise.all([
@@ -239,7 +243,10 @@ export class CallService implements PresenceListener {
       return { kind: 'hold' };
     }
     this.parts.metrics.calls.inc({ provider: event.provider });
-    await this.parts.stats.offered(queue.name, event.at);
+    // The day's figures are written in groups: the provider's answer does not wait for them.
+    this.parts.stats
+      .offered(queue.name, event.at)
+      .catch((err: unknown) => log.warn({ err }, 'offered call not counted'));
     log.info({ match: resolution.match, queue: queue.name, popMs: call.popBuiltMs }, 'incoming call');
     return { kind: 'hold', nextCheckSec: queue.announceEverySec };
   }

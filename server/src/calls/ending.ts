@@ -8,6 +8,10 @@ import type { Offers } from './offers';
 // Provider statuses only move forward: a late "ringing" never undoes "completed".
 export const RANK = { 'call.ringing': 1, 'call.answered': 2, 'call.ended': 3 } as const;
 const TERMINAL: Call['state'][] = ['ended', 'abandoned', 'wrap_up'];
+/** A hang-up in these states abandons the call (no agent talked to the caller). */
+const UNANSWERED: Call['state'][] = ['queued', 'routing', 'offered'];
+/** An ending call as read: without its pop, which an end never needs. */
+type EndedCall = Omit<Call, 'pop'>;
 
 export class Ending {
   constructor(
@@ -37,13 +41,48 @@ export class Ending {
 
   /**
    * The caller hung up (or the provider ended the call): once, whatever the order of events. True
-   * when this report is the one that ended the call.
+   * when this report is the one that ended the call. `unansweredTried`: `endedUnanswered` was asked
+   * already and found no such call.
    */
-  async ended(callId: string, reason: string, at: Date): Promise<boolean> {
+  async ended(callId: string, reason: string, at: Date, unansweredTried = false): Promise<boolean> {
+    if (!unansweredTried && (await this.endedUnanswered(callId, reason, at)) !== undefined) return true;
     if (!(await this.advanceProviderStatus(callId, RANK['call.ended'], 'call.ended'))) return false;
     this.deps.timers.disarm(`ack:${callId}`);
     this.deps.timers.disarm(`accept:${callId}`);
     return this.end(callId, reason, at);
+  }
+
+  /**
+   * The usual hang-up: an inbound call still waiting or offered ends as abandoned in one write (its
+   * provider status, state and end together) instead of three round trips (status, read, move).
+   * The call as it was, or undefined when it is not such a call (then `ended`'s steps decide). A
+   * call the provider reports this way is ours, not a callback's outbound leg: CallService asks
+   * here before it looks for one.
+   */
+  async endedUnanswered(callId: string, reason: string, at: Date): Promise<EndedCall | undefined> {
+    const call = await this.deps.models.Call.findOneAndUpdate(
+      {
+        _id: callId,
+        providerRank: { $lt: RANK['call.ended'] },
+        state: { $in: UNANSWERED },
+        virtualHold: { $exists: false },
+      },
+      {
+        $set: {
+          providerRank: RANK['call.ended'],
+          providerStatus: 'call.ended',
+          state: 'abandoned',
+          endedAt: at,
+          endReason: reason,
+        },
+      },
+      { projection: { pop: 0 }, returnDocument: 'before' },
+    ).lean();
+    if (!call) return undefined;
+    this.deps.timers.disarm(`ack:${callId}`);
+    this.deps.timers.disarm(`accept:${callId}`);
+    await this.afterEnd(call, 'abandoned', reason, at);
+    return call;
   }
 
   /**
@@ -64,8 +103,8 @@ export class Ending {
    * True when this moved it (false: ended already, or a virtual-hold call that keeps its place).
    */
   private async end(callId: string, reason: string, at: Date): Promise<boolean> {
-    const { models, clock } = this.deps;
-    const call = await models.Call.findById(callId).lean();
+    const { models } = this.deps;
+    const call = await models.Call.findById(callId, { pop: 0 }).lean();
     if (!call || TERMINAL.includes(call.state)) return false;
     if (call.virtualHold && call.state !== 'connecting' && call.state !== 'connected') {
       // The caller hung up after asking for a callback: the call keeps its place in line.
@@ -77,7 +116,6 @@ export class Ending {
       }
       return false;
     }
-    const now = clock.now();
     const talked = call.state === 'connected' || call.state === 'connecting';
     const next: Call['state'] = talked ? 'wrap_up' : 'abandoned';
     const updated = await models.Call.findOneAndUpdate(
@@ -88,6 +126,15 @@ export class Ending {
     // through `ended` again would stop at the provider status it has already advanced, and the call
     // would be left connected with its agent never told (found by npm run test:faults).
     if (!updated) return this.end(callId, reason, at);
+    await this.afterEnd(call, next, reason, at);
+    return true;
+  }
+
+  /** What follows a call's end: its timeline entry, its agent, the figures, the next caller in line. */
+  private async afterEnd(call: EndedCall, next: 'wrap_up' | 'abandoned', reason: string, at: Date): Promise<void> {
+    const { models, clock } = this.deps;
+    const callId = call._id;
+    const talked = next === 'wrap_up';
     const seconds = Math.max(0, Math.round((at.getTime() - (call.connectedAt ?? call.receivedAt).getTime()) / 1000));
     if (call.interactionId) {
       await models.Interaction.updateOne(
@@ -116,9 +163,11 @@ export class Ending {
         ...(talked ? { wrapUp: true } : {}),
       });
     }
-    if (next === 'abandoned') await this.deps.stats.abandoned(call.queue, now);
     this.deps.logger.info({ callId, reason, state: next }, 'call ended');
-    if (!talked) await this.offers.dispatch(call.queue);
-    return true;
+    // The day's figures are written in groups (supervisor.service.ts): the next caller does not wait for them.
+    await Promise.all([
+      next === 'abandoned' ? this.deps.stats.abandoned(call.queue, clock.now()) : undefined,
+      talked ? undefined : this.offers.dispatch(call.queue),
+    ]);
   }
 }

@@ -126,4 +126,27 @@ describe('a hang-up racing the accept', () => {
     await until(async () => (await h.models.Call.findById(callSid, { state: 1 }).lean())?.state === 'wrap_up');
     expect(await agent.emit('call:wrapup', { callId: callSid, disposition: 'resolved' })).toEqual({ ok: true });
   });
+
+  it('ends an offered call once when its hang-up is reported several times at once: abandoned, counted once, the agent free', async () => {
+    const { callSid } = await h.incoming('601 777 888');
+    await until(() => agent.pops.some((p) => p.callId === callSid), 3000, 'pop');
+    const queue = (await h.models.Call.findById(callSid, { queue: 1 }).lean())?.queue ?? '';
+    const abandoned = async () =>
+      (await h.models.QueueDayStats.find({ queue }).lean()).reduce((n, d) => n + (d.abandoned ?? 0), 0);
+    const before = await abandoned();
+    const answers = await Promise.all([
+      h.status(callSid, 'canceled'),
+      h.status(callSid, 'canceled'),
+      h.status(callSid, 'no-answer'),
+    ]);
+    expect(answers).toEqual([204, 204, 204]);
+    const call = await h.models.Call.findById(callSid).lean();
+    expect(call).toMatchObject({ state: 'abandoned', providerRank: 3, providerStatus: 'call.ended' });
+    expect(call?.pop).toBeDefined(); // the one write leaves the pop as it was
+    await until(() => agent.ended.includes(callSid), 3000, 'call:ended');
+    expect(agent.ended.filter((id) => id === callSid)).toHaveLength(1);
+    expect(await abandoned()).toBe(before + 1);
+    expect((await h.models.User.findById(agent.id, { state: 1 }).lean())?.state.status).toBe('available');
+    expect((await h.models.Interaction.findOne({ callId: callSid }).lean())?.summary).toMatch(/^Missed inbound call/);
+  });
 });

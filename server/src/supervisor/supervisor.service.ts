@@ -30,6 +30,12 @@ interface PendingInc {
 }
 
 const dayOf = (at: Date) => at.toISOString().slice(0, 10);
+/**
+ * Day-counter writes start at most this often: under load every call's increments gather into one
+ * write per queue and day every quarter second (bench:pop at 50 calls/s: 100 writes a second
+ * before, for two figures per call); a write after a quiet spell goes at once.
+ */
+const INC_EVERY_MS = 250;
 const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
@@ -67,12 +73,14 @@ export class SupervisorService implements CallStatsSink {
   /** Increments not yet written, by day document: one write per document at a time (see inc). */
   private readonly pendingIncs = new Map<string, PendingInc>();
   private flushingIncs = false;
+  private lastIncWrite = -Infinity;
 
   /**
    * Adds to a queue's day counters. Every call in a queue adds to the same document, so writes are
-   * grouped: the first goes at once, and whatever arrives while it is under way goes together in
-   * the next one (one write per document instead of one per call, which queued behind each other
-   * on the hot document). Resolves when the write that holds it is done.
+   * grouped: a write goes at once after a quiet spell, and whatever arrives while it is under way,
+   * or within INC_EVERY_MS of its start, goes together in the next one (one write per document
+   * instead of one per call, which queued behind each other on the hot document). Resolves when the
+   * write that holds it is done.
    */
   private inc(queue: string, at: Date, fields: Record<string, number>): Promise<void> {
     const day = dayOf(at);
@@ -93,6 +101,9 @@ export class SupervisorService implements CallStatsSink {
     this.flushingIncs = true;
     try {
       while (this.pendingIncs.size > 0) {
+        const wait = this.lastIncWrite + INC_EVERY_MS - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        this.lastIncWrite = performance.now();
         const batch = [...this.pendingIncs.entries()];
         this.pendingIncs.clear();
         await Promise.all(
