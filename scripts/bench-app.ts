@@ -1,6 +1,6 @@
 // What the benchmarks share: checked options, and the server as `npm start` runs it, in a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { freePort } from '../server/src/db/embedded-db.mjs';
@@ -68,7 +68,8 @@ export async function startApp(env: Record<string, string>): Promise<{ url: stri
     detached: false,
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // BENCH_APP_LOG=FILE keeps the server's own log (web and worker) for a look afterwards.
+    stdio: ['ignore', process.env.BENCH_APP_LOG ? openSync(process.env.BENCH_APP_LOG, 'a') : 'ignore', 'inherit'],
   });
   // Never leave the server behind, whatever ends this process.
   process.once('exit', () => child.kill('SIGKILL'));

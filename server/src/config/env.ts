@@ -152,12 +152,12 @@ const envSchema = z
       .number({ error: 'must be a number' })
       .min(0.05, { error: 'must be between 0.05 and 1' })
       .max(1, { error: 'must be between 0.05 and 1' })
-      .default(0.5),
+      .default(0.33),
     JOBS_YIELD_ABOVE_MS: z.coerce
       .number({ error: 'must be a number' })
       .int()
       .min(1, { error: 'must be at least 1' })
-      .default(100),
+      .default(50),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;

@@ -10,13 +10,13 @@ export interface PacerOptions {
   /** Pause between two batches of a job's database work, ms (default 10), at least. */
   batchPauseMs?: number;
   /**
-   * The share of time a job works (default 0.5): after a batch that took t ms it pauses
-   * t × (1 − share) / share, so a job leaves the database to the call path for as long as it used it.
+   * The share of time a job works (default 0.33): after a batch that took t ms it pauses
+   * t × (1 − share) / share, so a job leaves the database to the call path twice as long as it used it.
    */
   workShare?: number;
-  /** Hold while any web process's pop p95 is above this, ms (default 100). */
+  /** Hold while any web process's pop p95 is above this, ms (default 50). */
   popP95Ms?: number;
-  /** …or its event loop stalled longer than this, ms (default 100). */
+  /** …or its event loop stalled longer than this, ms (default 50). */
   loopLagMs?: number;
   /** Hold at most this long at once, then run one batch (default 30 s). */
   maxHoldMs?: number;
@@ -48,9 +48,9 @@ export class Pacer {
   ) {
     this.o = {
       batchPauseMs: options.batchPauseMs ?? 10,
-      workShare: options.workShare ?? 0.5,
-      popP95Ms: options.popP95Ms ?? 100,
-      loopLagMs: options.loopLagMs ?? 100,
+      workShare: options.workShare ?? 0.33,
+      popP95Ms: options.popP95Ms ?? 50,
+      loopLagMs: options.loopLagMs ?? 50,
       maxHoldMs: options.maxHoldMs ?? 30_000,
       checkEveryMs: options.checkEveryMs ?? 1000,
     };

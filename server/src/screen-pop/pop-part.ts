@@ -114,16 +114,6 @@ export function composeCustomerPop(customer: CustomerDoc, rows: PopRows): Custom
     dues.push({ dueAt: inv.dueAt, open });
   }
   const limit = customer.creditTerms?.limit ?? 0;
-  const lastAction = dunning?.history.at(-1);
-  // Why we are calling: the case's invoices (from the open ones read above) and its last reminder.
-  const caseInvoices = dunning
-    ? invoices
-        .filter((i) => dunning.invoiceIds.some((id) => id.equals(i._id)))
-        .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime())
-    : [];
-  const lastReminder = dunning?.history.findLast((h) => h.action === 'sms' || h.action === 'letter');
-  const lastMessage = lastReminder?.action === 'sms' ? dunning?.messages?.at(-1) : undefined;
-
   const part: CustomerPop = {
     customer: toPopCustomer(customer, owner ? { id: owner._id.toString(), name: owner.name } : undefined),
     currency,
@@ -137,39 +127,49 @@ export function composeCustomerPop(customer: CustomerDoc, rows: PopRows): Custom
     suggestions: suggestionsOf(suggestions),
     openCases: openCasesOf(cases),
     lastInteractions: lastInteractionsOf(interactions),
-    ...(dunning
+    ...(dunning ? { dunning: dunningOf(dunning, invoices) } : {}),
+  };
+  return { part, dues };
+}
+
+/** Why we are calling: the open or paused dunning case, its invoices (from the open ones) and its last reminder. */
+export function dunningOf(
+  dunning: NonNullable<PopRows['dunning']>,
+  invoices: PopRows['invoices'],
+): NonNullable<CustomerPop['dunning']> {
+  const lastAction = dunning.history.at(-1);
+  const caseInvoices = invoices
+    .filter((i) => dunning.invoiceIds.some((id) => id.equals(i._id)))
+    .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+  const lastReminder = dunning.history.findLast((h) => h.action === 'sms' || h.action === 'letter');
+  const lastMessage = lastReminder?.action === 'sms' ? dunning.messages?.at(-1) : undefined;
+  return {
+    id: dunning._id.toString(),
+    stage: dunning.stage,
+    status: dunning.status,
+    amount: dunning.amount,
+    currency: dunning.currency,
+    ...(lastAction?.at ? { lastAction: { type: lastAction.action, at: lastAction.at.toISOString() } } : {}),
+    ...(dunning.promiseToPay?.date
+      ? { promiseToPay: { date: dunning.promiseToPay.date.toISOString(), amount: dunning.promiseToPay.amount } }
+      : {}),
+    invoices: caseInvoices.map((i) => ({
+      number: i.number,
+      amount: i.amount,
+      open: round2(i.amount - (i.paid ?? 0)),
+      dueAt: i.dueAt.toISOString(),
+    })),
+    ...(lastReminder
       ? {
-          dunning: {
-            id: dunning._id.toString(),
-            stage: dunning.stage,
-            status: dunning.status,
-            amount: dunning.amount,
-            currency: dunning.currency,
-            ...(lastAction?.at ? { lastAction: { type: lastAction.action, at: lastAction.at.toISOString() } } : {}),
-            ...(dunning.promiseToPay?.date
-              ? { promiseToPay: { date: dunning.promiseToPay.date.toISOString(), amount: dunning.promiseToPay.amount } }
-              : {}),
-            invoices: caseInvoices.map((i) => ({
-              number: i.number,
-              amount: i.amount,
-              open: round2(i.amount - (i.paid ?? 0)),
-              dueAt: i.dueAt.toISOString(),
-            })),
-            ...(lastReminder
-              ? {
-                  lastReminder: {
-                    type: lastReminder.action,
-                    at: lastReminder.at.toISOString(),
-                    ...(lastMessage ? { status: lastMessage.status } : {}),
-                  },
-                }
-              : {}),
-            ...(dunning.pausedReason ? { pausedReason: dunning.pausedReason } : {}),
+          lastReminder: {
+            type: lastReminder.action,
+            at: lastReminder.at.toISOString(),
+            ...(lastMessage ? { status: lastMessage.status } : {}),
           },
         }
       : {}),
+    ...(dunning.pausedReason ? { pausedReason: dunning.pausedReason } : {}),
   };
-  return { part, dues };
 }
 
 export const recentPurchasesOf = (orders: PopRows['orders']): CustomerPop['recentPurchases'] =>

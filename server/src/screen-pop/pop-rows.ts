@@ -46,20 +46,26 @@ export async function readPopRows(models: Models, customer: CustomerDoc): Promis
   const customerId: Types.ObjectId = customer._id;
   const [owner, invoices, orders, suggestions, cases, interactions, dunning] = await Promise.all([
     customer.ownerId ? models.User.findById(customer.ownerId, { name: 1 }).lean() : null,
-    models.Invoice.find({ customerId, status: 'open' }, INVOICE_FIELDS)
-      .sort({ dueAt: 1, _id: 1 })
-      .limit(OPEN_INVOICES)
-      .lean(),
+    readOpenInvoices(models, customerId),
     readRecentOrders(models, customerId),
     models.CustomerSuggestions.findById(customerId, { items: 1 }).lean(),
     readOpenCases(models, customerId),
     readLastInteractions(models, customerId),
-    models.DunningCase.findOne({ customerId, status: { $in: [...ACTIVE_DUNNING_STATUSES] } })
-      .sort({ openedAt: -1, _id: -1 })
-      .lean(),
+    readActiveDunning(models, customerId),
   ]);
   return { owner, invoices, orders, suggestions, cases, interactions, dunning };
 }
+
+export const readOpenInvoices = (models: Models, customerId: Types.ObjectId) =>
+  models.Invoice.find({ customerId, status: 'open' }, INVOICE_FIELDS)
+    .sort({ dueAt: 1, _id: 1 })
+    .limit(OPEN_INVOICES)
+    .lean();
+
+export const readActiveDunning = (models: Models, customerId: Types.ObjectId) =>
+  models.DunningCase.findOne({ customerId, status: { $in: [...ACTIVE_DUNNING_STATUSES] } })
+    .sort({ openedAt: -1, _id: -1 })
+    .lean();
 
 export const readRecentOrders = (models: Models, customerId: Types.ObjectId) =>
   models.Order.find({ customerId }, ORDER_FIELDS).sort({ placedAt: -1, _id: -1 }).limit(RECENT_LINES).lean();

@@ -286,6 +286,11 @@ describe('pop summaries', () => {
     expect(annaPop.dunning).toMatchObject({ status: 'paused', pausedReason: 'promise' });
     expect(annaPop.lastInteractions[0]?.summary).toBe('Promised to pay');
     await until(async () => !(await db.models.PopSummaryState.findById('watcher').lean())?.stoppedAt, 15_000, 'beat');
+
+    // The case closes (a dunning case's part only is re-read): the summary no longer shows one.
+    const beforeClose = await revOf(anna);
+    await db.models.DunningCase.updateOne({ _id: dunningId }, { $set: { status: 'closed' } });
+    expect((await caughtUp(anna, beforeClose)).dunning).toBeUndefined();
   });
 
   it('keeps beating under writes that never stop (calls trust summaries only while it beats)', async () => {

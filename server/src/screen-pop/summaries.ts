@@ -1,7 +1,7 @@
 // The pop-summary watcher: one change stream over every collection a pop shows (customers, orders,
 // invoices, payments, cases, interactions, suggestions, dunning cases). Each batch of changes is
 // reduced to the customers it touches (a burst for one customer → one rebuild). A customer whose
-// changes touch one part only (interactions, orders, cases, suggestions) gets that part re-read and
+// changes touch one part only (interactions, orders, cases, suggestions, dunning cases) gets that part re-read and
 // set; any other change gets the full build (pop-part.ts: summary and build cannot disagree,
 // summaries.int.test.ts checks both against a fresh build). Then the stream's resume
 // token is stored, so a restarted watcher resumes where the last one stopped and loses nothing.
@@ -68,7 +68,7 @@ export function customersOf(change: ChangeStreamDocument<Document>): Types.Objec
 
 /**
  * The one part of a summary a change can alter, when only one can (its other parts stay):
- * undefined when the change may alter more (customers, invoices, payments, dunning cases).
+ * undefined when the change may alter more (customers, invoices, payments).
  */
 export function partOf(change: ChangeStreamDocument<Document>): SummaryPart | undefined {
   const coll = 'ns' in change && change.ns && 'coll' in change.ns ? change.ns.coll : undefined;
@@ -79,6 +79,7 @@ const PART_OF: Record<string, SummaryPart> = {
   orders: 'recentPurchases',
   cases: 'openCases',
   customersuggestions: 'suggestions',
+  dunningcases: 'dunning',
 };
 
 /** A customer to rebuild: some parts of its summary, or all of it. */

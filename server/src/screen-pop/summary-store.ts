@@ -10,6 +10,7 @@ import { upsertWrite } from '../db/upsert';
 import {
   POP_PART_VERSION,
   customerPopSchema,
+  dunningOf,
   lastInteractionsOf,
   openCasesOf,
   readCustomerPop,
@@ -17,7 +18,7 @@ import {
   suggestionsOf,
   type CustomerPopFacts,
 } from './pop-part';
-import { readLastInteractions, readOpenCases, readRecentOrders } from './pop-rows';
+import { readActiveDunning, readLastInteractions, readOpenCases, readOpenInvoices, readRecentOrders } from './pop-rows';
 
 /** A stored summary as read: its facts when it can be used for `customer`, and its revision. */
 export interface StoredSummary {
@@ -128,7 +129,7 @@ export async function rebuildSummary(models: Models, customerId: Types.ObjectId,
 }
 
 /** The parts of a summary that one kind of write changes (the others stay as they are). */
-export type SummaryPart = 'lastInteractions' | 'recentPurchases' | 'openCases' | 'suggestions';
+export type SummaryPart = 'lastInteractions' | 'recentPurchases' | 'openCases' | 'suggestions' | 'dunning';
 
 /**
  * Re-reads only `parts` of a customer's summary and sets them (an interaction → its last
@@ -142,14 +143,18 @@ export async function refreshSummaryParts(
   now: Date,
 ): Promise<void> {
   const set: Record<string, unknown> = { builtAt: now };
+  const unset: Record<string, 1> = {};
   await Promise.all(
     [...parts].map(async (part) => {
-      set[`part.${part}`] = await readPart(models, customerId, part);
+      const value = await readPart(models, customerId, part);
+      if (value === undefined)
+        unset[`part.${part}`] = 1; // no dunning case any more
+      else set[`part.${part}`] = value;
     }),
   );
   const result = await models.PopSummary.updateOne(
     { _id: customerId, version: POP_PART_VERSION },
-    { $set: set, $inc: { rev: 1 } },
+    { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}), $inc: { rev: 1 } },
   );
   if (result.matchedCount === 0) await rebuildSummary(models, customerId, now);
 }
@@ -164,5 +169,14 @@ async function readPart(models: Models, customerId: Types.ObjectId, part: Summar
       return openCasesOf(await readOpenCases(models, customerId));
     case 'suggestions':
       return suggestionsOf(await models.CustomerSuggestions.findById(customerId, { items: 1 }).lean());
+    case 'dunning': {
+      // The case's invoices come from the open ones, as in the full build (its amounts owed do not
+      // change with a dunning case: an invoice or payment gets the full build).
+      const [dunning, invoices] = await Promise.all([
+        readActiveDunning(models, customerId),
+        readOpenInvoices(models, customerId),
+      ]);
+      return dunning ? dunningOf(dunning, invoices) : undefined;
+    }
   }
 }
