@@ -27,7 +27,7 @@ import { BENCH_TWILIO, benchArgs, benchServerEnv, startApp } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import { cleanSlate } from './bench-dunning/setup';
 import { fmt, summary } from './bench-pop/figures';
-import { jobsSince } from './bench-pop/jobs';
+import { clearJobsOfEarlierRuns, jobsSince } from './bench-pop/jobs';
 import { callerNumbers, ensureAgents } from './bench-pop/setup';
 
 const argsSchema = z.object({
@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     // As bench:pop: no dunning cases or callbacks left by other benchmarks to dial during the run.
     await cleanSlate(bench);
     await db.models.Callback.deleteMany({});
-    await db.models.JobRun.deleteMany({});
+    await clearJobsOfEarlierRuns(db);
     // ensureAgents answers every bench agent an earlier, larger run left: --agents of them connect.
     const consoles = (await ensureAgents(db, args.agents, JWT_SECRET)).slice(0, args.agents);
     const agentId = await ensureBrowserAgent(db);

@@ -26,7 +26,7 @@ import { floor, fmt, popStages, stageFigures, summary } from './bench-pop/figure
 import { cleanSlate } from './bench-dunning/setup';
 import type { Database } from '../server/src/db/connection';
 import { callerNumbers, ensureAgents } from './bench-pop/setup';
-import { adminToken, jobsSince, startJobs } from './bench-pop/jobs';
+import { adminToken, clearJobsOfEarlierRuns, jobsSince, startJobs } from './bench-pop/jobs';
 import { findKnee, sampleMemory } from './bench-pop/scale';
 
 const argsSchema = z.object({
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     const cleaned = await cleanSlate(bench);
     await readyPopSummaries(bench, { stale: cleaned });
     await db.models.Callback.deleteMany({});
-    await db.models.JobRun.deleteMany({});
+    await clearJobsOfEarlierRuns(db);
     const agents = await ensureAgents(db, args.agents, JWT_SECRET);
     const numbers = await callerNumbers(db);
     const customers = await db.models.Customer.estimatedDocumentCount();

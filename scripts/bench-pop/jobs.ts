@@ -59,6 +59,20 @@ export async function startJobs(db: Database, url: string, token: string): Promi
   }
 }
 
+/**
+ * Runs of the long jobs that an earlier benchmark started and never saw end (killed with its server):
+ * Agenda would start them again once their lock expires, in the middle of a phase that should have
+ * no job running. The one-off runs go; the schedules stay, unlocked.
+ */
+export async function clearJobsOfEarlierRuns(db: Database): Promise<void> {
+  const mongo = db.conn.db;
+  if (!mongo) throw new Error('no database');
+  const agendaJobs = mongo.collection('agendaJobs');
+  await agendaJobs.deleteMany({ name: { $in: [...BENCH_JOBS] }, type: 'normal' });
+  await agendaJobs.updateMany({ name: { $in: [...BENCH_JOBS] } }, { $unset: { lockedAt: '' } });
+  await db.models.JobRun.deleteMany({});
+}
+
 /** The long jobs that ran at some time since `since`, with how far they got. */
 export async function jobsSince(db: Database, since: Date): Promise<string> {
   const runs = await db.models.JobRun.find({ heartbeatAt: { $gte: since } }).lean();
