@@ -27,7 +27,7 @@ import { BENCH_TWILIO, benchArgs, benchServerEnv, startApp } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import { cleanSlate } from './bench-dunning/setup';
 import { fmt, summary } from './bench-pop/figures';
-import { clearJobsOfEarlierRuns, jobsSince } from './bench-pop/jobs';
+import { clearJobsOfEarlierRuns, jobsSince, quietJobs } from './bench-pop/jobs';
 import { callerNumbers, ensureAgents } from './bench-pop/setup';
 
 const argsSchema = z.object({
@@ -256,6 +256,11 @@ async function main(): Promise<void> {
       `\nPaint benchmark: ${customers.toLocaleString()} customers; 1 Chromium desk + ${consoles.length} socket consoles; ` +
         `background ${args.rate} calls/s; ${args.calls} measured calls (after ${args['warmup-calls']} unmeasured)`,
     );
+    // No job runs during the measured calls (at most --max-seconds, and a minute to spare).
+    await quietJobs(db, {
+      until: new Date(Date.now() + (args['max-seconds'] + 60) * 1000),
+      log: (line) => console.log(line),
+    });
     const since = new Date();
     const load = await startLoad(
       url,

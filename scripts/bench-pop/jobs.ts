@@ -73,6 +73,63 @@ export async function clearJobsOfEarlierRuns(db: Database): Promise<void> {
   await db.models.JobRun.deleteMany({});
 }
 
+/**
+ * Before a phase that should have no job running: waits for the long jobs under way or queued to
+ * end (a fresh small seed gets its first suggestions run at once when the worker starts, and a
+ * killed benchmark's runs come back), then holds their schedules until `until` (the hourly dunning
+ * scan at minute 5 would otherwise start a catch-up scan in the middle of the phase). The schedules
+ * keep their rule: Agenda computes the run after the held one from it again.
+ */
+export async function quietJobs(
+  db: Database,
+  options: { until: Date; log: (line: string) => void; maxWaitMs?: number },
+): Promise<void> {
+  const mongo = db.conn.db;
+  if (!mongo) throw new Error('no database');
+  const agendaJobs = mongo.collection('agendaJobs');
+  const names = { $in: [...BENCH_JOBS] };
+  // A database without suggestions may get its first full run as the worker starts: give it time to be queued.
+  if ((await db.models.CustomerSuggestions.estimatedDocumentCount()) === 0) {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !(await db.models.JobRun.exists({ _id: SUGGESTIONS_FULL })))
+      await new Promise((r) => setTimeout(r, 500));
+  }
+  const started = Date.now();
+  const maxWaitMs = options.maxWaitMs ?? 30 * 60_000;
+  let told = 0;
+  for (;;) {
+    const [running, queued] = await Promise.all([
+      db.models.JobRun.find({ _id: names, state: 'running' }).lean(),
+      agendaJobs.countDocuments({ name: names, type: 'normal', nextRunAt: { $ne: null } }),
+    ]);
+    if (running.length === 0 && queued === 0) break;
+    const what = running.map((r) => `${r._id} (${r.phase ?? 'starting'} ${(r.done ?? 0).toLocaleString()})`);
+    if (Date.now() - started > maxWaitMs) {
+      options.log(
+        `jobs: still under way after ${Math.round(maxWaitMs / 60_000)} min, measuring anyway: ${what.join('; ') || `${queued} queued`}`,
+      );
+      break;
+    }
+    if (Date.now() - told > 15_000) {
+      options.log(
+        `jobs: waiting for ${what.join('; ') || `${queued} queued run(s)`} to end before a phase with no job`,
+      );
+      told = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const due = await agendaJobs
+    .find({ name: names, type: 'single', nextRunAt: { $lt: options.until } }, { projection: { name: 1, nextRunAt: 1 } })
+    .toArray();
+  for (const job of due) {
+    await agendaJobs.updateOne({ _id: job._id }, { $set: { nextRunAt: options.until } });
+    const at = job.nextRunAt instanceof Date ? job.nextRunAt.toISOString().slice(11, 16) : '?';
+    options.log(
+      `jobs: the scheduled ${String(job.name)} due at ${at} UTC is held until ${options.until.toISOString().slice(11, 19)} UTC, after the phases with no job`,
+    );
+  }
+}
+
 /** The long jobs that ran at some time since `since`, with how far they got. */
 export async function jobsSince(db: Database, since: Date): Promise<string> {
   const runs = await db.models.JobRun.find({ heartbeatAt: { $gte: since } }).lean();
