@@ -64,7 +64,9 @@ function startFlags(root: string): string[] {
 export async function startApp(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const root = resolve(import.meta.dirname, '..');
-  const child = spawn(process.execPath, [...startFlags(root), '--import', 'tsx', 'server/src/main.ts'], {
+  // BENCH_NODE_FLAGS adds Node flags to the web process for a look inside (e.g. `--trace-gc`).
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...startFlags(root), ...extra, '--import', 'tsx', 'server/src/main.ts'], {
     detached: false,
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), ...env },

@@ -5,7 +5,8 @@ import { cacheDir, startDatabase } from '../server/src/db/embedded-db.mjs';
 import { connectDatabase, type Database } from '../server/src/db/connection';
 import { ensureIndexes } from '../server/src/db/models';
 import { seedDatabase } from '../server/src/seed/seed';
-import { backfillPopSummaries } from '../server/src/screen-pop/summaries';
+import type { Db, ResumeToken } from 'mongodb';
+import { STATE_ID, backfillPopSummaries, historyLost } from '../server/src/screen-pop/summaries';
 import { systemClock } from '../server/src/clock';
 
 export interface BenchDatabase {
@@ -63,13 +64,25 @@ export async function openBenchDatabase(opts: { customers: number; dataDir?: str
  */
 export async function readyPopSummaries(bench: BenchDatabase, opts: { stale: boolean }): Promise<void> {
   const { models } = bench.db;
-  if (opts.stale) {
-    await models.PopSummary.deleteMany({});
-    await models.PopSummaryState.deleteMany({});
-  }
+  const mongo = bench.db.conn.db;
+  if (!mongo) throw new Error('no database');
   const customers = await models.Customer.estimatedDocumentCount();
-  if ((await models.PopSummary.estimatedDocumentCount()) >= customers) return;
-  console.log(`bench database: writing the pop summaries of ${customers.toLocaleString()} customers…`);
+  // The watcher's stored position, when the server no longer keeps the changes since (a database
+  // left for a day): the worker would rebuild every summary in the background, during the phases.
+  const state = await models.PopSummaryState.findById(STATE_ID).lean();
+  const lost = state?.token !== undefined && !(await resumable(mongo, state.token as ResumeToken));
+  const stale = opts.stale || lost;
+  if (!stale && (await models.PopSummary.estimatedDocumentCount()) >= customers) return;
+  // A position from before the summaries are written: the worker resumes from it (whatever changes
+  // meanwhile it sees) instead of walking every customer again as on a first start.
+  const stream = mongo.watch([], { maxAwaitTimeMS: 10 });
+  await stream.tryNext();
+  const token = stream.resumeToken;
+  await stream.close();
+  if (stale) await models.PopSummary.deleteMany({});
+  console.log(
+    `bench database: writing the pop summaries of ${customers.toLocaleString()} customers${lost ? ' (the watcher could not resume from where it stopped)' : ''}…`,
+  );
   const started = Date.now();
   let last = 0;
   const done = await backfillPopSummaries({
@@ -81,7 +94,26 @@ export async function readyPopSummaries(bench: BenchDatabase, opts: { stale: boo
       console.log(`  ${n.toLocaleString()} / ${customers.toLocaleString()} customers`);
     },
   });
+  await models.PopSummaryState.updateOne(
+    { _id: STATE_ID },
+    { $set: { token, at: new Date(0) }, $unset: { stoppedAt: 1 } },
+    { upsert: true },
+  );
   console.log(
     `bench database: ${done.written.toLocaleString()} pop summaries written in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
+}
+
+/** Whether a change stream can still resume from `token`. */
+async function resumable(mongo: Db, token: ResumeToken): Promise<boolean> {
+  const stream = mongo.watch([], { resumeAfter: token, maxAwaitTimeMS: 10 });
+  try {
+    await stream.tryNext();
+    return true;
+  } catch (err) {
+    if (historyLost(err)) return false;
+    throw err;
+  } finally {
+    await stream.close().catch(() => undefined);
+  }
 }

@@ -27,7 +27,7 @@ import { BENCH_TWILIO, benchArgs, benchServerEnv, startApp } from './bench-app';
 import { openBenchDatabase } from './bench-db';
 import { cleanSlate } from './bench-dunning/setup';
 import { fmt, summary } from './bench-pop/figures';
-import { clearJobsOfEarlierRuns, jobsSince, quietJobs } from './bench-pop/jobs';
+import { clearJobsOfEarlierRuns, holdSchedules, jobsSince, quietJobs } from './bench-pop/jobs';
 import { callerNumbers, ensureAgents } from './bench-pop/setup';
 
 const argsSchema = z.object({
@@ -241,6 +241,12 @@ async function main(): Promise<void> {
     const owned = await ownCustomers(db, agentId, args.calls + args['warmup-calls']);
     restore = owned.restore;
     const background = (await callerNumbers(db)).filter((n) => !owned.phones.has(n));
+    // No job runs during the measured calls (the start, at most --max-seconds, and a minute to spare).
+    const quiet = {
+      until: new Date(Date.now() + 300_000 + (args['max-seconds'] + 60) * 1000),
+      log: (line: string) => console.log(line),
+    };
+    await holdSchedules(db, quiet);
     app = await startApp({
       ...benchServerEnv({ uri: bench.uri, jwtSecret: JWT_SECRET, twilioApiBase: twilioRest.url }),
       // The browser agent never accepts: an offer left ringing must not set it away before it is cancelled.
@@ -256,11 +262,7 @@ async function main(): Promise<void> {
       `\nPaint benchmark: ${customers.toLocaleString()} customers; 1 Chromium desk + ${consoles.length} socket consoles; ` +
         `background ${args.rate} calls/s; ${args.calls} measured calls (after ${args['warmup-calls']} unmeasured)`,
     );
-    // No job runs during the measured calls (at most --max-seconds, and a minute to spare).
-    await quietJobs(db, {
-      until: new Date(Date.now() + (args['max-seconds'] + 60) * 1000),
-      log: (line) => console.log(line),
-    });
+    await quietJobs(db, quiet);
     const since = new Date();
     const load = await startLoad(
       url,

@@ -26,7 +26,7 @@ import { floor, fmt, popStages, stageFigures, summary } from './bench-pop/figure
 import { cleanSlate } from './bench-dunning/setup';
 import type { Database } from '../server/src/db/connection';
 import { callerNumbers, ensureAgents } from './bench-pop/setup';
-import { adminToken, clearJobsOfEarlierRuns, jobsSince, quietJobs, startJobs } from './bench-pop/jobs';
+import { adminToken, clearJobsOfEarlierRuns, holdSchedules, jobsSince, quietJobs, startJobs } from './bench-pop/jobs';
 import { findKnee, sampleMemory } from './bench-pop/scale';
 
 const argsSchema = z.object({
@@ -235,6 +235,18 @@ async function main(): Promise<void> {
     const customers = await db.models.Customer.estimatedDocumentCount();
     const orders = await db.models.Order.estimatedDocumentCount();
 
+    const providers = args.provider === 'both' ? (['twilio', 'asterisk'] as const) : ([args.provider] as const);
+    // No job runs from here to the end of the phases without one: the start and the consoles (5
+    // minutes at most), the warm-up (at most 5 minutes), the knee's steps or those phases (each
+    // with its 10-second tail), and a minute to spare.
+    const quietMs =
+      300_000 +
+      (args.warmup ? 300_000 : 0) +
+      (args['find-knee'] ? 15 * 60_000 : providers.length * (args.seconds + 15) * 1000) +
+      60_000;
+    const quiet = { until: new Date(Date.now() + quietMs), log: (line: string) => console.log(line) };
+    await holdSchedules(db, quiet);
+
     const floors = await floor(db, numbers);
     app = await startApp({
       ...benchServerEnv({ uri: bench.uri, jwtSecret: JWT_SECRET, twilioApiBase: twilioRest.url }),
@@ -265,18 +277,10 @@ async function main(): Promise<void> {
     console.log(
       `${connected.sockets.length} agent consoles connected and available (they stay connected for every round)`,
     );
-    const providers = args.provider === 'both' ? (['twilio', 'asterisk'] as const) : ([args.provider] as const);
     const phases = [
       ...providers.map((provider) => ({ provider, jobs: false })),
       ...(args['with-jobs'] ? providers.map((provider) => ({ provider, jobs: true })) : []),
     ];
-    // No job runs from here to the end of the phases without one: the warm-up (at most 5 minutes),
-    // the knee's steps or those phases (each with its 10-second tail), and a minute to spare.
-    const quietMs =
-      (args.warmup ? 300_000 : 0) +
-      (args['find-knee'] ? 15 * 60_000 : providers.length * (args.seconds + 15) * 1000) +
-      60_000;
-    const quiet = { until: new Date(Date.now() + quietMs), log: (line: string) => console.log(line) };
     await quietJobs(db, quiet);
     const warmStart = Date.now();
     for (let round = 1; args.warmup; round++) {

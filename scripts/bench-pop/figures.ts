@@ -89,7 +89,7 @@ export function stageFigures(before: Map<string, StageTotals>, after: Map<string
       if (count <= 0) return `${stage} -`;
       const mean = ((a.sum - (b?.sum ?? 0)) / count) * 1000;
       const bound = [...a.buckets].find(([le, n]) => n - (b?.buckets.get(le) ?? 0) >= 0.99 * count)?.[0];
-      return `${stage} mean ${mean.toFixed(2)} ms, p99 ${bound === undefined ? '> 500 ms' : `≤ ${bound * 1000} ms`}`;
+      return `${stage} ×${count} mean ${mean.toFixed(2)} ms, p99 ${bound === undefined ? '> 500 ms' : `≤ ${bound * 1000} ms`}`;
     })
     .join('; ');
 }

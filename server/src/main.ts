@@ -15,7 +15,7 @@ import { systemClock } from './clock';
 import { startServer } from './server';
 import { createScheduler, WEB_JOBS } from './jobs/scheduler';
 import { spawnWorker, leaveWithParent, type WorkerProcess } from './jobs/worker-process';
-import { firstSuggestions, startWorker } from './worker';
+import { firstSuggestions, startWorker, upkeepPacer } from './worker';
 import { localScans, queuedScans } from './dunning/scans';
 import { roleOf } from './roles';
 import { startPopSummaries, type PopSummaries } from './screen-pop/summaries';
@@ -123,7 +123,10 @@ async function main(): Promise<void> {
   let popSummaries: PopSummaries | undefined;
   if (role === 'all') {
     jobs.dunning.use(localScans({ service: server.app.dunning, runs: jobs.runs, logger, pace: jobs.pacer.pace }));
-    popSummaries = await startPopSummaries({ db, logger, clock: systemClock }, { pace: jobs.pacer.pace });
+    popSummaries = await startPopSummaries(
+      { db, logger, clock: systemClock },
+      { pace: jobs.pacer.pace, upkeepPace: upkeepPacer(db, logger, systemClock) },
+    );
     await firstSuggestions(db, jobs, logger);
   }
   // By default one worker process beside this one, on the same database and Twilio endpoint.

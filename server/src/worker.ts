@@ -7,6 +7,7 @@ import type { Database } from './db/connection';
 import type { Logger } from './logger';
 import type { Clock } from './clock';
 import { createScheduler, WORKER_JOBS, type Scheduler } from './jobs/scheduler';
+import { Pacer, UPKEEP_PACING } from './jobs/pacer';
 import { CustomerService } from './customers/customers.service';
 import { AuditService } from './audit/audit.service';
 import { CallbackService } from './callbacks/callbacks.service';
@@ -46,7 +47,7 @@ export async function startWorker(deps: {
   jobs.dunning.use(localScans({ service: dunning, runs: jobs.runs, logger, pace: jobs.pacer.pace }));
   await jobs.start();
   // Every customer's pop kept in one document (a call reads it in one go), giving way to the call path too.
-  const popSummaries = await startPopSummaries({ db, logger, clock }, await popSummaryOptions(db, jobs, logger));
+  const popSummaries = await startPopSummaries({ db, logger, clock }, await popSummaryOptions(db, jobs, logger, clock));
   await firstSuggestions(db, jobs, logger);
   logger.info('worker started');
   return {
@@ -65,7 +66,7 @@ export async function startWorker(deps: {
  * `scripts/backfill-pop-summaries.ts` (run it in a quiet hour). Meanwhile a caller without a summary
  * gets the full build, which writes theirs.
  */
-async function popSummaryOptions(db: Database, jobs: Scheduler, logger: Logger) {
+async function popSummaryOptions(db: Database, jobs: Scheduler, logger: Logger, clock: Clock) {
   const customers = await db.models.Customer.estimatedDocumentCount();
   const backfill = customers < FIRST_RUN_AT_ONCE_CUSTOMERS;
   if (!backfill && (await db.models.PopSummary.estimatedDocumentCount()) < customers)
@@ -73,7 +74,12 @@ async function popSummaryOptions(db: Database, jobs: Scheduler, logger: Logger) 
       { customers },
       'pop summaries: not filled in at start on a database this large; run scripts/backfill-pop-summaries.ts in a quiet hour (callers without one get the full build meanwhile)',
     );
-  return { pace: jobs.pacer.pace, backfill };
+  return { pace: jobs.pacer.pace, upkeepPace: upkeepPacer(db, logger, clock), backfill };
+}
+
+/** The watcher's own pacer: it gives way to the call path briefly (UPKEEP_PACING). */
+export function upkeepPacer(db: Database, logger: Logger, clock: Clock): () => Promise<void> {
+  return new Pacer({ models: db.models, clock, logger }, UPKEEP_PACING).pace;
 }
 
 /**

@@ -24,6 +24,12 @@ export interface PacerOptions {
   checkEveryMs?: number;
 }
 
+/**
+ * The pop summaries' upkeep (screen-pop/summaries.ts): the call path's own, so it holds at most a
+ * second while the call path suffers and takes no rest after its work.
+ */
+export const UPKEEP_PACING: PacerOptions = { workShare: 1, batchPauseMs: 0, maxHoldMs: 1000 };
+
 /** Called by a job between batches: resolves when the next batch may go. */
 export type Pace = () => Promise<void>;
 

@@ -308,4 +308,48 @@ describe('pop summaries', () => {
     const last = await db.models.PopSummaryState.findById('watcher', { at: 1 }).lean();
     expect(systemClock.now().getTime() - (last?.at.getTime() ?? 0)).toBeLessThan(WATCHER_LIVE_MS);
   }, 20_000);
+
+  it('stores its position on stop: the next watcher does not rebuild what this one did', async () => {
+    // The position is stored at most once a second while it runs; a change rebuilt just before the
+    // stop is stored by the stop itself.
+    const before = await revOf(jan);
+    await db.models.Interaction.create({ customerId: jan, type: 'note', at: systemClock.now(), summary: 'last' });
+    await caughtUp(jan, before);
+    await watcher?.stop();
+    watcher = await startPopSummaries({ db, logger, clock: systemClock }, { backfill: false });
+    const resumed = await revOf(jan);
+    await until(async () => !(await db.models.PopSummaryState.findById('watcher').lean())?.stoppedAt, 15_000, 'beat');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(watcher.rebuilt).toBe(0);
+    expect(await revOf(jan)).toBe(resumed);
+  });
+
+  it('behind a burst larger than a round, says up to when its summaries hold every change', async () => {
+    // One customer per round, each round held 300 ms (as the call path's pacing may hold it):
+    // eight new customers keep it behind for seconds. It used to fall silent until caught up, and
+    // every call meanwhile fell back to the full build.
+    await watcher?.stop();
+    watcher = await startPopSummaries(
+      { db, logger, clock: systemClock },
+      { backfill: false, maxPending: 1, upkeepPace: () => new Promise((r) => setTimeout(r, 300)) },
+    );
+    await until(async () => !(await db.models.PopSummaryState.findById('watcher').lean())?.stoppedAt, 15_000, 'beat');
+    const rebuiltBefore = watcher.rebuilt;
+    const burstAt = systemClock.now();
+    const ids: Types.ObjectId[] = [];
+    for (let i = 0; i < 8; i++)
+      ids.push((await addCustomer(db.models, { name: `Burst ${i}`, phones: [`22 600 00 0${i}`] }))._id);
+    const behind: { at: Date; readAt: Date }[] = [];
+    while (watcher.rebuilt - rebuiltBefore < ids.length - 1) {
+      const state = await db.models.PopSummaryState.findById('watcher', { at: 1 }).lean();
+      const readAt = systemClock.now();
+      if (state && state.at >= burstAt && watcher.rebuilt - rebuiltBefore < ids.length - 1)
+        behind.push({ at: state.at, readAt });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Beats while behind, each no later than the changes it holds.
+    expect(behind.length).toBeGreaterThan(0);
+    for (const b of behind) expect(b.at.getTime()).toBeLessThan(b.readAt.getTime());
+    for (const id of ids) await caughtUp(id, 0);
+  }, 30_000);
 });

@@ -3,8 +3,9 @@
 // reduced to the customers it touches (a burst for one customer → one rebuild). A customer whose
 // changes touch one part only (interactions, orders, cases, suggestions, dunning cases) gets that part re-read and
 // set; any other change gets the full build (pop-part.ts: summary and build cannot disagree,
-// summaries.int.test.ts checks both against a fresh build). Then the stream's resume
-// token is stored, so a restarted watcher resumes where the last one stopped and loses nothing.
+// summaries.int.test.ts checks both against a fresh build). Rounds of rebuilds are at least
+// `roundEveryMs` apart; the stream's resume token is stored at most once a second and on stop,
+// so a restarted watcher resumes where the last one stopped and loses nothing.
 // Run it in exactly one process (the worker). `backfillPopSummaries` fills in existing customers.
 import { Types } from 'mongoose';
 import type { ChangeStream, ChangeStreamDocument, Document, ResumeToken } from 'mongodb';
@@ -17,8 +18,12 @@ import { composeCustomerPop } from './pop-part';
 import { readPopRowsInRange } from './pop-rows';
 import { rebuildSummary, refreshSummaryParts, writeSummariesIfUnchanged, type SummaryPart } from './summary-store';
 
-const STATE_ID = 'watcher';
-/** A caught-up watcher says so at least this often. */
+/** The watcher's stored position: `popsummarystates` `_id`. */
+export const STATE_ID = 'watcher';
+/**
+ * A caught-up watcher says so at least this often, and its position is stored at most this often
+ * (a restart sees again what came after it: a rebuild twice, never one lost).
+ */
 const BEAT_MS = 1000;
 /** Beats older than this: the call path builds pops in full (the watcher is gone or behind). */
 export const WATCHER_LIVE_MS = 10_000;
@@ -36,6 +41,13 @@ export interface PopSummariesOptions {
   /** At most this many customers gathered before a rebuild, however long the burst (default 500). */
   maxPending?: number;
   /**
+   * The least time from one round of rebuilds to the next (default 100 ms). Under steady writes
+   * the server always has a change at hand, and rounds followed each other as fast as they ran
+   * (bench:pop, 30 calls/s: ~58 waits, rounds and position writes a second). Gathered over this
+   * time, a call's timeline entry written at its start and again at its end is re-read once.
+   */
+  roundEveryMs?: number;
+  /**
    * How long one wait for changes lasts on the server (default 200 ms: a change reaches its summary in ~0.6 s, at 5 waits a second per worker). SecantusDB answers a waiting
    * change stream only when this runs out, not when a change arrives: a change reaches its summary
    * about 3× this later (measured: 500 ms → ~1.1 s, 50 ms → ~0.2 s, 5 ms → ~0.07 s).
@@ -43,8 +55,15 @@ export interface PopSummariesOptions {
   maxAwaitMs?: number;
   /** On a first start (no stored position), fill in every customer's summary in the background (default true). */
   backfill?: boolean;
-  /** Awaited before each batch of rebuilds and of the backfill: they give way to the call path (jobs/pacer.ts). */
+  /** Awaited before each batch of the backfill: it gives way to the call path as the jobs do (jobs/pacer.ts). */
   pace?: () => Promise<void>;
+  /**
+   * Awaited before each round of rebuilds (default: `pace`): it gives way to the call path, but
+   * briefly (jobs/pacer.ts UPKEEP_PACING). Held as long as a job, the watcher stopped beating and
+   * every call fell back to the full build (seven reads instead of one), which kept the pops slow:
+   * bench:pop, 20k customers, 626 of 1,200 pops built in full.
+   */
+  upkeepPace?: () => Promise<void>;
 }
 
 export interface PopSummaries {
@@ -135,7 +154,7 @@ class Watcher implements PopSummaries {
       await this.stream.tryNext().then((first) => {
         if (first) this.first = first;
       });
-      await this.storeToken(false);
+      await this.storeToken(undefined);
     }
     this.logger.info({ resumed: Boolean(token) }, 'pop summaries: watching');
     this.loop = this.run();
@@ -143,6 +162,11 @@ class Watcher implements PopSummaries {
   }
 
   private first?: ChangeStreamDocument<Document>;
+  /** The position up to which every change is in the summaries, and the one stored last. */
+  private done?: ResumeToken;
+  /** When the last change in the summaries was made (the database's clock). */
+  private doneWall?: Date;
+  private stored?: ResumeToken;
 
   private watch(token: ResumeToken | undefined): ChangeStream {
     const db = this.deps.db.conn.db;
@@ -155,28 +179,38 @@ class Watcher implements PopSummaries {
   }
 
   /**
-   * Stores the stream's position. `beat`: every change seen so far is in the summaries (the call
-   * path trusts summaries while these beats are recent, see pop-source.ts).
+   * Stores the stream's position. `upTo`: every change made before it is in the summaries (the
+   * call path trusts summaries while it is recent, see pop-source.ts); undefined: no such claim.
    */
-  private async storeToken(beat: boolean): Promise<void> {
+  private async storeToken(upTo: Date | undefined): Promise<void> {
     const token = this.stream?.resumeToken;
-    const now = this.deps.clock.now();
     await this.deps.db.models.PopSummaryState.updateOne(
       { _id: STATE_ID },
-      beat
-        ? { $set: { ...(token ? { token } : {}), at: now }, $unset: { stoppedAt: 1 } }
+      upTo
+        ? { $set: { ...(token ? { token } : {}), at: upTo }, $unset: { stoppedAt: 1 } }
         : { $set: { ...(token ? { token } : {}) }, $setOnInsert: { at: new Date(0) } },
       { upsert: true },
     );
-    if (beat) this.beatAt = performance.now();
   }
 
-  private beatAt = -Infinity;
+  /**
+   * Up to when the summaries hold every change: now when every change handed over is in; behind
+   * (more waiting), the time the last change in them was made, on this process's clock (its age as
+   * the database's clock says it, taken from now).
+   */
+  private upTo(caughtUp: boolean): Date | undefined {
+    const now = this.deps.clock.now();
+    if (caughtUp) return now;
+    if (!this.doneWall) return undefined;
+    return new Date(now.getTime() - Math.max(0, Date.now() - this.doneWall.getTime()));
+  }
 
   private async run(): Promise<void> {
     const pending = new Map<string, Pending>();
     let debounced = false;
+    let lastWall: Date | undefined;
     const add = (change: ChangeStreamDocument<Document>) => {
+      if ('wallTime' in change && change.wallTime instanceof Date) lastWall = change.wallTime;
       const part = partOf(change);
       for (const id of customersOf(change)) {
         const key = id.toHexString();
@@ -190,7 +224,10 @@ class Watcher implements PopSummaries {
     };
     if (this.first) add(this.first);
     this.first = undefined;
-    let stored: ResumeToken | undefined = this.stream?.resumeToken;
+    this.stored = this.stream?.resumeToken;
+    const roundEveryMs = this.options.roundEveryMs ?? 100;
+    let roundAt = -Infinity;
+    let storedAt = -Infinity;
     while (!this.stopped) {
       try {
         const stream = this.stream;
@@ -208,14 +245,28 @@ class Watcher implements PopSummaries {
           await sleep(this.options.debounceMs ?? 25);
           continue;
         }
-        if (pending.size > 0) await this.rebuild([...pending.values()]);
+        const early = roundAt + roundEveryMs - performance.now();
+        if (pending.size > 0 && early > 0 && pending.size < (this.options.maxPending ?? 500)) {
+          debounced = true; // what comes until the round is due joins it
+          await sleep(early);
+          continue;
+        }
+        if (pending.size > 0) {
+          roundAt = performance.now();
+          await this.rebuild([...pending.values()]);
+        }
         pending.clear();
         debounced = false;
+        this.done = stream.resumeToken;
+        this.doneWall = lastWall;
         // Every change the server has handed over is in the summaries: at most one wait behind.
+        // Behind (a burst larger than one round), it says how far, so that calls go on trusting
+        // summaries a few seconds old instead of all falling back to the full build at once.
         const caughtUp = stream.bufferedCount() === 0;
-        if (stream.resumeToken !== stored || (caughtUp && performance.now() - this.beatAt > BEAT_MS)) {
-          await this.storeToken(caughtUp);
-          stored = stream.resumeToken;
+        if (performance.now() - storedAt >= BEAT_MS && (this.done !== this.stored || caughtUp)) {
+          storedAt = performance.now();
+          await this.storeToken(this.upTo(caughtUp));
+          this.stored = this.done;
         }
       } catch (err) {
         if (this.stopped) return;
@@ -233,14 +284,17 @@ class Watcher implements PopSummaries {
             await this.deps.db.models.PopSummaryState.deleteOne({ _id: STATE_ID });
             this.stream = this.watch(undefined);
             const { models } = this.deps.db;
-            void backfillPopSummaries({ models, clock: this.deps.clock, logger: this.logger }, { rebuild: true }).catch(
-              (backfillErr: unknown) => this.logger.error({ err: backfillErr }, 'pop summaries: rebuild failed'),
-            );
+            void backfillPopSummaries(
+              { models, clock: this.deps.clock, logger: this.logger },
+              { rebuild: true, ...(this.options.pace ? { pace: this.options.pace } : {}) },
+            ).catch((backfillErr: unknown) => this.logger.error({ err: backfillErr }, 'pop summaries: rebuild failed'));
           } else {
             const state = await this.deps.db.models.PopSummaryState.findById(STATE_ID).lean();
             this.stream = this.watch(state?.token as ResumeToken | undefined);
           }
-          stored = undefined;
+          this.stored = undefined;
+          this.done = undefined;
+          this.doneWall = undefined;
         } catch (reopenErr) {
           this.logger.error({ err: reopenErr }, 'pop summaries: could not reopen the change stream');
         }
@@ -250,7 +304,7 @@ class Watcher implements PopSummaries {
 
   private async rebuild(todo: Pending[]): Promise<void> {
     const { models } = this.deps.db;
-    await this.options.pace?.();
+    await (this.options.upkeepPace ?? this.options.pace)?.();
     const concurrency = this.options.concurrency ?? 8;
     let next = 0;
     const lane = async () => {
@@ -270,16 +324,18 @@ class Watcher implements PopSummaries {
     await this.stream?.close().catch(() => undefined);
     await this.loop;
     // Calls stop trusting summaries at once (a next watcher beats again once it has caught up).
+    // What was rebuilt since the last stored position is not done again by the next watcher.
+    const token = this.done !== undefined && this.done !== this.stored ? { token: this.done } : {};
     await this.deps.db.models.PopSummaryState.updateOne(
       { _id: STATE_ID },
-      { $set: { stoppedAt: this.deps.clock.now() } },
+      { $set: { ...token, stoppedAt: this.deps.clock.now() } },
     ).catch((err: unknown) => this.logger.warn({ err }, 'pop summaries: stop not recorded'));
     this.logger.info({ rebuilt: this.rebuilt }, 'pop summaries: stopped');
   }
 }
 
 /** The server no longer has the stream's history from the stored token (MongoDB's codes). */
-function historyLost(err: unknown): boolean {
+export function historyLost(err: unknown): boolean {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
   return code === 286 || code === 280;
 }
