@@ -106,7 +106,7 @@ async function main(): Promise<void> {
       orderListener: { orderPlaced: (customerId) => jobs.suggestions.enqueueCustomerRecompute(customerId) },
       jobs: {
         queueSuggestionsRun: () => jobs.suggestions.runFullNow(),
-        pace: jobs.pacer.pace,
+        pace: jobs.pacer.lane(),
         // Beside a worker, a scan asked for over HTTP is the worker's; run here, it is this process's.
         ...(role === 'all'
           ? {}
@@ -122,10 +122,10 @@ async function main(): Promise<void> {
   // `--role all`: the batch jobs run in this process too, giving way to the call path all the same.
   let popSummaries: PopSummaries | undefined;
   if (role === 'all') {
-    jobs.dunning.use(localScans({ service: server.app.dunning, runs: jobs.runs, logger, pace: jobs.pacer.pace }));
+    jobs.dunning.use(localScans({ service: server.app.dunning, runs: jobs.runs, logger, pace: jobs.pacer.lane() }));
     popSummaries = await startPopSummaries(
       { db, logger, clock: systemClock },
-      { pace: jobs.pacer.pace, upkeepPace: upkeepPacer(db, logger, systemClock) },
+      { pace: jobs.pacer.lane(), upkeepPace: upkeepPacer(db, logger, systemClock) },
     );
     await firstSuggestions(db, jobs, logger);
   }

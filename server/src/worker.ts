@@ -44,7 +44,7 @@ export async function startWorker(deps: {
   // No sockets here: an agent given a dunning callback sees it when it is offered, and in their list.
   const callbacks = new CallbackService({ models: db.models, clock, customers, defaultCountry: config.defaultCountry });
   const dunning = createDunningService({ config, db, logger, clock, sms: deps.twilio, callbacks, audit, customers });
-  jobs.dunning.use(localScans({ service: dunning, runs: jobs.runs, logger, pace: jobs.pacer.pace }));
+  jobs.dunning.use(localScans({ service: dunning, runs: jobs.runs, logger, pace: jobs.pacer.lane() }));
   await jobs.start();
   // Every customer's pop kept in one document (a call reads it in one go), giving way to the call path too.
   const popSummaries = await startPopSummaries({ db, logger, clock }, await popSummaryOptions(db, jobs, logger, clock));
@@ -74,7 +74,7 @@ async function popSummaryOptions(db: Database, jobs: Scheduler, logger: Logger, 
       { customers },
       'pop summaries: not filled in at start on a database this large; run scripts/backfill-pop-summaries.ts in a quiet hour (callers without one get the full build meanwhile)',
     );
-  return { pace: jobs.pacer.pace, upkeepPace: upkeepPacer(db, logger, clock), backfill };
+  return { pace: jobs.pacer.lane(), upkeepPace: upkeepPacer(db, logger, clock), backfill };
 }
 
 /** The watcher's own pacer: it gives way to the call path briefly (UPKEEP_PACING). */

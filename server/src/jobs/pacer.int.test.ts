@@ -64,6 +64,20 @@ describe('Pacer', () => {
     expect(await settled(shared.pace())).toBe(true);
   }, 15_000);
 
+  it('owes the rest after one job’s batch to every job: another job’s asks do not wipe it out', async () => {
+    await status(12, 3);
+    const shared = new Pacer({ models: db.models, clock: systemClock, logger }, { batchPauseMs: 0, workShare: 0.5 });
+    const scan = shared.lane();
+    const learning = shared.lane();
+    await scan(); // both jobs begin a batch
+    await learning();
+    await new Promise((r) => setTimeout(r, 400));
+    await learning(); // the learning's batch ends (it rests, then begins the next)
+    const paused = performance.now();
+    await scan(); // the scan's batch of 800 ms ends: its rest is owed all the same
+    expect(performance.now() - paused).toBeGreaterThanOrEqual(350);
+  }, 15_000);
+
   it('pays no heed to a process whose word is stale (it stopped)', async () => {
     await status(900, 900, new Date(systemClock.now().getTime() - 60_000));
     expect(await settled(pacer().pace())).toBe(true);

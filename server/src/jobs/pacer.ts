@@ -43,8 +43,8 @@ export class Pacer {
   private checked = 0;
   private suffering: string | undefined;
   private lastLog = 0;
-  /** When the last pace() let its job go on (the batch since then is the job's work). */
-  private released: number | undefined;
+  /** Until when the database rests after the batches done so far (performance.now()). */
+  private restUntil = 0;
   /** Time held so far (for the benchmark's figures and the logs), ms. */
   heldMs = 0;
 
@@ -62,13 +62,34 @@ export class Pacer {
     };
   }
 
-  readonly pace: Pace = async () => {
-    // Batches of several jobs interleave through one pacer: the work since the last release is theirs together.
-    // Longer than a batch takes: the job was idle (or just began), not working.
-    const since = this.released === undefined ? Infinity : performance.now() - this.released;
-    const worked = since > MAX_BATCH_MS ? 0 : since;
-    const share = Math.min(1, Math.max(0.01, this.o.workShare));
-    const pause = Math.max(this.o.batchPauseMs, Math.min(this.o.maxHoldMs, (worked * (1 - share)) / share));
+  /**
+   * One job's pace (a scan, a full run): its batches end when it asks again, oldest first when it
+   * runs several at once. The rest owed after a batch is the database's, for every job of this
+   * pacer: two jobs at once share one work share instead of each reading the other's asks as the
+   * end of its batch (one shared clock: the suggestions run's short batches wiped out the rest
+   * owed after the dunning scan's long ones, and the two together took the database's whole time).
+   */
+  lane(): Pace {
+    const started: number[] = [];
+    return async () => {
+      const now = performance.now();
+      const batch = started.shift();
+      // A batch older than any batch is not one (the job stopped between two): no rest owed.
+      const worked = batch === undefined || now - batch > MAX_BATCH_MS ? 0 : now - batch;
+      const share = Math.min(1, Math.max(0.01, this.o.workShare));
+      this.restUntil = Math.max(this.restUntil, now + Math.min(this.o.maxHoldMs, (worked * (1 - share)) / share));
+      await this.hold();
+      started.push(performance.now());
+      if (started.length > 64) started.shift(); // a caller that never asks again
+    };
+  }
+
+  /** The pacer's own lane, for callers that do not take one. */
+  readonly pace: Pace = this.lane();
+
+  /** Waits out the rest owed, then while the call path suffers (at most maxHoldMs). */
+  private async hold(): Promise<void> {
+    const pause = Math.max(this.o.batchPauseMs, this.restUntil - performance.now());
     if (pause > 0) await sleep(pause);
     const from = performance.now();
     for (;;) {
@@ -83,8 +104,7 @@ export class Pacer {
       await sleep(this.o.checkEveryMs);
     }
     this.heldMs += performance.now() - from;
-    this.released = performance.now();
-  };
+  }
 
   /** Why the jobs should hold now (undefined: they need not). */
   private async why(): Promise<string | undefined> {

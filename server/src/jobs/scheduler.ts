@@ -97,7 +97,7 @@ export function createScheduler(
   const signal = aborter.signal;
   const suggestions = defineSuggestionJobs(
     agenda,
-    { service, logger, signal, process: runsHere.has('suggestions'), runs, pace: pacer.pace },
+    { service, logger, signal, process: runsHere.has('suggestions'), runs, pace: pacer.lane() },
     options.suggestions,
   );
   const dunning = defineDunningJobs(agenda, { logger, signal, process: runsHere.has('dunning') }, options.dunning);
