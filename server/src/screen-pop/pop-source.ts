@@ -51,7 +51,7 @@ export class PopFactsSource {
     return { facts, source: 'built' };
   }
 
-  /** The watcher beat recently and has not stopped: summaries hold every change but the last moments'. */
+  /** The watcher has not stopped and its summaries hold every change made until less than WATCHER_LIVE_MS ago. */
   private watcherLive(): Promise<boolean> {
     const at = performance.now();
     if (this.liveness && at - this.liveness.at < LIVENESS_EVERY_MS) return this.liveness.live;

@@ -25,7 +25,7 @@ export const STATE_ID = 'watcher';
  * (a restart sees again what came after it: a rebuild twice, never one lost).
  */
 const BEAT_MS = 1000;
-/** Beats older than this: the call path builds pops in full (the watcher is gone or behind). */
+/** A beat's `at` older than this: the call path builds pops in full (the watcher is gone, or this far behind). */
 export const WATCHER_LIVE_MS = 10_000;
 /** Collections whose documents carry a `customerId`. */
 const BY_CUSTOMER_ID = ['orders', 'invoices', 'payments', 'cases', 'interactions', 'dunningcases'];
